@@ -1,0 +1,31 @@
+# Fresh machine: `make plan` shows what both stacks would create, `make test` runs everything.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install plan test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+plan: $(STAMP)
+	$(PY) -m orgtrail plan --stack all
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/plan_scale.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,132 @@
+"""org-trail: one project, two stacks.
+
+`security` (security account): KMS key and the locked central log bucket.
+`management` (organization management account): the organization trail, its
+CloudWatch Logs delivery, and archival of the legacy trails' buckets.
+"""
+
+import pulumi
+import pulumi_aws as aws
+from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi.runtime.sync_await import _sync_await
+
+from components.legacy_trail_archive import LegacyTrailArchive, LegacyTrailArchiveArgs
+from components.log_bucket import LogBucket, LogBucketArgs
+from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
+from components.trail_key import TrailKey, TrailKeyArgs
+from orgtrail.config import (
+    AWS_REGION_KEY,
+    NAMESPACE,
+    ConfigError,
+    ManagementSettings,
+    SecuritySettings,
+    load_settings,
+)
+
+# What the management stack needs from the security stack.
+SECURITY_OUTPUTS = ("logBucketName", "accessLogBucketName", "kmsKeyArn", "authorizedTrailArn")
+
+
+def configured_values() -> dict:
+    """Every org-trail key the engine passed, so misspelt keys are reported, not ignored."""
+    values = {**get_config_env(), **CONFIG.get()}
+    return {k: v for k, v in values.items() if k.startswith(f"{NAMESPACE}:") or k == AWS_REGION_KEY}
+
+
+def require_account(expected: str, stack: str) -> None:
+    """Refuse to deploy with credentials for the wrong account, before anything is created."""
+    actual = aws.get_caller_identity().account_id
+    if actual != expected:
+        raise pulumi.RunError(
+            f"the {stack} stack must run with credentials of account {expected}, "
+            f"but the current credentials belong to {actual}"
+        )
+
+
+def security_stack(settings: SecuritySettings) -> None:
+    org = settings.organization
+    require_account(org.security_account_id, "security")
+    key = TrailKey("trail-key", TrailKeyArgs(organization=org, alias=settings.kms_key_alias))
+    logs = LogBucket(
+        "trail-logs",
+        LogBucketArgs(
+            organization=org,
+            bucket_name=settings.log_bucket_name,
+            access_log_bucket_name=settings.access_log_bucket_name,
+            kms_key_arn=key.arn,
+            object_lock=settings.object_lock,
+            archive=settings.lifecycle,
+        ),
+    )
+    pulumi.export("logBucketName", logs.bucket_name)
+    pulumi.export("logBucketArn", logs.arn)
+    pulumi.export("accessLogBucketName", logs.access_log_bucket_name)
+    pulumi.export("kmsKeyArn", key.arn)
+    pulumi.export("authorizedTrailArn", org.trail_arn)
+
+
+def security_outputs(settings: ManagementSettings) -> dict[str, str]:
+    """Read the security stack's outputs now, so a mismatch stops the program before any resource."""
+    reference = pulumi.StackReference(settings.security_stack)
+    outputs = {}
+    for name in SECURITY_OUTPUTS:
+        # Resolved now, the way the SDK resolves synchronous invokes, so a missing or
+        # inconsistent security stack stops the program before it registers anything.
+        details = _sync_await(reference.get_output_details(name))
+        value = details.value if details.value is not None else details.secret_value
+        if value is None:
+            raise pulumi.RunError(
+                f"security stack {settings.security_stack!r} has no output {name!r}: "
+                "run `pulumi up -s security` first (with the same trailName and account IDs)"
+            )
+        outputs[name] = value
+    trail_arn = settings.organization.trail_arn
+    if outputs["authorizedTrailArn"] != trail_arn:
+        raise pulumi.RunError(
+            f"the security stack authorises trail {outputs['authorizedTrailArn']}, but this stack would "
+            f"create {trail_arn}: make organizationId, managementAccountId, trailName and aws:region "
+            "the same in both stacks, then update the security stack first"
+        )
+    return outputs
+
+
+def management_stack(settings: ManagementSettings) -> None:
+    org = settings.organization
+    require_account(org.management_account_id, "management")
+    security = security_outputs(settings)
+    trail = OrganizationTrail(
+        "organization-trail",
+        OrganizationTrailArgs(
+            organization=org,
+            bucket_name=security["logBucketName"],
+            kms_key_arn=security["kmsKeyArn"],
+            data_events=settings.data_events,
+            excluded_buckets=[security["logBucketName"], security["accessLogBucketName"]],
+            insights=settings.insights,
+            log_retention_days=settings.log_retention_days,
+            log_group_kms_key_arn=settings.log_group_kms_key_arn,
+        ),
+    )
+    if settings.legacy_trails:
+        LegacyTrailArchive(
+            "legacy-archive",
+            LegacyTrailArchiveArgs(
+                legacy_trails=settings.legacy_trails,
+                archive=settings.legacy_archive,
+                management_account_id=org.management_account_id,
+                partition=org.partition,
+            ),
+        )
+    pulumi.export("trailArn", trail.arn)
+    pulumi.export("logGroupArn", trail.log_group_arn)
+
+
+try:
+    stack_settings = load_settings(configured_values(), pulumi.get_stack())
+except ConfigError as error:
+    raise pulumi.RunError(str(error)) from None
+
+if isinstance(stack_settings, SecuritySettings):
+    security_stack(stack_settings)
+else:
+    management_stack(stack_settings)

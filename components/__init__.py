@@ -1,0 +1,1 @@
+"""Pulumi components of org-trail: one ComponentResource per module."""

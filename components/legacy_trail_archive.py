@@ -1,0 +1,85 @@
+"""LegacyTrailArchive: archival lifecycle rules on the buckets of the old per-account trails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.archive_rules import archive_rule
+from orgtrail.config import Archive, LegacyTrail
+
+
+@dataclass
+class LegacyTrailArchiveArgs:
+    legacy_trails: tuple[LegacyTrail, ...]
+    archive: Archive
+    management_account_id: str
+    partition: str = "aws"
+
+
+class LegacyTrailArchive(pulumi.ComponentResource):
+    """Keeps every legacy bucket and its logs; only moves them to a colder storage class.
+
+    Trails themselves are left alone here: `orgtrail cutover` stops them once
+    the organization trail is verifiably delivering, and nothing deletes them.
+    """
+
+    def __init__(self, name: str, args: LegacyTrailArchiveArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("org-trail:legacy_trail_archive:LegacyTrailArchive", name, None, opts)
+        providers: dict[tuple[str, str], aws.Provider] = {}
+        prefixes_by_bucket: dict[str, list[str]] = {}
+        first_trail_of_bucket: dict[str, LegacyTrail] = {}
+        for trail in args.legacy_trails:
+            prefixes = prefixes_by_bucket.setdefault(trail.bucket, [])
+            if trail.log_prefix not in prefixes:
+                prefixes.append(trail.log_prefix)
+            first_trail_of_bucket.setdefault(trail.bucket, trail)
+
+        for bucket, prefixes in prefixes_by_bucket.items():
+            owner = first_trail_of_bucket[bucket]
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-{bucket}",
+                bucket=bucket,
+                expected_bucket_owner=owner.account_id,
+                region=owner.bucket_region,
+                rules=[
+                    archive_rule(f"org-trail-archive-{index}", args.archive, prefix)
+                    for index, prefix in enumerate(prefixes)
+                ],
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=self._provider_for(owner, args, providers),
+                    # Removing an entry from config must never touch the bucket's rules.
+                    retain_on_delete=True,
+                ),
+            )
+        self.bucket_count = len(prefixes_by_bucket)
+        self.register_outputs({"buckets": sorted(prefixes_by_bucket)})
+
+    def _provider_for(
+        self,
+        trail: LegacyTrail,
+        args: LegacyTrailArchiveArgs,
+        providers: dict[tuple[str, str], aws.Provider],
+    ) -> aws.Provider | None:
+        """One provider per member account and role; the management account uses the stack's own."""
+        if trail.account_id == args.management_account_id:
+            return None
+        key = (trail.account_id, trail.role_name)
+        if key not in providers:
+            providers[key] = aws.Provider(
+                f"legacy-{trail.account_id}-{trail.role_name}",
+                region=trail.region,
+                assume_roles=[
+                    {
+                        "role_arn": f"arn:{args.partition}:iam::{trail.account_id}:role/{trail.role_name}",
+                        "session_name": "org-trail-legacy-archive",
+                    }
+                ],
+                # Refuse to act if the role lands in any other account.
+                allowed_account_ids=[trail.account_id],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return providers[key]

@@ -1,0 +1,198 @@
+"""IAM, bucket and key policy documents as plain dicts.
+
+Everything here is computed from configuration alone (bucket names and the
+trail ARN are deterministic), so the documents need no invoke and no Output,
+and tests evaluate them directly.
+"""
+
+from __future__ import annotations
+
+from orgtrail.config import Organization
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+S3_LOGGING = "logging.s3.amazonaws.com"
+# IAM policy variable: resolved by AWS per request, kept literally here.
+PRINCIPAL_ACCOUNT = "${aws:PrincipalAccount}"
+
+
+def bucket_arn(organization: Organization, bucket: str) -> str:
+    return f"arn:{organization.partition}:s3:::{bucket}"
+
+
+def document(*statements: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def deny_insecure_transport(bucket: str) -> dict:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket, f"{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def log_bucket_policy(organization: Organization, bucket: str) -> dict:
+    """AWS's organization-trail bucket policy, TLS only, members read their own logs."""
+    arn = bucket_arn(organization, bucket)
+    from_this_trail = {"aws:SourceArn": organization.trail_arn}
+    delivery = {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **from_this_trail}}
+    own_logs = f"AWSLogs/{organization.organization_id}/{PRINCIPAL_ACCOUNT}/"
+    in_organization = {"aws:PrincipalOrgID": organization.organization_id}
+    return document(
+        deny_insecure_transport(arn),
+        {
+            "Sid": "AWSCloudTrailAclCheck",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:GetBucketAcl",
+            "Resource": arn,
+            "Condition": {"StringEquals": from_this_trail},
+        },
+        {
+            "Sid": "AWSCloudTrailWrite",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:PutObject",
+            "Resource": f"{arn}/AWSLogs/{organization.management_account_id}/*",
+            "Condition": delivery,
+        },
+        {
+            "Sid": "AWSCloudTrailOrganizationWrite",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:PutObject",
+            "Resource": f"{arn}/AWSLogs/{organization.organization_id}/*",
+            "Condition": delivery,
+        },
+        {
+            "Sid": "MembersReadOwnLogs",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:GetObject",
+            "Resource": f"{arn}/{own_logs}*",
+            "Condition": {"StringEquals": in_organization},
+        },
+        {
+            "Sid": "MembersListOwnLogs",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:ListBucket",
+            "Resource": arn,
+            "Condition": {
+                "StringEquals": in_organization,
+                "StringLike": {"s3:prefix": [own_logs, f"{own_logs}*"]},
+            },
+        },
+    )
+
+
+def access_log_bucket_policy(organization: Organization, bucket: str, source_bucket: str) -> dict:
+    """Server access log delivery from the log bucket only (ACLs are disabled)."""
+    arn = bucket_arn(organization, bucket)
+    return document(
+        deny_insecure_transport(arn),
+        {
+            "Sid": "S3ServerAccessLogsDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": S3_LOGGING},
+            "Action": "s3:PutObject",
+            "Resource": f"{arn}/{source_bucket}/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": bucket_arn(organization, source_bucket)},
+                "StringEquals": {"aws:SourceAccount": organization.security_account_id},
+            },
+        },
+    )
+
+
+def trail_key_policy(organization: Organization) -> dict:
+    """Key policy for the trail's key, following AWS's CloudTrail key policy."""
+    p = organization.partition
+    from_this_trail = {"aws:SourceArn": organization.trail_arn}
+    trail_context = {
+        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{p}:cloudtrail:*:{organization.management_account_id}:trail/*"
+    }
+    return document(
+        {
+            # Without it the key could become unmanageable (policy lockout).
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{p}:iam::{organization.security_account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudTrailEncryptLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {"StringEquals": from_this_trail, "StringLike": trail_context},
+        },
+        {
+            "Sid": "CloudTrailDescribeKey",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": from_this_trail},
+        },
+        {
+            # With an S3 Bucket Key, CloudTrail's PutObject decrypts the bucket-level data key.
+            "Sid": "CloudTrailDecryptForBucketKey",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": from_this_trail},
+        },
+        {
+            # New accounts need no change: membership, not a list of IDs, grants the read.
+            "Sid": "OrganizationMembersDecryptLogs",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:PrincipalOrgID": organization.organization_id},
+                "Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"},
+            },
+        },
+    )
+
+
+def cloudwatch_delivery_trust() -> dict:
+    return document(
+        {
+            "Sid": "CloudTrailAssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def log_group_arn(organization: Organization, log_group: str) -> str:
+    return (
+        f"arn:{organization.partition}:logs:{organization.region}:"
+        f"{organization.management_account_id}:log-group:{log_group}"
+    )
+
+
+def cloudwatch_delivery_policy(organization: Organization, log_group: str) -> dict:
+    """CreateLogStream/PutLogEvents on the stream names an organization trail writes."""
+    streams = f"{log_group_arn(organization, log_group)}:log-stream:"
+    return document(
+        {
+            "Sid": "CloudTrailDeliverToLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [
+                f"{streams}{organization.management_account_id}_CloudTrail_{organization.region}*",
+                f"{streams}{organization.organization_id}_*",
+            ],
+        }
+    )

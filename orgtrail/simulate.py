@@ -1,0 +1,217 @@
+"""Run the Pulumi program offline under the SDK's mock monitor and record what it registers.
+
+This is the seam the offline plan, the tests and the policy checks share: the
+real `__main__.py`, the real components and the real pulumi-aws SDK, with the
+engine replaced by `pulumi.runtime.set_mocks`. The mocks answer what a
+provider would compute (ARNs, IDs) deterministically, so two runs of the same
+config print the same plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from orgtrail.config import partition_of
+
+PROJECT = "org-trail"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+@dataclass
+class Resource:
+    """One registration, with what the Pulumi engine would also hand a policy pack."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    parent: str = ""
+    provider: str = ""
+    protect: bool = False
+    retain_on_delete: bool = False
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Simulation:
+    stack: str
+    resources: list[Resource]
+    exports: dict[str, Any]
+
+    def of_type(self, type_token: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str, name: str | None = None) -> Resource:
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_token} {name or ''}, found {len(found)}")
+        return found[0]
+
+
+def _short_id(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
+
+
+class OfflineMocks(pulumi_mocks.Mocks):
+    """Answers like the AWS provider would, for the resource types the program uses."""
+
+    def __init__(self, account_id: str, region: str, stack_outputs: Mapping[str, Mapping[str, Any]]):
+        self.account_id = account_id
+        self.region = region
+        self.stack_outputs = stack_outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": self.account_id,
+                "arn": f"arn:{partition_of(self.region)}:iam::{self.account_id}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN",
+                "id": self.account_id,
+            }
+        raise NotImplementedError(f"the offline plan cannot answer invoke {args.token}")
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        if args.typ == STACK_REFERENCE:
+            name = args.resource_id or args.name
+            if name not in self.stack_outputs:
+                raise KeyError(f"no recorded outputs for stack reference {name!r}")
+            return name, {"name": name, "outputs": dict(self.stack_outputs[name])}
+        if not args.custom:
+            return "", {}
+        state = dict(args.inputs)
+        resource_id = self._computed(args.typ, args.name, state)
+        return resource_id, state
+
+    def _computed(self, typ: str, name: str, state: dict[str, Any]) -> str:
+        """Fill in the outputs a provider computes; return the physical ID."""
+        region = state.get("region") or self.region
+        state.setdefault("region", region)
+        arn_prefix = f"arn:{partition_of(region)}"
+        account = self.account_id
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = state.get("bucket") or f"{name}-{_short_id(name)[:7]}"
+            state.update(bucket=bucket, arn=f"{arn_prefix}:s3:::{bucket}")
+            return bucket
+        if typ == "aws:kms/key:Key":
+            key_id = _short_id("key", name)
+            key_id = f"{key_id[:8]}-{key_id[8:12]}-{key_id[12:16]}-0000-{_short_id(key_id)[:12]}"
+            state.update(keyId=key_id, arn=f"{arn_prefix}:kms:{region}:{account}:key/{key_id}")
+            return key_id
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            log_group = state.get("name") or name
+            state["arn"] = f"{arn_prefix}:logs:{region}:{account}:log-group:{log_group}"
+            return log_group
+        if typ == "aws:iam/role:Role":
+            role = state.get("name") or f"{name}-{_short_id(name)[:7]}"
+            state.update(name=role, arn=f"{arn_prefix}:iam::{account}:role/{role}")
+            return role
+        if typ == "aws:cloudtrail/trail:Trail":
+            trail = state.get("name") or name
+            state.update(arn=f"{arn_prefix}:cloudtrail:{region}:{account}:trail/{trail}", homeRegion=region)
+            return trail
+        resource_id = f"{name}-{_short_id(typ, name)[:8]}"
+        if typ.startswith("aws:s3/"):
+            return state.get("bucket") or resource_id
+        return resource_id
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping the options a real engine would see."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.recorded: list[Resource] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, request.object, response.urn, custom=request.custom)
+        return response
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self._record(request, request.properties, response.urn, custom=True)
+        return response
+
+    def _record(self, request, properties, urn: str, custom: bool) -> None:
+        registration = self.resources[urn]
+        inputs = rpc.deserialize_properties(properties)
+        self.recorded.append(
+            Resource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=custom,
+                id=registration.id or "",
+                inputs=_plain(inputs),
+                outputs=_plain(registration.state),
+                parent=request.parent,
+                provider=request.provider,
+                protect=bool(getattr(request, "protect", False)),
+                retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+                dependencies=list(getattr(request, "dependencies", [])),
+                property_dependencies={
+                    key: list(deps.urns) for key, deps in getattr(request, "propertyDependencies", {}).items()
+                },
+            )
+        )
+
+
+def _plain(value: Any) -> Any:
+    """Deserialized properties as plain dicts and lists."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def simulate(
+    stack: str,
+    config: Mapping[str, str],
+    *,
+    caller_account_id: str,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    project_dir: Path = PROJECT_DIR,
+) -> Simulation:
+    """Run `__main__.py` for one stack; exceptions from the program propagate."""
+    region = config.get("aws:region") or "us-east-1"
+    mocks = OfflineMocks(caller_account_id, region, stack_outputs or {})
+    monitor = RecordingMonitor(mocks)
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    # A fresh root stack per run, so exports of an earlier simulation do not leak into this one.
+    set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config))
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+
+    def program() -> None:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
+    root = get_root_resource()
+    exports = {
+        name: _sync_await(pulumi.Output.from_input(value).future())
+        for name, value in (root.outputs if root is not None else {}).items()
+    }
+    return Simulation(stack=stack, resources=monitor.recorded, exports=_plain(exports))
