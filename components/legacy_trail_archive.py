@@ -72,11 +72,13 @@ class LegacyTrailArchive(pulumi.ComponentResource):
             providers[key] = aws.Provider(
                 f"legacy-{trail.account_id}-{trail.role_name}",
                 region=trail.region,
+                # Typed args, not a dict: provider config is sent as JSON, and only the
+                # typed form is serialised with the provider's camelCase names.
                 assume_roles=[
-                    {
-                        "role_arn": f"arn:{args.partition}:iam::{trail.account_id}:role/{trail.role_name}",
-                        "session_name": "org-trail-legacy-archive",
-                    }
+                    aws.ProviderAssumeRoleArgs(
+                        role_arn=f"arn:{args.partition}:iam::{trail.account_id}:role/{trail.role_name}",
+                        session_name="org-trail-legacy-archive",
+                    )
                 ],
                 # Refuse to act if the role lands in any other account.
                 allowed_account_ids=[trail.account_id],

@@ -342,6 +342,12 @@ class _Reader:
             return None
         return value
 
+    def required_text(self, key: str, value: Any) -> str | None:
+        if value is None or value == "":
+            self.problem(key, "is required")
+            return None
+        return str(value)
+
     def check(self, key: str, value: str | None, problem_of: Callable[[str], str | None]) -> str | None:
         if value is None:
             return None
@@ -590,7 +596,7 @@ class _Reader:
             if not isinstance(entry, dict):
                 self.problem(at, f"must be an object with {', '.join(allowed[:4])}, got {entry!r}")
                 continue
-            self.fields(at, entry, allowed, required=allowed[:4])
+            self.fields(at, entry, allowed)
             trail = self.legacy_trail(at, entry)
             if trail is None:
                 continue
@@ -622,10 +628,8 @@ class _Reader:
     def legacy_trail(self, at: str, entry: dict) -> LegacyTrail | None:
         account = self.account_id(f"{at}.accountId", entry.get("accountId"))
         region = self.region(f"{at}.region", entry.get("region"), required=True)
-        name = entry.get("trailName")
-        name = self.check(f"{at}.trailName", str(name), trail_name_problem) if name else None
-        bucket = entry.get("bucket")
-        bucket = self.check(f"{at}.bucket", str(bucket), bucket_name_problem) if bucket else None
+        name = self.check(f"{at}.trailName", self.required_text(f"{at}.trailName", entry.get("trailName")), trail_name_problem)
+        bucket = self.check(f"{at}.bucket", self.required_text(f"{at}.bucket", entry.get("bucket")), bucket_name_problem)
         role = str(entry.get("roleName") or DEFAULT_ROLE_NAME)
         if not _ROLE_NAME.match(role):
             self.problem(f"{at}.roleName", f"{role!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)")

@@ -1,0 +1,194 @@
+"""`orgtrail plan`: what each stack would create, without credentials or the Pulumi CLI.
+
+Runs the real program for each stack under the SDK's mock monitor with that
+stack's config file. The management stack reads the security stack's outputs
+through a StackReference; the plan answers it with the outputs of the
+security stack's own simulation, so cross-stack mistakes show up here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from rich.console import Console
+from rich.tree import Tree
+
+from orgtrail.config import STACK_KINDS, ConfigError, ManagementSettings, Settings, load_settings
+from orgtrail.simulate import PROJECT_DIR, Resource, Simulation, simulate
+from orgtrail.stack_config import StackConfigError, read_stack_config
+
+
+@dataclass
+class StackPlan:
+    settings: Settings
+    simulation: Simulation
+
+    @property
+    def account_id(self) -> str:
+        org = self.settings.organization
+        if isinstance(self.settings, ManagementSettings):
+            return org.management_account_id
+        return org.security_account_id
+
+
+def plan_stack(project_dir: Path, stack: str, cache: dict[str, StackPlan] | None = None) -> StackPlan:
+    """Simulate one stack (and, for the management stack, the security stack it references)."""
+    cache = {} if cache is None else cache
+    if stack in cache:
+        return cache[stack]
+    config = read_stack_config(project_dir, stack)
+    settings = load_settings(config, stack)
+    plan = StackPlan(settings, None)  # type: ignore[arg-type]
+    stack_outputs = {}
+    if isinstance(settings, ManagementSettings):
+        # A reference "org/project/security" is the stack "security" of this project.
+        security_stack = settings.security_stack.rsplit("/", 1)[-1]
+        security = plan_stack(project_dir, security_stack, cache)
+        stack_outputs[settings.security_stack] = security.simulation.exports
+    plan.simulation = simulate(
+        stack, config, caller_account_id=plan.account_id, stack_outputs=stack_outputs, project_dir=project_dir
+    )
+    cache[stack] = plan
+    return plan
+
+
+def plan_stacks(project_dir: Path, stacks: list[str]) -> dict[str, StackPlan]:
+    cache: dict[str, StackPlan] = {}
+    return {stack: plan_stack(project_dir, stack, cache) for stack in stacks}
+
+
+# --- presentation ----------------------------------------------------------
+
+
+def _decoded(value: Any) -> Any:
+    """Policy documents arrive as JSON strings; show them as the structures they are."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _statement_line(statement: dict) -> str:
+    actions = statement.get("Action") or statement.get("NotAction")
+    line = f"{statement.get('Sid', '-')}: {statement.get('Effect')} {json.dumps(actions)}"
+    if "Principal" in statement:
+        line += f" by {json.dumps(statement['Principal'])}"
+    if "Resource" in statement:
+        line += f" on {json.dumps(statement['Resource'])}"
+    if "Condition" in statement:
+        line += f" if {json.dumps(statement['Condition'])}"
+    return line
+
+
+def property_lines(inputs: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+
+    def walk(path: str, value: Any) -> None:
+        value = _decoded(value)
+        if isinstance(value, dict) and "Statement" in value:
+            for statement in value["Statement"]:
+                lines.append(f"{path}: {_statement_line(statement)}")
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                walk(f"{path}.{key}" if path else key, value[key])
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            for index, item in enumerate(value):
+                walk(f"{path}[{index}]", item)
+        else:
+            lines.append(f"{path} = {json.dumps(value)}")
+
+    walk("", {key: value for key, value in inputs.items() if not key.startswith("__")})
+    return lines
+
+
+def _label(resource: Resource) -> str:
+    flags = [flag for flag, on in (("protected", resource.protect), ("retained on delete", resource.retain_on_delete)) if on]
+    if resource.provider:
+        flags.append(f"provider {resource.provider.split('::')[3]}")
+    suffix = f" [yellow]({', '.join(flags)})[/]" if flags else ""
+    return f"[bold]{resource.name}[/] [dim]{resource.type}[/]{suffix}"
+
+
+def render_tree(stack: str, plan: StackPlan) -> Tree:
+    org = plan.settings.organization
+    sim = plan.simulation
+    tree = Tree(
+        f"[bold cyan]stack {stack}[/]: account {plan.account_id}, {org.region}, "
+        f"{sum(r.custom for r in sim.resources)} resources"
+    )
+    nodes: dict[str, Tree] = {}
+    for resource in sim.resources:
+        parent = nodes.get(resource.parent, tree)
+        node = parent.add(_label(resource))
+        nodes[resource.urn] = node
+        if resource.custom and resource.type != "pulumi:pulumi:StackReference":
+            for line in property_lines(resource.inputs):
+                node.add(f"[dim]{line}[/]", highlight=False)
+    outputs = tree.add("[bold]outputs[/]")
+    for name, value in sim.exports.items():
+        outputs.add(f"{name} = {value}")
+    return tree
+
+
+def plan_json(plans: dict[str, StackPlan]) -> dict:
+    return {
+        "stacks": [
+            {
+                "stack": stack,
+                "accountId": plan.account_id,
+                "region": plan.settings.organization.region,
+                "resources": [
+                    {
+                        "urn": r.urn,
+                        "type": r.type,
+                        "name": r.name,
+                        "parent": r.parent,
+                        "provider": r.provider,
+                        "protect": r.protect,
+                        "retainOnDelete": r.retain_on_delete,
+                        "inputs": {key: _decoded(value) for key, value in r.inputs.items()},
+                    }
+                    for r in plan.simulation.resources
+                ],
+                "outputs": plan.simulation.exports,
+            }
+            for stack, plan in plans.items()
+        ]
+    }
+
+
+# --- command ---------------------------------------------------------------
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="show what each stack would create, offline",
+        description="Evaluate the program for each stack offline and print the resources it would create.",
+    )
+    parser.add_argument("--stack", choices=(*STACK_KINDS, "all"), default="all")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a tree")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    stacks = list(STACK_KINDS) if args.stack == "all" else [args.stack]
+    try:
+        plans = plan_stacks(args.project_dir, stacks)
+    except (ConfigError, StackConfigError, pulumi.RunError) as error:
+        console.print(f"[red]error:[/] {error}", highlight=False)
+        return 2
+    if args.json:
+        print(json.dumps(plan_json(plans), indent=2))
+    else:
+        for stack, plan in plans.items():
+            console.print(render_tree(stack, plan))
+    return 0
