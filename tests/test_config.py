@@ -147,7 +147,7 @@ def test_legacy_trail_entries_are_checked_field_by_field():
     assert "12-digit" in found["org-trail:legacyTrails[0].accountId"]
     assert "not an AWS region" in found["org-trail:legacyTrails[0].region"]
     assert found["org-trail:legacyTrails[1].accountId"].startswith("is required")
-    assert "trailName" in str(found["org-trail:legacyTrails[1].trailName"])
+    assert "not a valid trail name" in found["org-trail:legacyTrails[1].trailName"]
     assert "org-trail:legacyTrails[1].bucket" in found
     assert "not a field" in found["org-trail:legacyTrails[1].colour"]
     assert "must be an object" in found["org-trail:legacyTrails[2]"]
