@@ -16,7 +16,9 @@ def archive_rule(rule_id: str, archive: Archive, prefix: str = "") -> dict:
         "id": rule_id,
         "status": "Enabled",
         "filter": {"prefix": prefix},
-        "transitions": [{"days": archive.archive_after_days, "storage_class": archive.storage_class}],
+        "transitions": [
+            {"days": archive.archive_after_days, "storage_class": archive.storage_class}
+        ],
         "noncurrent_version_transitions": [
             {"noncurrent_days": archive.archive_after_days, "storage_class": archive.storage_class}
         ],

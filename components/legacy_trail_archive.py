@@ -26,7 +26,9 @@ class LegacyTrailArchive(pulumi.ComponentResource):
     the organization trail is verifiably delivering, and nothing deletes them.
     """
 
-    def __init__(self, name: str, args: LegacyTrailArchiveArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: LegacyTrailArchiveArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("org-trail:legacy_trail_archive:LegacyTrailArchive", name, None, opts)
         providers: dict[tuple[str, str], aws.Provider] = {}
         prefixes_by_bucket: dict[str, list[str]] = {}

@@ -31,7 +31,9 @@ class LockedBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: LockedBucketArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: LockedBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("org-trail:locked_bucket:LockedBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -59,5 +59,9 @@ class LogBucket(pulumi.ComponentResource):
         self.arn = logs.arn
         self.access_log_bucket_name = access_logs.bucket_name
         self.register_outputs(
-            {"bucketName": self.bucket_name, "arn": self.arn, "accessLogBucketName": self.access_log_bucket_name}
+            {
+                "bucketName": self.bucket_name,
+                "arn": self.arn,
+                "accessLogBucketName": self.access_log_bucket_name,
+            }
         )

@@ -25,7 +25,10 @@ def event_selectors(
     Reads of the log bucket are recorded by its server access logs instead.
     """
     selectors: list[dict] = [
-        {"name": "Management events", "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]}
+        {
+            "name": "Management events",
+            "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
+        }
     ]
     if data_events.s3:
         s3_fields: list[dict] = [
@@ -36,7 +39,9 @@ def event_selectors(
             s3_fields.append(
                 {
                     "field": "resources.ARN",
-                    "not_starts_withs": [f"arn:{partition}:s3:::{bucket}/" for bucket in excluded_buckets],
+                    "not_starts_withs": [
+                        f"arn:{partition}:s3:::{bucket}/" for bucket in excluded_buckets
+                    ],
                 }
             )
         selectors.append({"name": "S3 object data events", "field_selectors": s3_fields})
@@ -71,7 +76,9 @@ class OrganizationTrail(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     log_group_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: OrganizationTrailArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: OrganizationTrailArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("org-trail:organization_trail:OrganizationTrail", name, None, opts)
         org = args.organization
         log_group_name = f"/aws/cloudtrail/{org.trail_name}"
@@ -107,8 +114,12 @@ class OrganizationTrail(pulumi.ComponentResource):
             enable_logging=True,
             cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
             cloud_watch_logs_role_arn=role.arn,
-            advanced_event_selectors=event_selectors(args.data_events, org.partition, args.excluded_buckets),
-            insight_selectors=[{"insight_type": t} for t in INSIGHT_TYPES] if args.insights else None,
+            advanced_event_selectors=event_selectors(
+                args.data_events, org.partition, args.excluded_buckets
+            ),
+            insight_selectors=[{"insight_type": t} for t in INSIGHT_TYPES]
+            if args.insights
+            else None,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=True,

@@ -64,10 +64,16 @@ class Key:
 
 
 KEYS: dict[str, Key] = {
-    "stackKind": Key("string", "Which stack this is: security or management. Defaults to the stack name."),
-    "organizationId": Key("string", "AWS Organizations ID, o- followed by 10-32 lowercase letters or digits."),
+    "stackKind": Key(
+        "string", "Which stack this is: security or management. Defaults to the stack name."
+    ),
+    "organizationId": Key(
+        "string", "AWS Organizations ID, o- followed by 10-32 lowercase letters or digits."
+    ),
     "managementAccountId": Key("string", "12-digit ID of the organization management account."),
-    "securityAccountId": Key("string", "12-digit ID of the security account that owns the log bucket."),
+    "securityAccountId": Key(
+        "string", "12-digit ID of the security account that owns the log bucket."
+    ),
     "trailName": Key("string", "Name of the organization trail.", default="org-trail"),
     "logBucketName": Key(
         "string",
@@ -80,7 +86,10 @@ KEYS: dict[str, Key] = {
         stacks=("security",),
     ),
     "kmsKeyAlias": Key(
-        "string", "Alias of the CloudTrail KMS key.", stacks=("security",), default="alias/org-trail"
+        "string",
+        "Alias of the CloudTrail KMS key.",
+        stacks=("security",),
+        default="alias/org-trail",
     ),
     "objectLock": Key(
         "object",
@@ -95,7 +104,9 @@ KEYS: dict[str, Key] = {
         default={"archiveAfterDays": 90, "storageClass": "GLACIER"},
     ),
     "securityStack": Key(
-        "string", "Stack reference of the security stack, e.g. acme/org-trail/security.", stacks=("management",)
+        "string",
+        "Stack reference of the security stack, e.g. acme/org-trail/security.",
+        stacks=("management",),
     ),
     "legacyTrails": Key(
         "array",
@@ -116,13 +127,18 @@ KEYS: dict[str, Key] = {
         default={"s3": True, "lambda": True, "s3IncludeTrailBucket": False},
     ),
     "insights": Key(
-        "boolean", "CloudTrail Insights (ApiCallRate, ApiErrorRate).", stacks=("management",), default=True
+        "boolean",
+        "CloudTrail Insights (ApiCallRate, ApiErrorRate).",
+        stacks=("management",),
+        default=True,
     ),
     "logRetentionDays": Key(
         "integer", "Retention of the CloudWatch Logs group.", stacks=("management",), default=365
     ),
     "logGroupKmsKeyArn": Key(
-        "string", "Optional KMS key ARN encrypting the CloudWatch Logs group.", stacks=("management",)
+        "string",
+        "Optional KMS key ARN encrypting the CloudWatch Logs group.",
+        stacks=("management",),
     ),
 }
 AWS_REGION_KEY = "aws:region"
@@ -273,11 +289,7 @@ def bucket_name_problem(name: str) -> str | None:
 
 def trail_name_problem(name: str) -> str | None:
     """Why `name` is not a valid CloudTrail trail name, or None."""
-    if (
-        not _TRAIL_NAME.match(name)
-        or _TRAIL_NAME_ADJACENT.search(name)
-        or _IP_ADDRESS.match(name)
-    ):
+    if not _TRAIL_NAME.match(name) or _TRAIL_NAME_ADJACENT.search(name) or _IP_ADDRESS.match(name):
         return (
             f"{name!r} is not a valid trail name (3-128 letters, digits, '.', '_' or '-', "
             "starting and ending with a letter or digit, no two of '._-' in a row, not an IP address)"
@@ -348,7 +360,9 @@ class _Reader:
             return None
         return str(value)
 
-    def check(self, key: str, value: str | None, problem_of: Callable[[str], str | None]) -> str | None:
+    def check(
+        self, key: str, value: str | None, problem_of: Callable[[str], str | None]
+    ) -> str | None:
         if value is None:
             return None
         problem = problem_of(value)
@@ -382,24 +396,36 @@ class _Reader:
                 self.problem(full, f"is not an {NAMESPACE} key{hint}")
             elif kind not in KEYS[key].stacks and not _is_default(key, self.values[full]):
                 # Project-level defaults reach both stacks; only a value set on purpose is a mistake.
-                self.problem(full, f"belongs to the {' and '.join(KEYS[key].stacks)} stack, not {kind}")
+                self.problem(
+                    full, f"belongs to the {' and '.join(KEYS[key].stacks)} stack, not {kind}"
+                )
 
     def organization(self) -> Organization:
         org_id = self.check(
             config_key("organizationId"),
             self.string("organizationId", required=True),
-            lambda v: None if _ORGANIZATION_ID.match(v) else f"{v!r} is not an organization ID (o- followed by 10-32 lowercase letters or digits)",
+            lambda v: (
+                None
+                if _ORGANIZATION_ID.match(v)
+                else f"{v!r} is not an organization ID (o- followed by 10-32 lowercase letters or digits)"
+            ),
         )
-        management = self.account_id(config_key("managementAccountId"), self.raw("managementAccountId"))
+        management = self.account_id(
+            config_key("managementAccountId"), self.raw("managementAccountId")
+        )
         security = self.account_id(config_key("securityAccountId"), self.raw("securityAccountId"))
         if management and management == security:
             self.problem(
                 config_key("securityAccountId"),
                 "must be a separate account from managementAccountId: the logs must survive a compromised management account",
             )
-        trail_name = self.check(config_key("trailName"), self.string("trailName"), trail_name_problem)
+        trail_name = self.check(
+            config_key("trailName"), self.string("trailName"), trail_name_problem
+        )
         region = self.region(AWS_REGION_KEY, self.values.get(AWS_REGION_KEY), required=True)
-        return Organization(org_id or "", management or "", security or "", trail_name or "", region or "")
+        return Organization(
+            org_id or "", management or "", security or "", trail_name or "", region or ""
+        )
 
     def account_id(self, key: str, value: Any) -> str | None:
         if value is None or value == "":
@@ -429,9 +455,9 @@ class _Reader:
             number = None
         elif isinstance(value, int):
             number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        elif (isinstance(value, float) and value.is_integer()) or (
+            isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip())
+        ):
             number = int(value)
         else:
             number = None
@@ -455,10 +481,14 @@ class _Reader:
             return None
         return value
 
-    def fields(self, key: str, obj: dict, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> None:
+    def fields(
+        self, key: str, obj: dict, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> None:
         for field in obj:
             if field not in allowed:
-                self.problem(f"{key}.{field}", f"is not a field of {key} (allowed: {', '.join(allowed)})")
+                self.problem(
+                    f"{key}.{field}", f"is not a field of {key} (allowed: {', '.join(allowed)})"
+                )
         for field in required:
             if obj.get(field) in (None, ""):
                 self.problem(f"{key}.{field}", "is required")
@@ -485,9 +515,11 @@ class _Reader:
         alias = self.check(
             config_key("kmsKeyAlias"),
             self.string("kmsKeyAlias"),
-            lambda v: None
-            if _ALIAS.match(v) and not v.startswith("alias/aws/")
-            else f"{v!r} is not a KMS alias (alias/ followed by letters, digits, / _ -; alias/aws/ is reserved)",
+            lambda v: (
+                None
+                if _ALIAS.match(v) and not v.startswith("alias/aws/")
+                else f"{v!r} is not a KMS alias (alias/ followed by letters, digits, / _ -; alias/aws/ is reserved)"
+            ),
         )
         lock = self.object_lock()
         lifecycle = self.archive("lifecycle", minimum_expiry=lock.days if lock else None)
@@ -502,7 +534,11 @@ class _Reader:
             return None
         self.fields(key, obj, ("mode", "days"), required=("mode", "days"))
         mode = self.choice(f"{key}.mode", obj.get("mode"), LOCK_MODES) if "mode" in obj else None
-        days = self.integer(f"{key}.days", obj.get("days"), 1, MAX_LOCK_DAYS) if "days" in obj else None
+        days = (
+            self.integer(f"{key}.days", obj.get("days"), 1, MAX_LOCK_DAYS)
+            if "days" in obj
+            else None
+        )
         if mode is None or days is None:
             return None
         return ObjectLock(mode, days)
@@ -515,12 +551,17 @@ class _Reader:
         merged = {**KEYS[name].default, **obj}
         self.fields(key, obj, ("archiveAfterDays", "storageClass", "expireAfterDays"))
         after = self.integer(f"{key}.archiveAfterDays", merged["archiveAfterDays"], 0)
-        storage = self.choice(f"{key}.storageClass", merged["storageClass"], ARCHIVE_STORAGE_CLASSES)
+        storage = self.choice(
+            f"{key}.storageClass", merged["storageClass"], ARCHIVE_STORAGE_CLASSES
+        )
         expire = merged.get("expireAfterDays")
         if expire is not None:
             expire = self.integer(f"{key}.expireAfterDays", expire, 1)
             if expire is not None and after is not None and expire <= after:
-                self.problem(f"{key}.expireAfterDays", f"{expire} must be later than archiveAfterDays ({after})")
+                self.problem(
+                    f"{key}.expireAfterDays",
+                    f"{expire} must be later than archiveAfterDays ({after})",
+                )
                 expire = None
             elif expire is not None and minimum_expiry is not None and expire < minimum_expiry:
                 self.problem(
@@ -541,9 +582,11 @@ class _Reader:
         security_stack = self.check(
             config_key("securityStack"),
             self.string("securityStack", required=True),
-            lambda v: None
-            if _STACK_REFERENCE.match(v)
-            else f"{v!r} is not a stack reference (stack, project/stack or org/project/stack)",
+            lambda v: (
+                None
+                if _STACK_REFERENCE.match(v)
+                else f"{v!r} is not a stack reference (stack, project/stack or org/project/stack)"
+            ),
         )
         legacy = self.legacy_trails(org)
         archive = self.archive("legacyArchive")
@@ -576,7 +619,10 @@ class _Reader:
             return None
         self.fields(key, obj, ("s3", "lambda", "s3IncludeTrailBucket"))
         merged = {**KEYS["dataEvents"].default, **obj}
-        flags = [self.boolean(f"{key}.{field}", merged[field]) for field in ("s3", "lambda", "s3IncludeTrailBucket")]
+        flags = [
+            self.boolean(f"{key}.{field}", merged[field])
+            for field in ("s3", "lambda", "s3IncludeTrailBucket")
+        ]
         if None in flags:
             return None
         return DataEvents(*flags)
@@ -590,7 +636,15 @@ class _Reader:
         trails: list[LegacyTrail] = []
         seen: dict[tuple[str, str, str], int] = {}
         bucket_owner: dict[str, tuple[str, int]] = {}
-        allowed = ("accountId", "region", "trailName", "bucket", "roleName", "bucketRegion", "prefix")
+        allowed = (
+            "accountId",
+            "region",
+            "trailName",
+            "bucket",
+            "roleName",
+            "bucketRegion",
+            "prefix",
+        )
         for index, entry in enumerate(entries):
             at = f"{key}[{index}]"
             if not isinstance(entry, dict):
@@ -602,7 +656,9 @@ class _Reader:
                 continue
             identity = (trail.account_id, trail.region, trail.trail_name)
             if identity in seen:
-                self.problem(at, f"repeats {key}[{seen[identity]}] (same account, region and trail)")
+                self.problem(
+                    at, f"repeats {key}[{seen[identity]}] (same account, region and trail)"
+                )
                 continue
             seen[identity] = index
             owner, first = bucket_owner.setdefault(trail.bucket, (trail.account_id, index))
@@ -628,11 +684,22 @@ class _Reader:
     def legacy_trail(self, at: str, entry: dict) -> LegacyTrail | None:
         account = self.account_id(f"{at}.accountId", entry.get("accountId"))
         region = self.region(f"{at}.region", entry.get("region"), required=True)
-        name = self.check(f"{at}.trailName", self.required_text(f"{at}.trailName", entry.get("trailName")), trail_name_problem)
-        bucket = self.check(f"{at}.bucket", self.required_text(f"{at}.bucket", entry.get("bucket")), bucket_name_problem)
+        name = self.check(
+            f"{at}.trailName",
+            self.required_text(f"{at}.trailName", entry.get("trailName")),
+            trail_name_problem,
+        )
+        bucket = self.check(
+            f"{at}.bucket",
+            self.required_text(f"{at}.bucket", entry.get("bucket")),
+            bucket_name_problem,
+        )
         role = str(entry.get("roleName") or DEFAULT_ROLE_NAME)
         if not _ROLE_NAME.match(role):
-            self.problem(f"{at}.roleName", f"{role!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)")
+            self.problem(
+                f"{at}.roleName",
+                f"{role!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)",
+            )
             role = None
         bucket_region = self.region(f"{at}.bucketRegion", entry.get("bucketRegion")) or region
         prefix = str(entry.get("prefix") or "").strip("/")

@@ -36,7 +36,9 @@ class StackPlan:
         return org.security_account_id
 
 
-def plan_stack(project_dir: Path, stack: str, cache: dict[str, StackPlan] | None = None) -> StackPlan:
+def plan_stack(
+    project_dir: Path, stack: str, cache: dict[str, StackPlan] | None = None
+) -> StackPlan:
     """Simulate one stack (and, for the management stack, the security stack it references)."""
     cache = {} if cache is None else cache
     if stack in cache:
@@ -51,7 +53,11 @@ def plan_stack(project_dir: Path, stack: str, cache: dict[str, StackPlan] | None
         security = plan_stack(project_dir, security_stack, cache)
         stack_outputs[settings.security_stack] = security.simulation.exports
     plan.simulation = simulate(
-        stack, config, caller_account_id=plan.account_id, stack_outputs=stack_outputs, project_dir=project_dir
+        stack,
+        config,
+        caller_account_id=plan.account_id,
+        stack_outputs=stack_outputs,
+        project_dir=project_dir,
     )
     cache[stack] = plan
     return plan
@@ -67,7 +73,7 @@ def plan_stacks(project_dir: Path, stacks: list[str]) -> dict[str, StackPlan]:
 
 def _decoded(value: Any) -> Any:
     """Policy documents arrive as JSON strings; show them as the structures they are."""
-    if isinstance(value, str) and value.startswith("{"):
+    if isinstance(value, str) and value.startswith(("{", "[")):
         try:
             return json.loads(value)
         except json.JSONDecodeError:
@@ -102,6 +108,8 @@ def property_lines(inputs: dict[str, Any]) -> list[str]:
             for index, item in enumerate(value):
                 walk(f"{path}[{index}]", item)
         else:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # the engine sends every number as a float
             lines.append(f"{path} = {json.dumps(value)}")
 
     walk("", {key: value for key, value in inputs.items() if not key.startswith("__")})
@@ -109,7 +117,14 @@ def property_lines(inputs: dict[str, Any]) -> list[str]:
 
 
 def _label(resource: Resource) -> str:
-    flags = [flag for flag, on in (("protected", resource.protect), ("retained on delete", resource.retain_on_delete)) if on]
+    flags = [
+        flag
+        for flag, on in (
+            ("protected", resource.protect),
+            ("retained on delete", resource.retain_on_delete),
+        )
+        if on
+    ]
     if resource.provider:
         flags.append(f"provider {resource.provider.split('::')[3]}")
     suffix = f" [yellow]({', '.join(flags)})[/]" if flags else ""
@@ -123,14 +138,22 @@ def render_tree(stack: str, plan: StackPlan) -> Tree:
         f"[bold cyan]stack {stack}[/]: account {plan.account_id}, {org.region}, "
         f"{sum(r.custom for r in sim.resources)} resources"
     )
-    nodes: dict[str, Tree] = {}
+    recorded = {r.urn for r in sim.resources}
+    children: dict[str, list[Resource]] = {}
     for resource in sim.resources:
-        parent = nodes.get(resource.parent, tree)
-        node = parent.add(_label(resource))
-        nodes[resource.urn] = node
-        if resource.custom and resource.type != "pulumi:pulumi:StackReference":
-            for line in property_lines(resource.inputs):
-                node.add(f"[dim]{line}[/]", highlight=False)
+        # Resources whose parent is the root stack hang off the tree's root ("").
+        parent = resource.parent if resource.parent in recorded else ""
+        children.setdefault(parent, []).append(resource)
+
+    def add(node: Tree, parent_urn: str) -> None:
+        for resource in sorted(children.get(parent_urn, []), key=lambda r: (r.custom, r.name)):
+            child = node.add(_label(resource))
+            if resource.custom and resource.type != "pulumi:pulumi:StackReference":
+                for line in property_lines(resource.inputs):
+                    child.add(f"[dim]{line}[/]", highlight=False)
+            add(child, resource.urn)
+
+    add(tree, "")
     outputs = tree.add("[bold]outputs[/]")
     for name, value in sim.exports.items():
         outputs.add(f"{name} = {value}")

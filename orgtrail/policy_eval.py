@@ -88,7 +88,11 @@ def _principal_matches(principal: Any, request: Request) -> bool:
                 if request.principal_arn is None:
                     continue
                 account = request.principal_arn.split(":")[4]
-                if value == account or value.endswith(f":iam::{account}:root") or value == request.principal_arn:
+                if (
+                    value == account
+                    or value.endswith(f":iam::{account}:root")
+                    or value == request.principal_arn
+                ):
                     return True
             elif kind == "Service":
                 if request.service == value:
@@ -132,7 +136,9 @@ def _condition_holds(operator: str, key: str, expected: Any, request: Request) -
     negated, test = _string_test(operator)
     if actual is None:
         return if_exists or negated
-    patterns = [p for p in (_substitute(str(e), request) for e in _as_list(expected)) if p is not None]
+    patterns = [
+        p for p in (_substitute(str(e), request) for e in _as_list(expected)) if p is not None
+    ]
     matched = any(test(pattern, value) for pattern in patterns for value in actual)
     return not matched if negated else matched
 
@@ -143,7 +149,10 @@ def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
             raise UnsupportedPolicy(f"{unsupported} is not supported by this evaluator")
     if not _principal_matches(statement.get("Principal", "*"), request):
         return False
-    if not any(_wildcard(a, request.action, case_sensitive=False) for a in _as_list(statement.get("Action"))):
+    if not any(
+        _wildcard(a, request.action, case_sensitive=False)
+        for a in _as_list(statement.get("Action"))
+    ):
         return False
     resources = [_substitute(r, request) for r in _as_list(statement.get("Resource"))]
     if not any(r is not None and _wildcard(r, request.resource) for r in resources):

@@ -73,7 +73,9 @@ def _short_id(*parts: str) -> str:
 class OfflineMocks(pulumi_mocks.Mocks):
     """Answers like the AWS provider would, for the resource types the program uses."""
 
-    def __init__(self, account_id: str, region: str, stack_outputs: Mapping[str, Mapping[str, Any]]):
+    def __init__(
+        self, account_id: str, region: str, stack_outputs: Mapping[str, Mapping[str, Any]]
+    ):
         self.account_id = account_id
         self.region = region
         self.stack_outputs = stack_outputs
@@ -125,7 +127,9 @@ class OfflineMocks(pulumi_mocks.Mocks):
             return role
         if typ == "aws:cloudtrail/trail:Trail":
             trail = state.get("name") or name
-            state.update(arn=f"{arn_prefix}:cloudtrail:{region}:{account}:trail/{trail}", homeRegion=region)
+            state.update(
+                arn=f"{arn_prefix}:cloudtrail:{region}:{account}:trail/{trail}", homeRegion=region
+            )
             return trail
         resource_id = f"{name}-{_short_id(typ, name)[:8]}"
         if typ.startswith("aws:s3/"):
@@ -169,7 +173,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
                 dependencies=list(getattr(request, "dependencies", [])),
                 property_dependencies={
-                    key: list(deps.urns) for key, deps in getattr(request, "propertyDependencies", {}).items()
+                    key: list(deps.urns)
+                    for key, deps in getattr(request, "propertyDependencies", {}).items()
                 },
             )
         )
@@ -214,4 +219,6 @@ def simulate(
         name: _sync_await(pulumi.Output.from_input(value).future())
         for name, value in (root.outputs if root is not None else {}).items()
     }
-    return Simulation(stack=stack, resources=monitor.recorded, exports=_plain(exports))
+    # Registration order depends on task scheduling; URN order does not.
+    resources = sorted(monitor.recorded, key=lambda r: r.urn)
+    return Simulation(stack=stack, resources=resources, exports=_plain(exports))

@@ -47,7 +47,9 @@ def read_stack_config(project_dir: Path, stack: str) -> dict[str, str]:
     for key, value in (document.get("config") or {}).items():
         if isinstance(value, dict) and "secure" in value:
             if key.startswith(f"{NAMESPACE}:"):
-                raise StackConfigError(f"{path}: {key} is encrypted; the offline plan cannot read secrets")
+                raise StackConfigError(
+                    f"{path}: {key} is encrypted; the offline plan cannot read secrets"
+                )
             continue
         values[key] = value
     return {key: to_engine_value(value) for key, value in values.items() if value is not None}

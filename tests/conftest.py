@@ -1,7 +1,6 @@
 import pytest
 
 from orgtrail.simulate import RecordingMonitor
-
 from tests.support.stacks import run_management, run_security
 
 

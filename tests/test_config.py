@@ -75,7 +75,18 @@ def test_trail_names_follow_cloudtrail_rules(name):
 
 @pytest.mark.parametrize(
     "bucket",
-    ["ab", "UPPER-case", "under_score", "double..dot", "-start", "end-", "192.168.5.4", "xn--punycode", "name-s3alias", "x" * 64],
+    [
+        "ab",
+        "UPPER-case",
+        "under_score",
+        "double..dot",
+        "-start",
+        "end-",
+        "192.168.5.4",
+        "xn--punycode",
+        "name-s3alias",
+        "x" * 64,
+    ],
 )
 def test_bucket_names_follow_s3_rules(bucket):
     assert "org-trail:logBucketName" in problems(security_config(logBucketName=bucket), "security")
@@ -83,14 +94,21 @@ def test_bucket_names_follow_s3_rules(bucket):
 
 def test_lifecycle_may_never_expire_logs_before_the_lock_ends():
     found = problems(
-        security_config(objectLock={"mode": "GOVERNANCE", "days": 365}, lifecycle={"expireAfterDays": 364}),
+        security_config(
+            objectLock={"mode": "GOVERNANCE", "days": 365}, lifecycle={"expireAfterDays": 364}
+        ),
         "security",
     )
-    assert "shorter than the Object Lock retention (365 days)" in found["org-trail:lifecycle.expireAfterDays"]
+    assert (
+        "shorter than the Object Lock retention (365 days)"
+        in found["org-trail:lifecycle.expireAfterDays"]
+    )
 
 
 def test_lifecycle_expiry_must_follow_the_archive_transition():
-    found = problems(security_config(lifecycle={"archiveAfterDays": 500, "expireAfterDays": 450}), "security")
+    found = problems(
+        security_config(lifecycle={"archiveAfterDays": 500, "expireAfterDays": 450}), "security"
+    )
     assert "later than archiveAfterDays" in found["org-trail:lifecycle.expireAfterDays"]
 
 
@@ -111,7 +129,9 @@ def test_keys_of_the_other_stack_are_refused_unless_they_are_project_defaults():
 
 
 def test_stack_kind_comes_from_the_stack_name_or_the_key():
-    assert isinstance(load_settings(security_config(stackKind="security"), "prod-logs"), SecuritySettings)
+    assert isinstance(
+        load_settings(security_config(stackKind="security"), "prod-logs"), SecuritySettings
+    )
     found = problems(security_config(), "prod-logs")
     assert "security, management" in found["org-trail:stackKind"]
 
@@ -123,7 +143,9 @@ def test_region_is_required():
 
 
 def test_account_ids_that_lost_leading_zeros_in_yaml_are_explained():
-    found = problems({**security_config(), "org-trail:managementAccountId": 12345678901}, "security")
+    found = problems(
+        {**security_config(), "org-trail:managementAccountId": 12345678901}, "security"
+    )
     assert "quote account IDs" in found["org-trail:managementAccountId"]
 
 
@@ -154,15 +176,31 @@ def test_legacy_trail_entries_are_checked_field_by_field():
 
 
 def test_legacy_duplicates_and_shared_buckets_across_accounts_are_refused():
-    entry = {"accountId": MEMBER_ACCOUNT, "region": "us-east-1", "trailName": "trail-one", "bucket": "shared-bucket"}
-    legacy = [entry, dict(entry), {**entry, "accountId": SECURITY_ACCOUNT, "trailName": "trail-two"}]
+    entry = {
+        "accountId": MEMBER_ACCOUNT,
+        "region": "us-east-1",
+        "trailName": "trail-one",
+        "bucket": "shared-bucket",
+    }
+    legacy = [
+        entry,
+        dict(entry),
+        {**entry, "accountId": SECURITY_ACCOUNT, "trailName": "trail-two"},
+    ]
     found = problems(management_config(legacyTrails=legacy), "management")
     assert "repeats org-trail:legacyTrails[0]" in found["org-trail:legacyTrails[1]"]
     assert "one owner" in found["org-trail:legacyTrails[2].bucket"]
 
 
 def test_the_organization_trail_is_not_a_legacy_trail():
-    legacy = [{"accountId": MANAGEMENT_ACCOUNT, "region": "us-east-1", "trailName": "org-trail", "bucket": "b-logs"}]
+    legacy = [
+        {
+            "accountId": MANAGEMENT_ACCOUNT,
+            "region": "us-east-1",
+            "trailName": "org-trail",
+            "bucket": "b-logs",
+        }
+    ]
     found = problems(management_config(legacyTrails=legacy), "management")
     assert "organization trail itself" in found["org-trail:legacyTrails[0]"]
 
@@ -180,5 +218,7 @@ def test_native_yaml_values_are_accepted_like_engine_strings():
 
 def test_invalid_config_stops_the_program_before_anything_is_registered(registrations):
     with pytest.raises(pulumi.RunError, match="org-trail:organizationId"):
-        simulate("security", security_config(organizationId="nope"), caller_account_id=SECURITY_ACCOUNT)
+        simulate(
+            "security", security_config(organizationId="nope"), caller_account_id=SECURITY_ACCOUNT
+        )
     assert registrations == []

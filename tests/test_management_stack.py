@@ -106,15 +106,23 @@ def test_delivery_role_may_write_only_the_documented_streams(management):
         return evaluate(statement_policy, Request(action, f"{log_group}:log-stream:{stream}"))
 
     assert put(f"{MANAGEMENT_ACCOUNT}_CloudTrail_us-east-1_0") == ALLOW
-    assert put(f"{ORGANIZATION_ID}_{MEMBER_ACCOUNT}_CloudTrail_eu-west-1", "logs:CreateLogStream") == ALLOW
+    assert (
+        put(f"{ORGANIZATION_ID}_{MEMBER_ACCOUNT}_CloudTrail_eu-west-1", "logs:CreateLogStream")
+        == ALLOW
+    )
     assert put("someone_else") == IMPLICIT_DENY
-    assert put(f"{ORGANIZATION_ID}_x", log_group=group.replace("org-trail", "other")) == IMPLICIT_DENY
+    assert (
+        put(f"{ORGANIZATION_ID}_x", log_group=group.replace("org-trail", "other")) == IMPLICIT_DENY
+    )
     assert put(f"{ORGANIZATION_ID}_x", action="logs:DeleteLogGroup") == IMPLICIT_DENY
 
 
 def test_management_stack_exports_trail_and_log_group(management):
     assert management.exports["trailArn"] == TRAIL_ARN
-    assert management.exports["logGroupArn"] == management.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+    assert (
+        management.exports["logGroupArn"]
+        == management.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+    )
 
 
 def test_log_group_retention_and_key_come_from_config():
@@ -129,8 +137,18 @@ def test_log_group_retention_and_key_come_from_config():
 
 
 LEGACY = [
-    {"accountId": MEMBER_ACCOUNT, "region": "eu-west-1", "trailName": "default", "bucket": "payments-trail"},
-    {"accountId": MEMBER_ACCOUNT, "region": "us-east-1", "trailName": "default-us", "bucket": "payments-trail"},
+    {
+        "accountId": MEMBER_ACCOUNT,
+        "region": "eu-west-1",
+        "trailName": "default",
+        "bucket": "payments-trail",
+    },
+    {
+        "accountId": MEMBER_ACCOUNT,
+        "region": "us-east-1",
+        "trailName": "default-us",
+        "bucket": "payments-trail",
+    },
     {
         "accountId": OTHER_MEMBER_ACCOUNT,
         "region": "us-west-2",
@@ -140,7 +158,12 @@ LEGACY = [
         "roleName": "SecurityAudit",
         "bucketRegion": "us-east-2",
     },
-    {"accountId": MANAGEMENT_ACCOUNT, "region": "us-east-1", "trailName": "old", "bucket": "mgmt-trail"},
+    {
+        "accountId": MANAGEMENT_ACCOUNT,
+        "region": "us-east-1",
+        "trailName": "old",
+        "bucket": "mgmt-trail",
+    },
 ]
 
 
@@ -159,7 +182,9 @@ def test_legacy_buckets_move_to_glacier_and_are_never_expired_by_default(legacy)
     assert rule["status"] == "Enabled"
     assert rule["filter"] == {"prefix": "AWSLogs/"}
     assert rule["transitions"] == [{"days": 30, "storageClass": "GLACIER"}]
-    assert rule["noncurrentVersionTransitions"] == [{"noncurrentDays": 30, "storageClass": "GLACIER"}]
+    assert rule["noncurrentVersionTransitions"] == [
+        {"noncurrentDays": 30, "storageClass": "GLACIER"}
+    ]
     assert "expiration" not in rule
     assert "noncurrentVersionExpiration" not in rule
 
@@ -169,7 +194,11 @@ def test_legacy_lifecycle_is_retained_when_removed_from_config(legacy):
 
 
 def test_one_lifecycle_configuration_per_legacy_bucket(legacy):
-    assert sorted(r.inputs["bucket"] for r in legacy.of_type(LIFECYCLE)) == ["data-audit", "mgmt-trail", "payments-trail"]
+    assert sorted(r.inputs["bucket"] for r in legacy.of_type(LIFECYCLE)) == [
+        "data-audit",
+        "mgmt-trail",
+        "payments-trail",
+    ]
 
 
 def test_legacy_rules_cover_the_trail_prefix_and_the_bucket_region(legacy):
@@ -186,7 +215,10 @@ def test_member_buckets_are_reached_through_one_assumed_role_provider_per_accoun
         f"legacy-{OTHER_MEMBER_ACCOUNT}-SecurityAudit",
     }
     audit = providers[f"legacy-{OTHER_MEMBER_ACCOUNT}-SecurityAudit"]
-    assert json.loads(audit.inputs["assumeRoles"])[0]["roleArn"] == f"arn:aws:iam::{OTHER_MEMBER_ACCOUNT}:role/SecurityAudit"
+    assert (
+        json.loads(audit.inputs["assumeRoles"])[0]["roleArn"]
+        == f"arn:aws:iam::{OTHER_MEMBER_ACCOUNT}:role/SecurityAudit"
+    )
     assert json.loads(audit.inputs["allowedAccountIds"]) == [OTHER_MEMBER_ACCOUNT]
     assert lifecycle_of(legacy, "data-audit").provider.startswith(audit.urn)
 
@@ -197,7 +229,9 @@ def test_management_account_legacy_bucket_uses_the_stack_credentials(legacy):
 
 def test_legacy_expiration_is_applied_only_when_configured(security):
     archive = {"archiveAfterDays": 10, "storageClass": "DEEP_ARCHIVE", "expireAfterDays": 3650}
-    sim = run_management(management_config(legacyTrails=LEGACY[:1], legacyArchive=archive), security.exports)
+    sim = run_management(
+        management_config(legacyTrails=LEGACY[:1], legacyArchive=archive), security.exports
+    )
     rule = lifecycle_of(sim, "payments-trail").inputs["rules"][0]
     assert rule["transitions"] == [{"days": 10, "storageClass": "DEEP_ARCHIVE"}]
     assert rule["expiration"] == {"days": 3650}
@@ -212,12 +246,15 @@ def test_no_legacy_trails_no_archive_component(management):
 
 
 def test_wrong_credentials_stop_the_program_before_any_resource(security, registrations):
-    with pytest.raises(pulumi.RunError, match=f"credentials of account {MANAGEMENT_ACCOUNT}.*belong to {MEMBER_ACCOUNT}"):
+    with pytest.raises(
+        pulumi.RunError,
+        match=f"credentials of account {MANAGEMENT_ACCOUNT}.*belong to {MEMBER_ACCOUNT}",
+    ):
         run_management(security_exports=security.exports, caller=MEMBER_ACCOUNT)
     assert registrations == []
 
 
 def test_missing_security_outputs_name_the_first_step(security):
     exports = {k: v for k, v in security.exports.items() if k != "kmsKeyArn"}
-    with pytest.raises(pulumi.RunError, match="no output 'kmsKeyArn'.*pulumi up -s security"):
+    with pytest.raises(pulumi.RunError, match=r"no output 'kmsKeyArn'.*pulumi up -s security"):
         run_management(security_exports=exports)

@@ -2,7 +2,14 @@
 
 import pytest
 
-from orgtrail.policy_eval import ALLOW, DENY, IMPLICIT_DENY, Request, evaluate, unconditioned_public_allows
+from orgtrail.policy_eval import (
+    ALLOW,
+    DENY,
+    IMPLICIT_DENY,
+    Request,
+    evaluate,
+    unconditioned_public_allows,
+)
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
     LOG_BUCKET,
@@ -20,11 +27,15 @@ from tests.support.stacks import (
 
 BUCKET_ARN = f"arn:aws:s3:::{LOG_BUCKET}"
 ORG_LOG = f"{BUCKET_ARN}/AWSLogs/{ORGANIZATION_ID}/{MEMBER_ACCOUNT}/CloudTrail/us-east-1/2026/11/27/x.json.gz"
-MANAGEMENT_LOG = f"{BUCKET_ARN}/AWSLogs/{MANAGEMENT_ACCOUNT}/CloudTrail/us-east-1/2026/11/27/x.json.gz"
+MANAGEMENT_LOG = (
+    f"{BUCKET_ARN}/AWSLogs/{MANAGEMENT_ACCOUNT}/CloudTrail/us-east-1/2026/11/27/x.json.gz"
+)
 TLS = {"aws:SecureTransport": "true"}
 
 
-def cloudtrail_put(resource: str, source_arn: str = TRAIL_ARN, acl: str | None = "bucket-owner-full-control"):
+def cloudtrail_put(
+    resource: str, source_arn: str = TRAIL_ARN, acl: str | None = "bucket-owner-full-control"
+):
     context = {**TLS, "aws:SourceArn": source_arn}
     if acl:
         context["s3:x-amz-acl"] = acl
@@ -62,7 +73,9 @@ def test_log_bucket_is_created_with_object_lock_and_is_never_force_destroyed(sec
 
 
 def test_log_bucket_default_retention_comes_from_object_lock_config(security):
-    (lock,) = part_of_bucket(security, LOG_BUCKET, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    (lock,) = part_of_bucket(
+        security, LOG_BUCKET, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+    )
     assert lock.inputs["objectLockEnabled"] == "Enabled"
     assert lock.inputs["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 400}
     (versioning,) = part_of_bucket(security, LOG_BUCKET, "aws:s3/bucketVersioning:BucketVersioning")
@@ -72,7 +85,9 @@ def test_log_bucket_default_retention_comes_from_object_lock_config(security):
 
 def test_log_bucket_encrypts_with_the_trail_key_and_a_bucket_key(security):
     (encryption,) = part_of_bucket(
-        security, LOG_BUCKET, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        security,
+        LOG_BUCKET,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     )
     (rule,) = encryption.inputs["rules"]
     assert rule["applyServerSideEncryptionByDefault"] == {
@@ -84,26 +99,41 @@ def test_log_bucket_encrypts_with_the_trail_key_and_a_bucket_key(security):
 
 @pytest.mark.parametrize("bucket", [LOG_BUCKET, ACCESS_LOG_BUCKET])
 def test_every_bucket_blocks_all_public_access_and_disables_acls(security, bucket):
-    (block,) = part_of_bucket(security, bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    for setting in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+    (block,) = part_of_bucket(
+        security, bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+    )
+    for setting in (
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ):
         assert block.inputs[setting] is True, setting
-    (ownership,) = part_of_bucket(security, bucket, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    (ownership,) = part_of_bucket(
+        security, bucket, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+    )
     assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
     (policy,) = part_of_bucket(security, bucket, "aws:s3/bucketPolicy:BucketPolicy")
     assert block.urn in policy.dependencies
 
 
 def test_log_bucket_archives_but_never_expires_unless_asked(security):
-    (lifecycle,) = part_of_bucket(security, LOG_BUCKET, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    (lifecycle,) = part_of_bucket(
+        security, LOG_BUCKET, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )
     (rule,) = lifecycle.inputs["rules"]
     assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER"}]
-    assert rule["noncurrentVersionTransitions"] == [{"noncurrentDays": 90, "storageClass": "GLACIER"}]
+    assert rule["noncurrentVersionTransitions"] == [
+        {"noncurrentDays": 90, "storageClass": "GLACIER"}
+    ]
     assert "expiration" not in rule
 
 
 def test_log_bucket_expiration_when_configured_is_applied(security):
     sim = run_security(security_config(lifecycle={"archiveAfterDays": 30, "expireAfterDays": 400}))
-    (lifecycle,) = part_of_bucket(sim, LOG_BUCKET, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    (lifecycle,) = part_of_bucket(
+        sim, LOG_BUCKET, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )
     assert lifecycle.inputs["rules"][0]["expiration"] == {"days": 400}
 
 
@@ -118,12 +148,18 @@ def test_access_log_bucket_is_locked_without_default_retention_and_uses_sse_s3(s
     assert bucket.inputs["objectLockEnabled"] is True
     assert bucket.protect
     assert not part_of_bucket(
-        security, ACCESS_LOG_BUCKET, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+        security,
+        ACCESS_LOG_BUCKET,
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     )
     (encryption,) = part_of_bucket(
-        security, ACCESS_LOG_BUCKET, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        security,
+        ACCESS_LOG_BUCKET,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     )
-    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "AES256"
+    }
 
 
 def test_access_log_bucket_accepts_delivery_only_from_the_log_bucket(security):
@@ -132,7 +168,11 @@ def test_access_log_bucket_accepts_delivery_only_from_the_log_bucket(security):
     target = f"arn:aws:s3:::{ACCESS_LOG_BUCKET}/{LOG_BUCKET}/2026-11-27-00-00-00-ABC"
 
     def delivery(source_bucket: str, account: str = SECURITY_ACCOUNT) -> Request:
-        context = {**TLS, "aws:SourceArn": f"arn:aws:s3:::{source_bucket}", "aws:SourceAccount": account}
+        context = {
+            **TLS,
+            "aws:SourceArn": f"arn:aws:s3:::{source_bucket}",
+            "aws:SourceAccount": account,
+        }
         return Request("s3:PutObject", target, service="logging.s3.amazonaws.com", context=context)
 
     assert evaluate(policy, delivery(LOG_BUCKET)) == ALLOW
@@ -149,7 +189,12 @@ def test_bucket_policy_lets_this_trail_write_both_documented_prefixes(bucket_pol
 
 
 def test_bucket_policy_lets_cloudtrail_check_the_acl_of_this_trail_only(bucket_policy):
-    check = Request("s3:GetBucketAcl", BUCKET_ARN, service="cloudtrail.amazonaws.com", context={**TLS, "aws:SourceArn": TRAIL_ARN})
+    check = Request(
+        "s3:GetBucketAcl",
+        BUCKET_ARN,
+        service="cloudtrail.amazonaws.com",
+        context={**TLS, "aws:SourceArn": TRAIL_ARN},
+    )
     assert evaluate(bucket_policy, check) == ALLOW
     other = Request(
         "s3:GetBucketAcl",
@@ -178,12 +223,20 @@ def test_bucket_policy_requires_bucket_owner_full_control(bucket_policy):
 
 
 def test_bucket_policy_lets_cloudtrail_write_nowhere_else(bucket_policy):
-    assert evaluate(bucket_policy, cloudtrail_put(f"{BUCKET_ARN}/elsewhere/x.json.gz")) == IMPLICIT_DENY
+    assert (
+        evaluate(bucket_policy, cloudtrail_put(f"{BUCKET_ARN}/elsewhere/x.json.gz"))
+        == IMPLICIT_DENY
+    )
 
 
 def test_bucket_policy_denies_requests_without_tls_even_from_cloudtrail(bucket_policy):
     request = cloudtrail_put(ORG_LOG)
-    plain = Request(request.action, request.resource, service=request.service, context={**request.context, "aws:SecureTransport": "false"})
+    plain = Request(
+        request.action,
+        request.resource,
+        service=request.service,
+        context={**request.context, "aws:SecureTransport": "false"},
+    )
     assert evaluate(bucket_policy, plain) == DENY
 
 
@@ -192,15 +245,33 @@ def test_bucket_policy_lets_members_read_only_their_own_prefix(bucket_policy):
     theirs = own.replace(MEMBER_ACCOUNT, OTHER_MEMBER_ACCOUNT)
     assert evaluate(bucket_policy, member(MEMBER_ACCOUNT, "s3:GetObject", own)) == ALLOW
     assert evaluate(bucket_policy, member(MEMBER_ACCOUNT, "s3:GetObject", theirs)) == IMPLICIT_DENY
-    assert evaluate(bucket_policy, member(MEMBER_ACCOUNT, "s3:GetObject", MANAGEMENT_LOG)) == IMPLICIT_DENY
+    assert (
+        evaluate(bucket_policy, member(MEMBER_ACCOUNT, "s3:GetObject", MANAGEMENT_LOG))
+        == IMPLICIT_DENY
+    )
 
 
 def test_bucket_policy_lets_members_list_only_their_own_prefix(bucket_policy):
     own_prefix = f"AWSLogs/{ORGANIZATION_ID}/{MEMBER_ACCOUNT}/CloudTrail/"
     other_prefix = own_prefix.replace(MEMBER_ACCOUNT, OTHER_MEMBER_ACCOUNT)
-    assert evaluate(bucket_policy, member(MEMBER_ACCOUNT, "s3:ListBucket", BUCKET_ARN, **{"s3:prefix": own_prefix})) == ALLOW
-    assert evaluate(bucket_policy, member(MEMBER_ACCOUNT, "s3:ListBucket", BUCKET_ARN, **{"s3:prefix": other_prefix})) == IMPLICIT_DENY
-    assert evaluate(bucket_policy, member(MEMBER_ACCOUNT, "s3:ListBucket", BUCKET_ARN)) == IMPLICIT_DENY
+    assert (
+        evaluate(
+            bucket_policy,
+            member(MEMBER_ACCOUNT, "s3:ListBucket", BUCKET_ARN, **{"s3:prefix": own_prefix}),
+        )
+        == ALLOW
+    )
+    assert (
+        evaluate(
+            bucket_policy,
+            member(MEMBER_ACCOUNT, "s3:ListBucket", BUCKET_ARN, **{"s3:prefix": other_prefix}),
+        )
+        == IMPLICIT_DENY
+    )
+    assert (
+        evaluate(bucket_policy, member(MEMBER_ACCOUNT, "s3:ListBucket", BUCKET_ARN))
+        == IMPLICIT_DENY
+    )
 
 
 def test_bucket_policy_gives_nothing_outside_the_organisation(bucket_policy):
@@ -211,12 +282,20 @@ def test_bucket_policy_gives_nothing_outside_the_organisation(bucket_policy):
 
 def test_bucket_policy_lets_members_neither_write_nor_delete(bucket_policy):
     own = f"{BUCKET_ARN}/AWSLogs/{ORGANIZATION_ID}/{MEMBER_ACCOUNT}/CloudTrail/us-east-1/2026/11/27/a.json.gz"
-    for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutBucketPolicy"):
+    for action in (
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutBucketPolicy",
+    ):
         assert evaluate(bucket_policy, member(MEMBER_ACCOUNT, action, own)) == IMPLICIT_DENY, action
 
 
 def test_no_policy_allows_everyone_without_a_condition(security):
-    for resource in [*security.of_type("aws:s3/bucketPolicy:BucketPolicy"), security.one("aws:kms/key:Key")]:
+    for resource in [
+        *security.of_type("aws:s3/bucketPolicy:BucketPolicy"),
+        security.one("aws:kms/key:Key"),
+    ]:
         assert list(unconditioned_public_allows(policy_of(resource))) == [], resource.name
 
 
@@ -233,7 +312,9 @@ def test_trail_key_rotates_and_is_protected(security):
     assert alias.inputs["targetKeyId"] == key.outputs["keyId"]
 
 
-def cloudtrail_kms(action: str, source_arn: str = TRAIL_ARN, trail_context: str | None = TRAIL_ARN) -> Request:
+def cloudtrail_kms(
+    action: str, source_arn: str = TRAIL_ARN, trail_context: str | None = TRAIL_ARN
+) -> Request:
     context = {"aws:SourceArn": source_arn}
     if trail_context:
         context["kms:EncryptionContext:aws:cloudtrail:arn"] = trail_context
@@ -250,10 +331,19 @@ def test_key_policy_lets_this_trail_encrypt_and_describe(key_policy):
 
 def test_key_policy_refuses_other_trails_and_other_contexts(key_policy):
     other_trail = TRAIL_ARN.replace("org-trail", "rogue")
-    assert evaluate(key_policy, cloudtrail_kms("kms:GenerateDataKey", source_arn=other_trail)) == IMPLICIT_DENY
+    assert (
+        evaluate(key_policy, cloudtrail_kms("kms:GenerateDataKey", source_arn=other_trail))
+        == IMPLICIT_DENY
+    )
     foreign_context = TRAIL_ARN.replace(MANAGEMENT_ACCOUNT, MEMBER_ACCOUNT)
-    assert evaluate(key_policy, cloudtrail_kms("kms:GenerateDataKey", trail_context=foreign_context)) == IMPLICIT_DENY
-    assert evaluate(key_policy, cloudtrail_kms("kms:GenerateDataKey", trail_context=None)) == IMPLICIT_DENY
+    assert (
+        evaluate(key_policy, cloudtrail_kms("kms:GenerateDataKey", trail_context=foreign_context))
+        == IMPLICIT_DENY
+    )
+    assert (
+        evaluate(key_policy, cloudtrail_kms("kms:GenerateDataKey", trail_context=None))
+        == IMPLICIT_DENY
+    )
     assert evaluate(key_policy, cloudtrail_kms("kms:ScheduleKeyDeletion")) == IMPLICIT_DENY
 
 
@@ -261,12 +351,23 @@ def test_key_policy_lets_organisation_members_decrypt_log_files_only(key_policy)
     with_context = {"kms:EncryptionContext:aws:cloudtrail:arn": TRAIL_ARN}
     assert evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:Decrypt", "*", **with_context)) == ALLOW
     assert evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:Decrypt", "*")) == IMPLICIT_DENY
-    assert evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:Decrypt", "*", org="o-zzzzzzzzzz", **with_context)) == IMPLICIT_DENY
-    assert evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:PutKeyPolicy", "*", **with_context)) == IMPLICIT_DENY
+    assert (
+        evaluate(
+            key_policy,
+            member(MEMBER_ACCOUNT, "kms:Decrypt", "*", org="o-zzzzzzzzzz", **with_context),
+        )
+        == IMPLICIT_DENY
+    )
+    assert (
+        evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:PutKeyPolicy", "*", **with_context))
+        == IMPLICIT_DENY
+    )
 
 
 def test_key_policy_keeps_the_security_account_as_administrator(key_policy):
-    admin = Request("kms:PutKeyPolicy", "*", principal_arn=f"arn:aws:iam::{SECURITY_ACCOUNT}:role/admin")
+    admin = Request(
+        "kms:PutKeyPolicy", "*", principal_arn=f"arn:aws:iam::{SECURITY_ACCOUNT}:role/admin"
+    )
     assert evaluate(key_policy, admin) == ALLOW
 
 

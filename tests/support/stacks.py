@@ -40,10 +40,16 @@ MANAGEMENT = {
 }
 
 
-def engine_config(base: dict[str, Any], overrides: dict[str, Any] | None = None, region: str = REGION) -> dict[str, str]:
+def engine_config(
+    base: dict[str, Any], overrides: dict[str, Any] | None = None, region: str = REGION
+) -> dict[str, str]:
     """Config as the engine hands it over; an override of None removes the key."""
     values = {**base, **(overrides or {})}
-    config = {config_key(key): to_engine_value(value) for key, value in values.items() if value is not None}
+    config = {
+        config_key(key): to_engine_value(value)
+        for key, value in values.items()
+        if value is not None
+    }
     if region:
         config["aws:region"] = region
     return config
@@ -57,7 +63,9 @@ def management_config(**overrides: Any) -> dict[str, str]:
     return engine_config(MANAGEMENT, overrides)
 
 
-def run_security(config: dict[str, str] | None = None, caller: str = SECURITY_ACCOUNT) -> Simulation:
+def run_security(
+    config: dict[str, str] | None = None, caller: str = SECURITY_ACCOUNT
+) -> Simulation:
     return simulate("security", config or security_config(), caller_account_id=caller)
 
 
@@ -86,7 +94,9 @@ def children_of(simulation: Simulation, parent: Resource) -> list[Resource]:
 def bucket_component(simulation: Simulation, bucket_name: str) -> Resource:
     """The LockedBucket component whose bucket is `bucket_name`."""
     bucket = next(
-        r for r in simulation.of_type("aws:s3/bucket:Bucket") if r.inputs.get("bucket") == bucket_name
+        r
+        for r in simulation.of_type("aws:s3/bucket:Bucket")
+        if r.inputs.get("bucket") == bucket_name
     )
     return next(r for r in simulation.resources if r.urn == bucket.parent)
 

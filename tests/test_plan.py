@@ -1,0 +1,111 @@
+"""`orgtrail plan`: the offline plan of both stacks from their config files."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orgtrail.__main__ import main
+from orgtrail.plan import plan_stacks, property_lines
+from orgtrail.simulate import PROJECT_DIR
+
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.security.yaml", "Pulumi.management.yaml", "__main__.py")
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the project's stack files, to edit; the code is the project's own."""
+    for name in PROJECT_FILES:
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    return tmp_path
+
+
+def run_plan(capsys, *argv: str) -> tuple[int, str]:
+    code = main(["plan", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_plan_json_lists_both_stacks_with_their_accounts(capsys):
+    code, out = run_plan(capsys, "--json")
+    assert code == 0
+    stacks = {s["stack"]: s for s in json.loads(out)["stacks"]}
+    assert stacks["security"]["accountId"] == "222222222222"
+    assert stacks["management"]["accountId"] == "111111111111"
+    types = {r["type"] for r in stacks["management"]["resources"]}
+    assert "aws:cloudtrail/trail:Trail" in types
+    assert "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration" in types
+    assert (
+        stacks["management"]["outputs"]["trailArn"]
+        == stacks["security"]["outputs"]["authorizedTrailArn"]
+    )
+
+
+def test_plan_json_shows_policies_as_documents(capsys):
+    _, out = run_plan(capsys, "--json", "--stack", "security")
+    (stack,) = json.loads(out)["stacks"]
+    key = next(r for r in stack["resources"] if r["type"] == "aws:kms/key:Key")
+    assert key["protect"] is True
+    assert {s["Sid"] for s in key["inputs"]["policy"]["Statement"]} >= {
+        "CloudTrailEncryptLogs",
+        "AccountAdministration",
+    }
+
+
+def test_plan_tree_shows_resources_properties_and_protection(capsys):
+    code, out = run_plan(capsys, "--stack", "management")
+    assert code == 0
+    assert "stack management: account 111111111111, us-east-1" in out
+    assert "isOrganizationTrail = true" in out
+    assert "(protected)" in out
+    assert "retained on delete" in out
+
+
+def test_plan_is_the_same_twice():
+    first = plan_stacks(PROJECT_DIR, ["management"])["management"].simulation
+    second = plan_stacks(PROJECT_DIR, ["management"])["management"].simulation
+    assert [(r.urn, r.inputs) for r in first.resources] == [
+        (r.urn, r.inputs) for r in second.resources
+    ]
+
+
+def test_plan_reports_every_bad_key_of_a_stack_file_and_exits_2(project, capsys):
+    stack_file = project / "Pulumi.security.yaml"
+    stack_file.write_text(
+        stack_file.read_text()
+        .replace("o-a1b2c3d4e5", "o-SHOUTING")
+        .replace("days: 365", "days: -1")
+    )
+    code = main(["plan", "--stack", "security", "--project-dir", str(project)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "org-trail:organizationId" in out
+    assert "org-trail:objectLock.days" in out
+
+
+def test_plan_of_a_missing_stack_file_says_how_to_create_it(project, capsys):
+    (project / "Pulumi.management.yaml").unlink()
+    code = main(["plan", "--stack", "management", "--project-dir", str(project)])
+    assert code == 2
+    assert "pulumi stack init management" in capsys.readouterr().out
+
+
+def test_encrypted_org_trail_values_are_refused_offline(project, capsys):
+    stack_file = project / "Pulumi.security.yaml"
+    stack_file.write_text(
+        stack_file.read_text() + "  org-trail:kmsKeyAlias:\n    secure: AAABAHh0\n"
+    )
+    assert main(["plan", "--stack", "security", "--project-dir", str(project)]) == 2
+    assert "encrypted" in capsys.readouterr().out
+
+
+def test_property_lines_flatten_nested_inputs_and_summarise_policies():
+    policy = json.dumps(
+        {"Statement": [{"Sid": "A", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    )
+    lines = property_lines({"rules": [{"days": 30.0, "x": {"y": True}}], "policy": policy})
+    assert lines == [
+        'policy: A: Allow "s3:GetObject" on "*"',
+        "rules[0].days = 30",
+        "rules[0].x.y = true",
+    ]
