@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.tree import Tree
 
 from orgtrail.config import STACK_KINDS, ConfigError, ManagementSettings, Settings, load_settings
+from orgtrail.policy_check import PACK_DIR, PackError, RunningPack, Verdict
 from orgtrail.simulate import PROJECT_DIR, Resource, Simulation, simulate
 from orgtrail.stack_config import StackConfigError, read_stack_config
 
@@ -27,6 +28,7 @@ from orgtrail.stack_config import StackConfigError, read_stack_config
 class StackPlan:
     settings: Settings
     simulation: Simulation
+    verdicts: list[Verdict] | None = None  # the policy pack's, when it was asked
 
     @property
     def account_id(self) -> str:
@@ -66,6 +68,14 @@ def plan_stack(
 def plan_stacks(project_dir: Path, stacks: list[str]) -> dict[str, StackPlan]:
     cache: dict[str, StackPlan] = {}
     return {stack: plan_stack(project_dir, stack, cache) for stack in stacks}
+
+
+def check_policies(plans: dict[str, StackPlan], pack_dir: Path = PACK_DIR) -> None:
+    """Ask the CrossGuard pack about every planned stack, as `pulumi preview --policy-pack` would."""
+    with RunningPack(pack_dir) as pack:
+        pack.configure({})
+        for plan in plans.values():
+            plan.verdicts = pack.verdicts(plan.simulation.resources)
 
 
 # --- presentation ----------------------------------------------------------
@@ -157,6 +167,13 @@ def render_tree(stack: str, plan: StackPlan) -> Tree:
     outputs = tree.add("[bold]outputs[/]")
     for name, value in sim.exports.items():
         outputs.add(f"{name} = {value}")
+    if plan.verdicts is not None:
+        policies = tree.add(f"[bold]policy pack[/]: {len(plan.verdicts)} violations")
+        for verdict in plan.verdicts:
+            colour = "red" if verdict.level == "mandatory" else "yellow"
+            policies.add(
+                f"[{colour}]{verdict.level}[/] {verdict.policy}: {verdict.message}", highlight=False
+            )
     return tree
 
 
@@ -181,6 +198,12 @@ def plan_json(plans: dict[str, StackPlan]) -> dict:
                     for r in plan.simulation.resources
                 ],
                 "outputs": plan.simulation.exports,
+                "policyVerdicts": None
+                if plan.verdicts is None
+                else [
+                    {"policy": v.policy, "level": v.level, "message": v.message, "urn": v.urn}
+                    for v in plan.verdicts
+                ],
             }
             for stack, plan in plans.items()
         ]
@@ -198,7 +221,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--stack", choices=(*STACK_KINDS, "all"), default="all")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--pack-dir", type=Path, default=PACK_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a tree")
+    parser.add_argument(
+        "--no-policy", action="store_true", help="do not run the CrossGuard pack on the plan"
+    )
     parser.set_defaults(run=run)
 
 
@@ -209,9 +236,18 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except (ConfigError, StackConfigError, pulumi.RunError) as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
         return 2
+    if not args.no_policy:
+        try:
+            check_policies(plans, args.pack_dir)
+        except PackError as error:
+            console.print(f"[red]error:[/] {error}", highlight=False)
+            return 2
     if args.json:
         print(json.dumps(plan_json(plans), indent=2))
     else:
         for stack, plan in plans.items():
             console.print(render_tree(stack, plan))
-    return 0
+    mandatory = [
+        v for plan in plans.values() for v in plan.verdicts or [] if v.level == "mandatory"
+    ]
+    return 1 if mandatory else 0

@@ -52,6 +52,27 @@ def test_plan_json_shows_policies_as_documents(capsys):
     }
 
 
+def test_plan_json_carries_the_policy_packs_verdicts(capsys):
+    _, out = run_plan(capsys, "--json")
+    assert [s["policyVerdicts"] for s in json.loads(out)["stacks"]] == [[], []]
+
+
+def test_plan_exits_1_when_the_pack_reports_a_mandatory_violation(tmp_path, capsys):
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy\n"
+        "def no_trails(args, report):\n"
+        "    if args.resource_type == 'aws:cloudtrail/trail:Trail':\n"
+        "        report('no trails allowed here')\n"
+        "PolicyPack('strict', [ResourceValidationPolicy('no-trails', 'No trails.', no_trails,"
+        " EnforcementLevel.MANDATORY)])\n"
+    )
+    code, out = run_plan(capsys, "--stack", "management", "--pack-dir", str(tmp_path))
+    assert code == 1
+    assert "mandatory no-trails: No trails." in out
+    assert "policy pack: 1 violations" in out
+
+
 def test_plan_tree_shows_resources_properties_and_protection(capsys):
     code, out = run_plan(capsys, "--stack", "management")
     assert code == 0
@@ -59,6 +80,7 @@ def test_plan_tree_shows_resources_properties_and_protection(capsys):
     assert "isOrganizationTrail = true" in out
     assert "(protected)" in out
     assert "retained on delete" in out
+    assert "policy pack: 0 violations" in out
 
 
 def test_plan_is_the_same_twice():

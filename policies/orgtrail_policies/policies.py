@@ -1,0 +1,129 @@
+"""The CrossGuard policies of the pack, built from the rules with exemption handling.
+
+Mandatory: every bucket is created with Object Lock, nothing makes a bucket
+public, every bucket has a public access block. Advisory: default retention,
+SSE-KMS, versioning, TLS only, and the organization-trail essentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from orgtrail_policies import buckets, stack
+from orgtrail_policies.exemptions import SCHEMA, Exemptions, describe
+
+ResourceRule = Callable[[str, Mapping[str, Any], str], list[str]]
+SKIPPED_PREFIXES = ("pulumi:providers:", "pulumi:pulumi:")
+
+
+def resource_policy(
+    name: str, description: str, rule: ResourceRule, level: EnforcementLevel
+) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type.startswith(SKIPPED_PREFIXES):
+            return
+        problems = rule(args.resource_type, args.props, args.name)
+        if not problems:
+            return
+        exemptions = Exemptions(args.get_config())
+        exemption = exemptions.find(args.name, args.urn)
+        if exemption is not None:
+            args.not_applicable(describe(name, exemption))
+        note = exemptions.note_for(args.name, args.urn)
+        for problem in problems:
+            report_violation(problem + note, args.urn)
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        config_schema=SCHEMA,
+    )
+
+
+def bucket_stack_policy(
+    name: str, description: str, check: stack.BucketCheck, level: EnforcementLevel
+) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        exemptions = Exemptions(args.get_config())
+        for bucket, problem in stack.bucket_findings(args.resources, check):
+            resource = bucket.resource
+            if exemptions.find(resource.name, resource.urn) is None:
+                report_violation(
+                    problem + exemptions.note_for(resource.name, resource.urn), resource.urn
+                )
+
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        config_schema=SCHEMA,
+    )
+
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+
+POLICIES = [
+    resource_policy(
+        "s3-bucket-object-lock-enabled",
+        "Every S3 bucket is created with Object Lock enabled, so what it stores can be made tamper-proof.",
+        buckets.object_lock_problems,
+        MANDATORY,
+    ),
+    resource_policy(
+        "s3-no-public-bucket",
+        "No S3 bucket is public: no public ACL or grant, no policy open to everyone without conditions, "
+        "every public access block complete.",
+        buckets.public_access_problems,
+        MANDATORY,
+    ),
+    bucket_stack_policy(
+        "s3-bucket-public-access-block",
+        "Every S3 bucket has a public access block of its own (or an account-level one).",
+        stack.missing_public_access_block,
+        MANDATORY,
+    ),
+    bucket_stack_policy(
+        "s3-bucket-default-retention",
+        "S3 buckets lock objects by default (Object Lock default retention).",
+        stack.missing_default_retention,
+        ADVISORY,
+    ),
+    bucket_stack_policy(
+        "s3-bucket-kms-encryption",
+        "S3 buckets encrypt with SSE-KMS by default.",
+        stack.missing_kms_encryption,
+        ADVISORY,
+    ),
+    bucket_stack_policy(
+        "s3-bucket-versioning",
+        "S3 buckets keep every version of every object.",
+        stack.missing_versioning,
+        ADVISORY,
+    ),
+    bucket_stack_policy(
+        "s3-bucket-tls-only",
+        "S3 bucket policies deny requests that do not use TLS.",
+        stack.missing_tls_only,
+        ADVISORY,
+    ),
+    resource_policy(
+        "cloudtrail-trail-essentials",
+        "CloudTrail trails log every region, validate log files and encrypt with a customer key.",
+        buckets.trail_problems,
+        ADVISORY,
+    ),
+]

@@ -1,0 +1,88 @@
+"""Reading resource properties the way the engine sends them.
+
+Props are read-only Mappings (proxies that raise UnknownValueError on an
+unknown preview value), lists are Sequences, numbers are floats, and the same
+setting has different shapes across pulumi-aws v6/v7, aws-native and the
+legacy inline forms. These helpers tolerate missing keys and odd types;
+unknown values still raise, so the caller decides what "unknown" means.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+ENABLED_STRINGS = ("true", "enabled")
+
+
+def get(props: Any, *path: str | int, default: Any = None) -> Any:
+    """props[path[0]][path[1]]... or default when any step is missing or of the wrong kind."""
+    value = props
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(value, Sequence) or isinstance(value, str) or step >= len(value):
+                return default
+        elif not isinstance(value, Mapping) or step not in value:
+            return default
+        value = value[step]
+    return default if value is None else value
+
+
+def items(value: Any) -> Iterator[Any]:
+    """The elements of a Sequence (one element for a lone Mapping; none otherwise)."""
+    if isinstance(value, Mapping):
+        yield value
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for index in range(len(value)):
+            yield value[index]
+
+
+def is_on(value: Any) -> bool:
+    """True, "true" and "Enabled" all mean on (providers disagree on the type)."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() in ENABLED_STRINGS
+
+
+def plain(value: Any) -> Any:
+    """A proxied value as plain dicts and lists (unknowns still raise)."""
+    if isinstance(value, Mapping):
+        return {key: plain(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [plain(value[index]) for index in range(len(value))]
+    return value
+
+
+class MalformedPolicy(ValueError):
+    pass
+
+
+def policy_document(value: Any) -> dict | None:
+    """A bucket policy as a dict, whether sent as JSON text or as an object; None when absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as err:
+            raise MalformedPolicy(
+                f"is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})"
+            ) from None
+    document = plain(value)
+    if not isinstance(document, dict):
+        raise MalformedPolicy("is not a JSON object")
+    statements = document.get("Statement")
+    if isinstance(statements, dict):
+        document["Statement"] = [statements]
+    elif not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
+        raise MalformedPolicy("has no list of Statement objects")
+    return document
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]

@@ -1,0 +1,237 @@
+"""Stack-level rules: settings that live in separate resources, correlated with their bucket.
+
+A bucket's public access block, versioning, encryption, lock configuration,
+policy and logging are separate resources in pulumi-aws. Each is matched to
+its bucket first by property dependency (its `bucket` input came from the
+bucket's output) and otherwise by bucket name, through dictionaries built
+once per stack: linear in the number of resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UnknownValueError
+
+from orgtrail_policies.buckets import (
+    ACCOUNT_PUBLIC_ACCESS_BLOCK,
+    BLOCK_SETTINGS,
+    BUCKET_TYPES,
+    NATIVE_BUCKET,
+    PUBLIC_ACCESS_BLOCK,
+    describe_bucket,
+    enforces_tls,
+)
+from orgtrail_policies.props import MalformedPolicy, get, is_on, items, policy_document
+
+# Each kind of bucket setting, under its pulumi-aws v6 and v7 type names.
+PART_TYPES: dict[str, str] = {
+    PUBLIC_ACCESS_BLOCK: "public_access_block",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2": "versioning",
+    "aws:s3/bucketVersioning:BucketVersioning": "versioning",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": "encryption",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "encryption",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2": "object_lock",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": "object_lock",
+    "aws:s3/bucketPolicy:BucketPolicy": "policy",
+    "aws-native:s3:BucketPolicy": "policy",
+    "aws:s3/bucketLoggingV2:BucketLoggingV2": "logging",
+    "aws:s3/bucketLogging:BucketLogging": "logging",
+}
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+
+
+@dataclass
+class Bucket:
+    resource: PolicyResource
+    parts: dict[str, list[PolicyResource]] = field(default_factory=dict)
+    # Receives server access logs: S3 then requires SSE-S3 and no default retention.
+    access_log_target: bool = False
+
+    @property
+    def props(self) -> Mapping[str, Any]:
+        return self.resource.props
+
+    def part(self, kind: str) -> list[PolicyResource]:
+        return self.parts.get(kind, [])
+
+    @property
+    def label(self) -> str:
+        return describe_bucket(self.resource.name, self.props)
+
+
+def _known(read: Callable[[], Any], default: Any = None) -> Any:
+    """A value, or `default` when it is unknown during preview."""
+    try:
+        return read()
+    except UnknownValueError:
+        return default
+
+
+def _bucket_names(resource: PolicyResource) -> list[str]:
+    names = [
+        _known(lambda key=key: get(resource.props, key)) for key in ("bucket", "bucketName", "id")
+    ]
+    return [name for name in names if isinstance(name, str) and name]
+
+
+class BucketIndex:
+    """Every bucket of a stack with the resources that configure it."""
+
+    def __init__(self, resources: Iterable[PolicyResource]):
+        self.buckets: dict[str, Bucket] = {}
+        by_name: dict[str, Bucket] = {}
+        parts: list[tuple[str, PolicyResource]] = []
+        self.account_blocks: list[PolicyResource] = []
+        for resource in resources:
+            if resource.resource_type in BUCKET_TYPES:
+                bucket = Bucket(resource)
+                self.buckets[resource.urn] = bucket
+                for name in _bucket_names(resource):
+                    by_name.setdefault(name, bucket)
+            elif resource.resource_type in PART_TYPES:
+                parts.append((PART_TYPES[resource.resource_type], resource))
+            elif resource.resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK:
+                self.account_blocks.append(resource)
+
+        def owner(resource: PolicyResource, prop: str) -> Bucket | None:
+            for dependency in resource.property_dependencies.get(prop, []):
+                if dependency.urn in self.buckets:
+                    return self.buckets[dependency.urn]
+            name = _known(lambda: get(resource.props, prop))
+            return by_name.get(name) if isinstance(name, str) else None
+
+        for kind, resource in parts:
+            bucket = owner(resource, "bucket")
+            if bucket is not None:
+                bucket.parts.setdefault(kind, []).append(resource)
+            if kind == "logging":
+                target = owner(resource, "targetBucket")
+                if target is not None:
+                    target.access_log_target = True
+        for bucket in self.buckets.values():
+            loggings = _known(lambda b=bucket: get(b.props, "loggings") or get(b.props, "logging"))
+            for logging in items(loggings):
+                target = by_name.get(_known(lambda entry=logging: get(entry, "targetBucket")))
+                if target is not None:
+                    target.access_log_target = True
+
+    def __iter__(self):
+        return iter(self.buckets.values())
+
+    def account_block_covers(self, bucket: Bucket) -> bool:
+        """An account-level block with all four settings, through the same provider, covers the bucket."""
+        provider = _provider_urn(bucket.resource)
+        return any(
+            _provider_urn(block) == provider
+            and all(
+                _known(lambda s=s, b=block: is_on(get(b.props, s)), False) for s in BLOCK_SETTINGS
+            )
+            for block in self.account_blocks
+        )
+
+
+def _provider_urn(resource: PolicyResource) -> str | None:
+    return resource.provider.urn if resource.provider is not None else None
+
+
+# --- the checks: each returns a problem for a bucket, or None -------------------------
+
+
+def missing_public_access_block(index: BucketIndex, bucket: Bucket) -> str | None:
+    if bucket.resource.resource_type == NATIVE_BUCKET:
+        return None  # inline publicAccessBlockConfiguration, checked per resource
+    if bucket.part("public_access_block") or index.account_block_covers(bucket):
+        return None
+    return (
+        f"Bucket {bucket.label} has no public access block. Add an aws.s3.BucketPublicAccessBlock "
+        f"for it with {', '.join(BLOCK_SETTINGS)} all true (or an account-level block through the same provider)."
+    )
+
+
+def _default_retention(bucket: Bucket) -> bool:
+    inline = get(bucket.props, "objectLockConfiguration", "rule", "defaultRetention")
+    if inline:
+        return True
+    return any(get(part.props, "rule", "defaultRetention") for part in bucket.part("object_lock"))
+
+
+def missing_default_retention(index: BucketIndex, bucket: Bucket) -> str | None:
+    if bucket.access_log_target or _default_retention(bucket):
+        return None
+    return (
+        f"Bucket {bucket.label} has no Object Lock default retention, so objects are written unlocked. "
+        "Add an aws.s3.BucketObjectLockConfiguration with rule.defaultRetention (mode and days)."
+    )
+
+
+def _algorithms(bucket: Bucket) -> list[str]:
+    rules = [
+        *items(get(bucket.props, "serverSideEncryptionConfiguration", "rule")),
+        *(rule for part in bucket.part("encryption") for rule in items(get(part.props, "rules"))),
+    ]
+    found = [get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") for rule in rules]
+    for config in items(get(bucket.props, "bucketEncryption", "serverSideEncryptionConfiguration")):
+        found.append(get(config, "serverSideEncryptionByDefault", "sseAlgorithm"))
+    return [algorithm for algorithm in found if algorithm]
+
+
+def missing_kms_encryption(index: BucketIndex, bucket: Bucket) -> str | None:
+    if bucket.access_log_target or any(a in KMS_ALGORITHMS for a in _algorithms(bucket)):
+        return None
+    return (
+        f"Bucket {bucket.label} does not encrypt with SSE-KMS by default. Add an "
+        "aws.s3.BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, a customer key and bucketKeyEnabled."
+    )
+
+
+def missing_versioning(index: BucketIndex, bucket: Bucket) -> str | None:
+    props = bucket.props
+    if (
+        is_on(get(props, "objectLockEnabled"))  # Object Lock turns versioning on for good
+        or is_on(get(props, "versioning", "enabled"))
+        or get(props, "versioningConfiguration", "status") == "Enabled"
+        or any(
+            get(p.props, "versioningConfiguration", "status") == "Enabled"
+            for p in bucket.part("versioning")
+        )
+    ):
+        return None
+    return f"Bucket {bucket.label} is not versioned. Add an aws.s3.BucketVersioning with status Enabled."
+
+
+def missing_tls_only(index: BucketIndex, bucket: Bucket) -> str | None:
+    documents = [get(bucket.props, "policy")]
+    documents += [
+        get(p.props, "policy") or get(p.props, "policyDocument") for p in bucket.part("policy")
+    ]
+    for value in documents:
+        try:
+            document = policy_document(value)
+        except MalformedPolicy:
+            continue  # reported by s3-no-public-bucket
+        if document is not None and enforces_tls(document):
+            return None
+    return (
+        f"Bucket {bucket.label} accepts requests without TLS. Add a bucket policy statement that denies "
+        "s3:* to everyone when aws:SecureTransport is false."
+    )
+
+
+BucketCheck = Callable[[BucketIndex, Bucket], "str | None"]
+
+
+def bucket_findings(
+    resources: Iterable[PolicyResource], check: BucketCheck
+) -> list[tuple[Bucket, str]]:
+    """Run one check over every bucket; a bucket whose settings are unknown in preview is skipped."""
+    index = BucketIndex(resources)
+    findings = []
+    for bucket in index:
+        problem = _known(lambda b=bucket: check(index, b))
+        if problem:
+            findings.append((bucket, problem))
+    return findings

@@ -1,0 +1,185 @@
+"""The pack started exactly as the Pulumi CLI starts it, driven over the Analyzer gRPC protocol."""
+
+import json
+
+import pytest
+
+from orgtrail.policy_check import RunningPack
+from orgtrail.simulate import Resource
+from tests.support.policy import UNKNOWN_BOOL
+
+BUCKET = "aws:s3/bucket:Bucket"
+BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ALL_BLOCKED = dict.fromkeys(
+    ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
+)
+
+
+def make(resource_type, name, props, **options) -> Resource:
+    urn = f"urn:pulumi:dev::app::{resource_type}::{name}"
+    return Resource(
+        urn=urn,
+        type=resource_type,
+        name=name,
+        custom=True,
+        id=name,
+        inputs=props,
+        outputs=props,
+        **options,
+    )
+
+
+@pytest.fixture(scope="module")
+def pack():
+    with RunningPack() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def default_config(pack):
+    pack.configure({})
+
+
+def diagnostics(response):
+    return [(d.policyName, d.enforcementLevel, d.message) for d in response.diagnostics]
+
+
+def test_analyzer_info_lists_mandatory_and_advisory_policies(pack):
+    info = pack.info()
+    assert info.name == "org-trail-guardrails"
+    levels = {p.name: p.enforcementLevel for p in info.policies}
+    assert levels["s3-bucket-object-lock-enabled"] == 1  # MANDATORY
+    assert levels["s3-no-public-bucket"] == 1
+    assert levels["s3-bucket-public-access-block"] == 1
+    assert levels["s3-bucket-kms-encryption"] == 0  # ADVISORY
+    schema = next(p for p in info.policies if p.name == "s3-no-public-bucket").configSchema
+    assert "exemptions" in schema.properties
+
+
+def test_analyze_reports_an_unlocked_public_bucket_as_mandatory(pack):
+    response = pack.analyze(make(BUCKET, "site", {"bucket": "acme-site", "acl": "public-read"}))
+    found = {name: (level, message) for name, level, message in diagnostics(response)}
+    assert found["s3-bucket-object-lock-enabled"][0] == 1
+    assert "'site' (bucket acme-site)" in found["s3-bucket-object-lock-enabled"][1]
+    assert "public-read" in found["s3-no-public-bucket"][1]
+
+
+def test_analyze_passes_a_locked_private_bucket(pack):
+    assert (
+        diagnostics(
+            pack.analyze(make(BUCKET, "logs", {"bucket": "logs", "objectLockEnabled": True}))
+        )
+        == []
+    )
+
+
+def test_unknown_values_during_preview_give_no_violation(pack):
+    response = pack.analyze(
+        make(BUCKET, "logs", {"bucket": "logs", "objectLockEnabled": UNKNOWN_BOOL})
+    )
+    found = diagnostics(response)
+    assert all(level == 0 for _, level, _ in found)
+    assert any("can't be known during preview" in message for _, _, message in found)
+
+
+def test_providers_and_components_are_skipped(pack):
+    assert (
+        diagnostics(pack.analyze(make("pulumi:providers:aws", "default", {"region": "us-east-1"})))
+        == []
+    )
+    assert (
+        diagnostics(pack.analyze(make("acme:index:Website", "site", {"acl": "public-read"}))) == []
+    )
+
+
+def test_malformed_policy_is_reported_over_the_wire(pack):
+    response = pack.analyze(
+        make("aws:s3/bucketPolicy:BucketPolicy", "p", {"bucket": "b", "policy": "{oops"})
+    )
+    ((name, level, message),) = diagnostics(response)
+    assert (name, level) == ("s3-no-public-bucket", 1)
+    assert "not valid JSON" in message
+
+
+def test_analyze_stack_finds_a_bucket_without_its_block(pack):
+    covered = make(BUCKET, "covered", {"bucket": "covered", "objectLockEnabled": True})
+    block = make(
+        BLOCK,
+        "covered-block",
+        {"bucket": "ignored-name", **ALL_BLOCKED},
+        property_dependencies={"bucket": [covered.urn]},
+    )
+    bare = make(BUCKET, "bare", {"bucket": "bare", "objectLockEnabled": True})
+    response = pack.analyze_stack([covered, block, bare])
+    mandatory = [(d.policyName, d.urn) for d in response.diagnostics if d.enforcementLevel == 1]
+    assert mandatory == [("s3-bucket-public-access-block", bare.urn)]
+
+
+def test_enforcement_levels_follow_policy_config(pack):
+    pack.configure(
+        {
+            "s3-bucket-object-lock-enabled": {"enforcementLevel": "disabled"},
+            "s3-no-public-bucket": {"enforcementLevel": "advisory"},
+        }
+    )
+    response = pack.analyze(make(BUCKET, "site", {"bucket": "site", "acl": "public-read"}))
+    assert [(name, level) for name, level, _ in diagnostics(response)] == [
+        ("s3-no-public-bucket", 0)
+    ]
+
+
+def test_an_exemption_with_a_reason_makes_the_policy_not_applicable_and_says_why(pack):
+    exemption = {"resource": "marketing-*", "reason": "public website, approved in SEC-123"}
+    pack.configure({"s3-no-public-bucket": {"exemptions": [exemption]}})
+    response = pack.analyze(
+        make(
+            BUCKET,
+            "marketing-site",
+            {"bucket": "m", "acl": "public-read", "objectLockEnabled": True},
+        )
+    )
+    assert diagnostics(response) == []
+    (not_applicable,) = [
+        n for n in response.not_applicable if n.policy_name == "s3-no-public-bucket"
+    ]
+    assert "SEC-123" in not_applicable.reason
+    other = pack.analyze(
+        make(BUCKET, "data", {"bucket": "d", "acl": "public-read", "objectLockEnabled": True})
+    )
+    assert [name for name, _, _ in diagnostics(other)] == ["s3-no-public-bucket"]
+
+
+def test_an_exemption_without_a_reason_exempts_nothing_and_says_so(pack):
+    pack.configure(
+        {"s3-no-public-bucket": {"exemptions": [{"resource": "marketing-*", "reason": " "}]}}
+    )
+    response = pack.analyze(
+        make(
+            BUCKET,
+            "marketing-site",
+            {"bucket": "m", "acl": "public-read", "objectLockEnabled": True},
+        )
+    )
+    ((name, level, message),) = diagnostics(response)
+    assert (name, level) == ("s3-no-public-bucket", 1)
+    assert "has no reason, so it does not apply" in message
+
+
+def test_stack_exemptions_match_urn_globs(pack):
+    bare = make(BUCKET, "bare", {"bucket": "bare", "objectLockEnabled": True})
+    pack.configure(
+        {
+            "s3-bucket-public-access-block": {
+                "exemptions": [{"resource": "urn:pulumi:dev::*::bare", "reason": "legacy import"}]
+            }
+        }
+    )
+    response = pack.analyze_stack([bare])
+    assert [d.policyName for d in response.diagnostics if d.enforcementLevel == 1] == []
+
+
+def test_this_projects_stacks_pass_with_no_mandatory_violation(pack, security, management):
+    for simulation in (security, management):
+        verdicts = pack.verdicts(simulation.resources)
+        assert [v for v in verdicts if v.level == "mandatory"] == [], simulation.stack
+        assert verdicts == [], json.dumps([v.__dict__ for v in verdicts], indent=1)

@@ -1,0 +1,240 @@
+"""The pack's resource rules on proxied props: pass, fail, missing, unknown, every provider's shape."""
+
+import json
+
+import pytest
+from orgtrail_policies.buckets import object_lock_problems, public_access_problems, trail_problems
+from pulumi_policy.proxy import UnknownValueError
+
+from tests.support.policy import UNKNOWN_BOOL, proxied
+
+V7_BUCKET = "aws:s3/bucket:Bucket"
+V6_BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+NATIVE_BUCKET = "aws-native:s3:Bucket"
+BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ALL_BLOCKED = dict.fromkeys(
+    ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
+)
+
+
+def lock(resource_type, props, name="logs"):
+    return object_lock_problems(resource_type, proxied(props), name)
+
+
+def public(resource_type, props, name="logs"):
+    return public_access_problems(resource_type, proxied(props), name)
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+READ_ALL = {
+    "Sid": "ReadAll",
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::b/*",
+}
+
+
+# --- Object Lock -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props"),
+    [
+        (V7_BUCKET, {"objectLockEnabled": True}),
+        (V6_BUCKET_V2, {"objectLockEnabled": True}),
+        (V6_BUCKET_V2, {"objectLockConfiguration": {"objectLockEnabled": "Enabled"}}),
+        (V7_BUCKET, {"objectLockConfiguration": {"objectLockEnabled": "Enabled", "rule": {}}}),
+        (NATIVE_BUCKET, {"objectLockEnabled": True}),
+    ],
+)
+def test_locked_buckets_pass_in_every_provider_shape(resource_type, props):
+    assert lock(resource_type, props) == []
+
+
+@pytest.mark.parametrize("resource_type", [V7_BUCKET, V6_BUCKET_V2, NATIVE_BUCKET])
+@pytest.mark.parametrize(
+    "props",
+    [
+        {},
+        {"objectLockEnabled": False},
+        {"objectLockConfiguration": {"objectLockEnabled": "Disabled"}},
+    ],
+)
+def test_unlocked_or_unspecified_buckets_fail_naming_the_bucket_and_the_fix(resource_type, props):
+    (problem,) = lock(resource_type, {**props, "bucket": "acme-data"}, name="data")
+    assert "'data' (bucket acme-data)" in problem
+    assert "objectLockEnabled: true" in problem
+
+
+def test_lock_rule_ignores_other_resources():
+    assert lock("aws:s3/bucketObject:BucketObject", {}) == []
+    assert lock("pulumi:providers:aws", {}) == []
+
+
+def test_unknown_lock_setting_raises_the_sdk_unknown_error_not_a_violation():
+    with pytest.raises(UnknownValueError):
+        lock(V7_BUCKET, {"objectLockEnabled": UNKNOWN_BOOL})
+
+
+# --- public ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("acl", ["public-read", "public-read-write", "authenticated-read"])
+def test_public_canned_acls_fail_inline_and_as_acl_resources(acl):
+    assert acl in public(V7_BUCKET, {"acl": acl})[0]
+    assert acl in public("aws:s3/bucketAclV2:BucketAclV2", {"bucket": "b", "acl": acl})[0]
+    assert acl in public("aws:s3/bucketAcl:BucketAcl", {"bucket": "b", "acl": acl})[0]
+
+
+def test_private_acls_pass():
+    assert public(V7_BUCKET, {"acl": "private"}) == []
+    assert public("aws:s3/bucketAcl:BucketAcl", {"bucket": "b", "acl": "log-delivery-write"}) == []
+
+
+@pytest.mark.parametrize("group", ["AllUsers", "AuthenticatedUsers"])
+def test_grants_to_everyone_fail_in_both_shapes(group):
+    uri = f"http://acs.amazonaws.com/groups/global/{group}"
+    inline = public(
+        V6_BUCKET_V2, {"grants": [{"type": "Group", "uri": uri, "permissions": ["READ"]}]}
+    )
+    assert group in inline[0]
+    resource = public(
+        "aws:s3/bucketAclV2:BucketAclV2",
+        {
+            "bucket": "b",
+            "accessControlPolicy": {
+                "grants": [{"grantee": {"type": "Group", "uri": uri}, "permission": "READ"}]
+            },
+        },
+    )
+    assert group in resource[0]
+
+
+def test_native_public_access_control_fails():
+    problems = public(
+        NATIVE_BUCKET,
+        {"accessControl": "PublicRead", "publicAccessBlockConfiguration": ALL_BLOCKED},
+    )
+    assert "PublicRead" in problems[0]
+
+
+@pytest.mark.parametrize(
+    "principal", ["*", {"AWS": "*"}, {"AWS": ["arn:aws:iam::111111111111:root", "*"]}]
+)
+def test_policies_open_to_everyone_without_condition_fail(principal):
+    document = policy({**READ_ALL, "Principal": principal})
+    (problem,) = public(
+        "aws:s3/bucketPolicy:BucketPolicy", {"bucket": "acme-data", "policy": document}, name="p"
+    )
+    assert "ReadAll" in problem
+    assert "acme-data" in problem
+    assert "aws:PrincipalOrgID" in problem
+
+
+def test_inline_and_native_policies_are_checked_too():
+    assert public(V6_BUCKET_V2, {"policy": policy(READ_ALL)})
+    assert public(
+        "aws-native:s3:BucketPolicy",
+        {"bucket": "b", "policyDocument": json.loads(policy(READ_ALL))},
+    )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+        {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"}},
+        {"StringEquals": {"AWS:SourceAccount": ["111111111111"]}},
+        {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/*"]}},
+    ],
+)
+def test_conditions_that_restrict_the_caller_make_everyone_statements_private(condition):
+    document = policy({**READ_ALL, "Condition": condition})
+    assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document}) == []
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"Bool": {"aws:SecureTransport": "true"}},
+        {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+        {"StringLike": {"aws:PrincipalOrgID": "*"}},
+        {"Null": {"aws:PrincipalOrgID": "false"}},
+    ],
+)
+def test_conditions_that_do_not_restrict_the_caller_leave_the_bucket_public(condition):
+    document = policy({**READ_ALL, "Condition": condition})
+    assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document})
+
+
+def test_deny_statements_and_named_principals_are_not_public():
+    deny = {**READ_ALL, "Effect": "Deny"}
+    named = {**READ_ALL, "Principal": {"AWS": "arn:aws:iam::111111111111:root"}}
+    service = {**READ_ALL, "Principal": {"Service": "cloudtrail.amazonaws.com"}}
+    assert (
+        public(
+            "aws:s3/bucketPolicy:BucketPolicy",
+            {"bucket": "b", "policy": policy(deny, named, service)},
+        )
+        == []
+    )
+
+
+def test_malformed_policy_json_is_a_violation_not_a_crash():
+    (problem,) = public(
+        "aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": '{"Statement": ['}
+    )
+    assert "not valid JSON" in problem
+    (problem,) = public(
+        "aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": '{"Version": "2012-10-17"}'}
+    )
+    assert "no list of Statement" in problem
+
+
+def test_single_statement_object_is_read_like_a_list():
+    document = json.dumps({"Statement": READ_ALL})
+    assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document})
+
+
+@pytest.mark.parametrize(
+    "resource_type", [BLOCK, "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"]
+)
+def test_public_access_blocks_need_all_four_settings(resource_type):
+    assert public(resource_type, {"bucket": "b", **ALL_BLOCKED}) == []
+    (problem,) = public(
+        resource_type,
+        {"bucket": "b", **ALL_BLOCKED, "restrictPublicBuckets": False, "ignorePublicAcls": None},
+    )
+    assert "ignorePublicAcls, restrictPublicBuckets off" in problem
+
+
+def test_native_buckets_need_a_complete_inline_block():
+    assert public(NATIVE_BUCKET, {"publicAccessBlockConfiguration": ALL_BLOCKED}) == []
+    assert "no publicAccessBlockConfiguration" in public(NATIVE_BUCKET, {})[0]
+    partial = {**ALL_BLOCKED, "blockPublicPolicy": False}
+    assert (
+        "blockPublicPolicy off"
+        in public(NATIVE_BUCKET, {"publicAccessBlockConfiguration": partial})[0]
+    )
+
+
+# --- CloudTrail ----------------------------------------------------------------------
+
+
+def test_trails_need_multi_region_validation_and_a_key():
+    good = {
+        "isMultiRegionTrail": True,
+        "enableLogFileValidation": True,
+        "kmsKeyId": "arn:aws:kms:us-east-1:1:key/x",
+    }
+    assert trail_problems("aws:cloudtrail/trail:Trail", proxied(good), "t") == []
+    (problem,) = trail_problems(
+        "aws-native:cloudtrail:Trail", proxied({"isMultiRegionTrail": True}), "t"
+    )
+    assert "enableLogFileValidation" in problem
+    assert "kmsKeyId" in problem
+    assert "isMultiRegionTrail" not in problem

@@ -1,0 +1,180 @@
+"""Stack rules: a bucket's settings found through property dependencies or by name."""
+
+import json
+
+from orgtrail_policies import stack
+from pulumi_policy import PolicyProviderResource
+
+from tests.support.policy import UNKNOWN_STRING, resource
+
+BUCKET = "aws:s3/bucket:Bucket"
+V6_BUCKET = "aws:s3/bucketV2:BucketV2"
+BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ALL_BLOCKED = dict.fromkeys(
+    ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
+)
+TLS_ONLY = json.dumps(
+    {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
+    }
+)
+
+
+def bucket(name, **props):
+    return resource(BUCKET, name, {"bucket": name, "id": name, **props})
+
+
+def flagged(resources, check) -> list[str]:
+    return [b.resource.name for b, _ in stack.bucket_findings(resources, check)]
+
+
+def test_block_is_matched_by_property_dependency_even_with_an_unknown_name():
+    data = bucket("data")
+    block = resource(
+        BLOCK, "data-block", {"bucket": UNKNOWN_STRING, **ALL_BLOCKED}, {"bucket": [data]}
+    )
+    assert flagged([data, block], stack.missing_public_access_block) == []
+
+
+def test_block_is_matched_by_bucket_name_across_programs():
+    data = resource(V6_BUCKET, "data", {"bucket": "acme-data", "id": "acme-data"})
+    block = resource(BLOCK, "block", {"bucket": "acme-data", **ALL_BLOCKED})
+    assert flagged([data, block], stack.missing_public_access_block) == []
+
+
+def test_bucket_without_a_block_is_named():
+    data, other = bucket("data"), bucket("other")
+    block = resource(BLOCK, "block", {"bucket": "other", **ALL_BLOCKED})
+    ((found, problem),) = stack.bucket_findings(
+        [data, other, block], stack.missing_public_access_block
+    )
+    assert found.resource.name == "data"
+    assert "'data' has no public access block" in problem
+
+
+def test_account_level_block_covers_buckets_of_the_same_provider_only():
+    account = PolicyProviderResource("pulumi:providers:aws", {}, "urn:provider:a", "a")
+    other = PolicyProviderResource("pulumi:providers:aws", {}, "urn:provider:b", "b")
+    block = resource(
+        "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+        "acct",
+        ALL_BLOCKED,
+        provider=account,
+    )
+    covered = resource(BUCKET, "covered", {"bucket": "covered"}, provider=account)
+    elsewhere = resource(BUCKET, "elsewhere", {"bucket": "elsewhere"}, provider=other)
+    assert flagged([block, covered, elsewhere], stack.missing_public_access_block) == ["elsewhere"]
+
+
+def test_default_retention_from_a_lock_configuration_or_inline():
+    separate, none = bucket("separate"), bucket("none")
+    inline = bucket(
+        "inline",
+        objectLockConfiguration={
+            "objectLockEnabled": "Enabled",
+            "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 1}},
+        },
+    )
+    config = resource(
+        "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+        "lock",
+        {"bucket": "separate", "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 30}}},
+    )
+    assert flagged([separate, inline, none, config], stack.missing_default_retention) == ["none"]
+
+
+def test_access_log_targets_are_not_asked_for_retention_or_kms():
+    source, target = bucket("source"), bucket("target")
+    logging = resource(
+        "aws:s3/bucketLogging:BucketLogging", "log", {"bucket": "source", "targetBucket": "target"}
+    )
+    resources = [source, target, logging]
+    assert flagged(resources, stack.missing_default_retention) == ["source"]
+    assert flagged(resources, stack.missing_kms_encryption) == ["source"]
+
+
+def test_kms_encryption_in_v6_v7_inline_and_native_shapes():
+    rules = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]
+    v7 = bucket("v7")
+    v7_config = resource(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "v7-sse",
+        {"bucket": "v7", "rules": rules},
+    )
+    v6 = bucket("v6")
+    v6_config = resource(
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+        "v6-sse",
+        {
+            "bucket": "v6",
+            "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms:dsse"}}],
+        },
+    )
+    inline = bucket("inline", serverSideEncryptionConfiguration={"rule": rules[0]})
+    native = resource(
+        "aws-native:s3:Bucket",
+        "native",
+        {
+            "bucketName": "native",
+            "bucketEncryption": {
+                "serverSideEncryptionConfiguration": [
+                    {"serverSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}
+                ]
+            },
+        },
+    )
+    sse_s3 = bucket("sse-s3")
+    sse_s3_config = resource(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "s3-sse",
+        {
+            "bucket": "sse-s3",
+            "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+        },
+    )
+    resources = [v7, v7_config, v6, v6_config, inline, native, sse_s3, sse_s3_config]
+    assert flagged(resources, stack.missing_kms_encryption) == ["sse-s3"]
+
+
+def test_versioning_from_object_lock_or_a_versioning_resource():
+    locked = bucket("locked", objectLockEnabled=True)
+    versioned = bucket("versioned")
+    versioning = resource(
+        "aws:s3/bucketVersioningV2:BucketVersioningV2",
+        "v",
+        {"bucket": "versioned", "versioningConfiguration": {"status": "Enabled"}},
+    )
+    suspended = bucket("suspended")
+    suspension = resource(
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "s",
+        {"bucket": "suspended", "versioningConfiguration": {"status": "Suspended"}},
+    )
+    resources = [locked, versioned, versioning, suspended, suspension]
+    assert flagged(resources, stack.missing_versioning) == ["suspended"]
+
+
+def test_tls_only_needs_a_deny_on_insecure_transport():
+    strict, lax = bucket("strict"), bucket("lax")
+    strict_policy = resource(
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "strict-policy",
+        {"bucket": "strict", "policy": TLS_ONLY},
+    )
+    lax_policy = resource(
+        "aws:s3/bucketPolicy:BucketPolicy", "lax-policy", {"bucket": "lax", "policy": "{not json"}
+    )
+    assert flagged([strict, lax, strict_policy, lax_policy], stack.missing_tls_only) == ["lax"]
+
+
+def test_buckets_with_unknown_settings_are_skipped_not_flagged():
+    data = bucket("data", objectLockEnabled=UNKNOWN_STRING)
+    assert flagged([data], stack.missing_versioning) == []
