@@ -1,0 +1,136 @@
+"""AnalyzeStack on large stacks: the org-trail pack against a trivial pack, over real gRPC.
+
+    .venv/bin/python benchmarks/policy_scale.py [--sizes 1000,5000] [--repeat 3]
+
+Each bucket comes with its public access block (matched by property
+dependency), a bucket policy, a default-retention and an encryption
+configuration (matched by name): every stack rule has work to do and the
+stack is compliant, so both packs send back the same (empty) answer. Both packs are started the way the Pulumi CLI starts them and
+receive the same request. Two ratios: against a trivial pack with one stack
+policy (everything the org-trail pack costs), and against one with as many
+stack policies as the org-trail pack (the SDK deserializes the stack once per
+stack policy, so this isolates the cost of the rules themselves).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from orgtrail.policy_check import PACK_DIR, RunningPack
+from orgtrail.simulate import Resource
+
+TRIVIAL_PACK = Path(__file__).resolve().parent / "trivial_pack"
+BLOCKED = dict.fromkeys(
+    ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
+)
+
+
+def resource(resource_type: str, name: str, props: dict, **extra) -> Resource:
+    urn = f"urn:pulumi:bench::app::{resource_type}::{name}"
+    return Resource(
+        urn=urn,
+        type=resource_type,
+        name=name,
+        custom=True,
+        id=name,
+        inputs=props,
+        outputs=props,
+        **extra,
+    )
+
+
+def stack_of(buckets: int) -> list[Resource]:
+    resources = []
+    for index in range(buckets):
+        name = f"bucket-{index:05d}"
+        bucket = resource(
+            "aws:s3/bucket:Bucket", name, {"bucket": name, "id": name, "objectLockEnabled": True}
+        )
+        policy = {
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ]
+        }
+        resources += [
+            bucket,
+            resource(
+                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                f"{name}-block",
+                {"bucket": name, **BLOCKED},
+                property_dependencies={"bucket": [bucket.urn]},
+            ),
+            resource(
+                "aws:s3/bucketPolicy:BucketPolicy",
+                f"{name}-policy",
+                {"bucket": name, "policy": json.dumps(policy)},
+            ),
+            resource(
+                "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+                f"{name}-lock",
+                {"bucket": name, "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}}},
+            ),
+            resource(
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                f"{name}-encryption",
+                {
+                    "bucket": name,
+                    "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}],
+                },
+            ),
+        ]
+    return resources
+
+
+def time_analyze_stack(
+    pack_dir: Path, resources: list[Resource], repeat: int, trivial_policies: int = 1
+) -> tuple[float, int]:
+    os.environ["TRIVIAL_POLICIES"] = str(trivial_policies)
+    with RunningPack(pack_dir) as pack:
+        pack.configure({})
+        timings, diagnostics = [], 0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = pack.analyze_stack(resources)
+            timings.append(time.perf_counter() - started)
+            diagnostics = len(response.diagnostics)
+    return statistics.median(timings), diagnostics
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,5000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with RunningPack(PACK_DIR) as pack:
+        stack_policies = sum(p.policy_type == 2 for p in pack.info().policies)  # POLICY_TYPE_STACK
+    print(
+        f"{'buckets':>8} {'resources':>9} {'org-trail s':>11} {'trivial s':>9} {'ratio':>6} "
+        f"{f'trivial x{stack_policies} s':>14} {'ratio':>6} {'diagnostics':>11}"
+    )
+    for size in (int(s) for s in args.sizes.split(",")):
+        resources = stack_of(size)
+        ours, diagnostics = time_analyze_stack(PACK_DIR, resources, args.repeat)
+        one, _ = time_analyze_stack(TRIVIAL_PACK, resources, args.repeat)
+        same, _ = time_analyze_stack(TRIVIAL_PACK, resources, args.repeat, stack_policies)
+        print(
+            f"{size:>8} {len(resources):>9} {ours:>11.3f} {one:>9.3f} {ours / one:>6.2f} "
+            f"{same:>14.3f} {ours / same:>6.2f} {diagnostics:>11}"
+        )
+
+
+if __name__ == "__main__":
+    main()
