@@ -10,9 +10,9 @@ import sys
 
 from rich.console import Console
 
-from orgtrail import plan
+from orgtrail import cutover, inventory, plan, verify
 
-COMMANDS = (plan,)
+COMMANDS = (plan, inventory, cutover, verify)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,8 @@ def _namespaced(key: str) -> str:
 
 def project_defaults(project_dir: Path) -> dict[str, Any]:
     """Config defaults declared in Pulumi.yaml (`default:` of a typed key, or `value:`)."""
-    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    path = project_dir / "Pulumi.yaml"
+    project = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
     defaults = {}
     for key, declaration in (project.get("config") or {}).items():
         if isinstance(declaration, dict) and ("default" in declaration or "value" in declaration):

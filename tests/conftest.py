@@ -1,6 +1,7 @@
 import pytest
 
 from orgtrail.simulate import RecordingMonitor
+from tests.support.moto_org import MotoServer, seed
 from tests.support.stacks import run_management, run_security
 
 
@@ -29,3 +30,35 @@ def registrations(monkeypatch):
 
     monkeypatch.setattr(RecordingMonitor, "RegisterResource", spy)
     return seen
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto_server on a free loopback port for the whole run; stopped at the end."""
+    server = MotoServer()
+    yield server
+    server.stop()
+
+
+def _seeded(moto_server, monkeypatch):
+    seeded = seed(moto_server)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    for name, value in seeded.environment.items():
+        monkeypatch.setenv(name, value)
+    return seeded
+
+
+@pytest.fixture
+def org(moto_server, monkeypatch):
+    """A freshly seeded organisation, for a test that changes it; the environment holds its admin's credentials."""
+    return _seeded(moto_server, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def shared_org(moto_server):
+    """One seeded organisation for a module of tests that only read it."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _seeded(moto_server, monkeypatch)

@@ -1,0 +1,113 @@
+"""boto3 sessions and clients for the operator commands.
+
+Standard credential chain (profiles, SSO, environment, instance roles);
+`AWS_ENDPOINT_URL` points every client at an emulator when set (boto3 reads it
+itself). Adaptive retries, because an organisation-wide scan is exactly the
+burst of calls that gets throttled.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+DEFAULT_MAX_ATTEMPTS = 10
+SESSION_NAME = "org-trail"
+
+
+def client_config() -> Config:
+    attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": attempts},
+        connect_timeout=10,
+        read_timeout=60,
+        max_pool_connections=32,
+    )
+
+
+class CredentialError(RuntimeError):
+    """No usable credentials: a usage error (exit 2), not a finding."""
+
+
+def error_text(error: Exception) -> str:
+    """A short, readable reason from a botocore error."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Error")
+        message = details.get("Message", "")
+        if code.isdigit() or not message or message.lstrip().startswith("<"):
+            return f"{error.operation_name} failed ({code})"
+        return f"{code}: {message}"
+    return str(error)
+
+
+def error_code(error: Exception) -> str:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return error.response.get("Error", {}).get("Code", "")
+    return ""
+
+
+@dataclass
+class Account:
+    """A session acting in one account, and the clients made from it (cached, thread-safe to share)."""
+
+    account_id: str
+    session: boto3.Session
+    partition: str = "aws"
+
+    def __post_init__(self) -> None:
+        self._clients: dict[tuple[str, str | None], object] = {}
+        # boto3 sessions are not thread-safe; the clients they make are.
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None):
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self.session.client(
+                    service, region_name=region, config=client_config()
+                )
+            return self._clients[key]
+
+    def assume(self, account_id: str, role_name: str) -> Account:
+        """The same caller, acting in `account_id` through `role_name` there."""
+        if account_id == self.account_id:
+            return self
+        return self.assume_role_arn(f"arn:{self.partition}:iam::{account_id}:role/{role_name}")
+
+    def assume_role_arn(self, role_arn: str) -> Account:
+        account_id = role_arn.split(":")[4]
+        credentials = self.client("sts").assume_role(
+            RoleArn=role_arn, RoleSessionName=SESSION_NAME
+        )["Credentials"]
+        session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.session.region_name,
+        )
+        return Account(account_id, session, self.partition)
+
+
+def current_account(profile: str | None = None, region: str | None = None) -> Account:
+    """Who the standard credential chain says we are; CredentialError when it says nothing usable."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+        if session.region_name is None:
+            session = boto3.Session(profile_name=profile, region_name="us-east-1")
+        identity = session.client("sts", config=client_config()).get_caller_identity()
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise CredentialError(f"no usable AWS credentials: {error_text(error)}") from None
+    partition = identity["Arn"].split(":")[1]
+    return Account(identity["Account"], session, partition)
+
+
+def paginate(client, operation: str, key: str, **kwargs) -> list:
+    """Every item of a paginated list call."""
+    paginator = client.get_paginator(operation)
+    return [item for page in paginator.paginate(**kwargs) for item in page.get(key, [])]

@@ -1,0 +1,90 @@
+"""Where the organization trail delivers, and when, read from object keys alone.
+
+CloudTrail names every log file for its delivery:
+AWSLogs/<org-id>/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json.gz
+(digest files live under CloudTrail-Digest/ and are never read here). Listing
+keys is enough to know when an account's logs arrived; no object is opened.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+
+_LOG_FILE = re.compile(
+    r"_CloudTrail_(?P<region>[a-z0-9-]+)_(?P<stamp>\d{8}T\d{4}Z)_[^/]+\.json\.gz$"
+)
+
+
+def region_prefix(organization_id: str, account_id: str, region: str = "") -> str:
+    base = f"AWSLogs/{organization_id}/{account_id}/CloudTrail/"
+    return f"{base}{region}/" if region else base
+
+
+def delivery_time(key: str) -> datetime | None:
+    match = _LOG_FILE.search(key)
+    if match is None:
+        return None
+    return datetime.strptime(match.group("stamp"), "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+
+
+def days_between(start: datetime, end: datetime) -> list[datetime]:
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    days = []
+    while day <= end:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def deliveries(
+    s3,
+    bucket: str,
+    organization_id: str,
+    account_id: str,
+    region: str,
+    start: datetime,
+    end: datetime,
+) -> list[datetime]:
+    """Delivery times of the account's log files for `region` in [start, end], oldest first."""
+    times = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for day in days_between(start, end):
+        prefix = f"{region_prefix(organization_id, account_id, region)}{day:%Y/%m/%d}/"
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                at = delivery_time(item["Key"])
+                if at is not None and start <= at <= end:
+                    times.append(at)
+    return sorted(times)
+
+
+def delivered_regions(s3, bucket: str, organization_id: str, account_id: str) -> list[str]:
+    """Regions with any log file for the account, from the key hierarchy."""
+    paginator = s3.get_paginator("list_objects_v2")
+    prefix = region_prefix(organization_id, account_id)
+    regions = []
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        for common in page.get("CommonPrefixes", []):
+            regions.append(common["Prefix"][len(prefix) :].rstrip("/"))
+    return regions
+
+
+def coverage_gap(
+    times: list[datetime], start: datetime, end: datetime, max_gap: timedelta
+) -> str | None:
+    """Why deliveries do not cover [start, end] without a silence longer than max_gap, or None."""
+    if not times:
+        return f"no log file delivered between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC"
+    if times[0] - start > max_gap:
+        covered = (end - times[0]).total_seconds() / 3600
+        return f"first delivery at {times[0]:%Y-%m-%d %H:%M} UTC covers only {covered:.1f} h of the window"
+    for before, after in itertools.pairwise(times):
+        if after - before > max_gap:
+            hours = (after - before).total_seconds() / 3600
+            return f"no delivery for {hours:.1f} h between {before:%Y-%m-%d %H:%M} and {after:%Y-%m-%d %H:%M} UTC"
+    if end - times[-1] > max_gap:
+        hours = (end - times[-1]).total_seconds() / 3600
+        return f"last delivery at {times[-1]:%Y-%m-%d %H:%M} UTC, {hours:.1f} h ago"
+    return None

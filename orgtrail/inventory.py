@@ -1,0 +1,303 @@
+"""`orgtrail inventory`: every account of the organisation and how CloudTrail is set up in each.
+
+Run from the management account. Each active member account is entered
+through an assumed role (OrganizationAccountAccessRole by default); accounts
+are scanned concurrently; an account that cannot be entered or scanned gets
+an `error` and the scan goes on. `--emit-config` turns the per-account
+(legacy) trails into `org-trail:legacyTrails` entries for Pulumi.management.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from orgtrail.aws import Account, CredentialError, current_account, error_code, error_text, paginate
+from orgtrail.config import DEFAULT_ROLE_NAME, config_key
+
+DEFAULT_CONCURRENCY = 8
+
+
+def trail_account(arn: str) -> str:
+    return arn.split(":")[4]
+
+
+def _trail_entry(member: Account, trail: dict) -> dict[str, Any]:
+    home = trail["HomeRegion"]
+    entry = {
+        "name": trail["Name"],
+        "arn": trail["TrailARN"],
+        "homeRegion": home,
+        "isOrganizationTrail": bool(trail.get("IsOrganizationTrail")),
+        "isMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
+        "isLogging": None,
+        "s3BucketName": trail.get("S3BucketName"),
+        "s3KeyPrefix": trail.get("S3KeyPrefix") or "",
+        "kmsKeyId": trail.get("KmsKeyId"),
+        "logFileValidationEnabled": bool(trail.get("LogFileValidationEnabled")),
+        "ownerAccountId": trail_account(trail["TrailARN"]),
+    }
+    try:
+        status = member.client("cloudtrail", home).get_trail_status(Name=trail["TrailARN"])
+        entry["isLogging"] = bool(status.get("IsLogging"))
+        entry["latestDeliveryError"] = status.get("LatestDeliveryError") or None
+    except Exception as error:
+        entry["statusError"] = error_text(error)
+    if is_legacy(entry, member.account_id):
+        entry.update(_lifecycle(member, entry["s3BucketName"], home))
+    return entry
+
+
+def is_legacy(trail: dict, account_id: str) -> bool:
+    """A trail of this account's own, not the organization trail nor its copy in a member account."""
+    return not trail["isOrganizationTrail"] and trail["ownerAccountId"] == account_id
+
+
+def _lifecycle(member: Account, bucket: str | None, region: str) -> dict[str, Any]:
+    if not bucket:
+        return {}
+    try:
+        rules = member.client("s3", region).get_bucket_lifecycle_configuration(Bucket=bucket)[
+            "Rules"
+        ]
+    except Exception as error:
+        if error_code(error) == "NoSuchLifecycleConfiguration":
+            return {"bucketLifecycleRules": []}
+        return {"bucketLifecycleRules": None, "bucketLifecycleError": error_text(error)}
+    return {"bucketLifecycleRules": [rule.get("ID", "") for rule in rules]}
+
+
+def scan_account(
+    base: Account, account: dict, regions: list[str], role_name: str
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "accountId": account["Id"],
+        "name": account.get("Name", ""),
+        "status": account.get("Status", ""),
+        "trails": [],
+        "error": None,
+    }
+    if entry["status"] != "ACTIVE":
+        return entry
+    try:
+        member = base.assume(account["Id"], role_name)
+    except Exception as error:
+        entry["error"] = f"cannot assume {role_name}: {error_text(error)}"
+        return entry
+    seen: set[str] = set()
+    for region in regions:
+        try:
+            trails = member.client("cloudtrail", region).describe_trails(includeShadowTrails=True)[
+                "trailList"
+            ]
+        except Exception as error:
+            entry["error"] = f"{region}: {error_text(error)}"
+            break
+        for trail in trails:
+            # A multi-region trail shows up in every region: keep it once.
+            if trail["TrailARN"] not in seen:
+                seen.add(trail["TrailARN"])
+                entry["trails"].append(_trail_entry(member, trail))
+    return entry
+
+
+def enabled_regions(base: Account) -> list[str]:
+    regions = base.client("ec2").describe_regions()["Regions"]
+    return sorted(region["RegionName"] for region in regions)
+
+
+def inventory(
+    base: Account,
+    regions: list[str] | None = None,
+    role_name: str = DEFAULT_ROLE_NAME,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_account: Callable[[dict], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Scan the organisation. `regions` None means every region enabled for the management account."""
+    organizations = base.client("organizations")
+    organization = organizations.describe_organization()["Organization"]
+    accounts = sorted(paginate(organizations, "list_accounts", "Accounts"), key=lambda a: a["Id"])
+    regions = regions or enabled_regions(base)
+    if on_total:
+        on_total(len(accounts))
+    base.client("sts")  # created once here: sessions are not thread-safe, clients are
+
+    def scan(account: dict) -> dict:
+        result = scan_account(base, account, regions, role_name)
+        if on_account:
+            on_account(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        scanned = list(pool.map(scan, accounts))
+    return {
+        "organizationId": organization["Id"],
+        "managementAccountId": organization["MasterAccountId"],
+        "regions": regions,
+        "accounts": scanned,
+    }
+
+
+# --- legacy trail config -----------------------------------------------------------------
+
+
+def legacy_entries(report: dict) -> tuple[list[dict], list[str]]:
+    """legacyTrails entries for every account's own trails, and warnings about their buckets."""
+    entries, warnings = [], []
+    for account in report["accounts"]:
+        for trail in account["trails"]:
+            if not is_legacy(trail, account["accountId"]) or not trail["s3BucketName"]:
+                continue
+            entry = {
+                "accountId": account["accountId"],
+                "region": trail["homeRegion"],
+                "trailName": trail["name"],
+                "bucket": trail["s3BucketName"],
+            }
+            if trail["s3KeyPrefix"]:
+                entry["prefix"] = trail["s3KeyPrefix"]
+            entries.append(entry)
+            rules = trail.get("bucketLifecycleRules")
+            if rules:
+                warnings.append(
+                    f"bucket {trail['s3BucketName']} (account {account['accountId']}) already has lifecycle "
+                    f"rules {', '.join(rules) or '(unnamed)'}: the stack's archive rule replaces them"
+                )
+            elif rules is None and trail.get("bucketLifecycleError"):
+                warnings.append(
+                    f"bucket {trail['s3BucketName']} (account {account['accountId']}): lifecycle rules "
+                    f"could not be read ({trail['bucketLifecycleError']}); check them before deploying"
+                )
+    return entries, warnings
+
+
+class _QuotingDumper(yaml.SafeDumper):
+    """Quotes every string: an account ID like 012345678901 must never be read back as a number."""
+
+
+_QuotingDumper.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+)
+
+
+def emit_config(report: dict) -> tuple[str, list[str]]:
+    entries, warnings = legacy_entries(report)
+    header = (
+        f"# Legacy trails of organization {report['organizationId']}, found by `orgtrail inventory`.\n"
+        "# Paste under `config:` in Pulumi.management.yaml.\n"
+    )
+    body = yaml.dump(
+        {config_key("legacyTrails"): entries},
+        Dumper=_QuotingDumper,
+        sort_keys=False,
+        default_flow_style=False,
+    )
+    return header + body, warnings
+
+
+# --- command ---------------------------------------------------------------------------
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "inventory",
+        help="list every account and its trails",
+        description="From the management account: every account of the organisation and its CloudTrail setup.",
+    )
+    parser.add_argument(
+        "--regions", default="all", help="comma-separated regions, or 'all' enabled regions"
+    )
+    parser.add_argument(
+        "--role-name", default=DEFAULT_ROLE_NAME, help="role assumed in each member account"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="accounts scanned at once"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--emit-config",
+        action="store_true",
+        help="print legacyTrails YAML for Pulumi.management.yaml",
+    )
+    parser.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    parser.set_defaults(run=run)
+
+
+def parse_regions(text: str) -> list[str] | None:
+    if text.strip().lower() == "all":
+        return None
+    regions = [region.strip() for region in text.split(",") if region.strip()]
+    if not regions:
+        raise ValueError("--regions needs region names or 'all'")
+    return regions
+
+
+def _table(report: dict) -> Table:
+    table = Table(
+        title=f"organization {report['organizationId']} (management {report['managementAccountId']})"
+    )
+    for column in ("account", "name", "status", "trails", "error"):
+        table.add_column(column)
+    for account in report["accounts"]:
+        trails = []
+        for trail in account["trails"]:
+            kind = "org" if trail["isOrganizationTrail"] else "own"
+            logging = {True: "logging", False: "stopped", None: "?"}[trail["isLogging"]]
+            scope = "all regions" if trail["isMultiRegionTrail"] else trail["homeRegion"]
+            trails.append(
+                f"{trail['name']} [{kind}, {scope}, {logging}] -> s3://{trail['s3BucketName']}"
+            )
+        table.add_row(
+            account["accountId"],
+            account["name"],
+            account["status"],
+            "\n".join(trails) or "-",
+            account["error"] or "",
+        )
+    return table
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    try:
+        regions = parse_regions(args.regions)
+        base = current_account(args.profile)
+    except (ValueError, CredentialError) as error:
+        console.print(f"[red]error:[/] {error}", highlight=False)
+        return 2
+    errors = Console(stderr=True)
+    with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
+        task = progress.add_task("scanning accounts", total=None)
+        try:
+            report = inventory(
+                base,
+                regions,
+                args.role_name,
+                args.concurrency,
+                on_account=lambda _: progress.advance(task),
+                on_total=lambda total: progress.update(task, total=total),
+            )
+        except Exception as error:
+            console.print(
+                f"[red]error:[/] cannot read the organisation: {error_text(error)}", highlight=False
+            )
+            return 2
+    if args.emit_config:
+        text, warnings = emit_config(report)
+        sys.stdout.write(text)
+        for warning in warnings:
+            errors.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    elif args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        console.print(_table(report))
+    return 1 if any(account["error"] for account in report["accounts"]) else 0

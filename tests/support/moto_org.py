@@ -1,0 +1,342 @@
+"""A seeded AWS Organization in moto_server, on a free loopback port.
+
+moto_server is a real HTTP AWS API emulator: boto3 talks to it exactly as to
+AWS (AWS_ENDPOINT_URL), accounts are separated by credentials, and STS
+assume-role moves between them. IAM authorisation is switched on after
+seeding, so a member account whose role has no permissions answers
+AccessDenied, as a real account would.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+import boto3
+
+from components.policy_documents import log_bucket_policy
+from orgtrail.config import Organization
+
+MANAGEMENT = "123456789012"  # moto's default account: the caller of the seeded organisation
+ROLE = "OrganizationAccountAccessRole"
+REGIONS = ("us-east-1", "eu-west-1")
+ALLOW_ALL = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+CENTRAL_BUCKET = "acme-org-trail-logs"
+TRAIL_NAME = "org-trail"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MotoServer:
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+
+    def _post(self, path: str, body: bytes = b"") -> None:
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=body, method="POST", headers={"Content-Type": "text/plain"}
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def reset(self) -> None:
+        """Forget every account and resource; authorisation off again."""
+        self._post("/moto-api/reset-auth", b"inf")
+        self._post("/moto-api/reset")
+
+    def enforce_iam(self) -> None:
+        self._post("/moto-api/reset-auth", b"0")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class LoopbackSession(boto3.Session):
+    """A boto3 session whose clients can only ever reach the emulator."""
+
+    def __init__(self, endpoint: str, credentials: dict, region: str = "us-east-1"):
+        super().__init__(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials.get("SessionToken"),
+            region_name=region,
+        )
+        self.endpoint = endpoint
+
+    def client(self, *args, **kwargs):
+        kwargs["endpoint_url"] = self.endpoint
+        return super().client(*args, **kwargs)
+
+
+@dataclass
+class SeededOrg:
+    """What the tests need to know about the organisation they run against."""
+
+    admin: boto3.Session
+    key: dict[str, str]  # the management account's administrator
+    environment: dict[str, str]
+    organization_id: str
+    accounts: dict[str, str] = field(default_factory=dict)  # name -> account ID
+    credentials: dict[str, dict] = field(
+        default_factory=dict
+    )  # account ID -> assumed-role credentials
+
+    def member(self, name_or_id: str, region: str = "us-east-1") -> boto3.Session:
+        account_id = self.accounts.get(name_or_id, name_or_id)
+        if account_id == MANAGEMENT:
+            return LoopbackSession(self.environment["AWS_ENDPOINT_URL"], self.key, region)
+        if account_id not in self.credentials:
+            self.credentials[account_id] = self.admin.client("sts").assume_role(
+                RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}", RoleSessionName="test-seed"
+            )["Credentials"]
+        return LoopbackSession(
+            self.environment["AWS_ENDPOINT_URL"], self.credentials[account_id], region
+        )
+
+    @property
+    def organization(self) -> Organization:
+        return Organization(
+            self.organization_id, MANAGEMENT, self.accounts["security"], TRAIL_NAME, "us-east-1"
+        )
+
+    @property
+    def trail_arn(self) -> str:
+        return self.organization.trail_arn
+
+    def deliver(self, account: str, region: str, at: datetime, bucket: str = CENTRAL_BUCKET) -> str:
+        """Put a log file where the organization trail delivers one, named for its delivery time."""
+        account_id = self.accounts.get(account, account)
+        stamp = at.astimezone(UTC)
+        key = (
+            f"AWSLogs/{self.organization_id}/{account_id}/CloudTrail/{region}/{stamp:%Y/%m/%d}/"
+            f"{account_id}_CloudTrail_{region}_{stamp:%Y%m%dT%H%MZ}_{stamp:%S}{stamp.microsecond:06d}.json.gz"
+        )
+        body = gzip.compress(json.dumps({"Records": []}).encode())
+        self.security_s3.put_object(Bucket=bucket, Key=key, Body=body)
+        return key
+
+    @cached_property
+    def security_s3(self):
+        return self.member("security").client("s3")
+
+    def deliver_every(
+        self, account: str, region: str, start: datetime, end: datetime, step_minutes: int = 30
+    ) -> int:
+        count, at = 0, start
+        while at <= end:
+            self.deliver(account, region, at)
+            count += 1
+            at += timedelta(minutes=step_minutes)
+        return count
+
+
+def _admin_user(server: MotoServer) -> dict:
+    root = LoopbackSession(server.url, {"AccessKeyId": "seed", "SecretAccessKey": "seed"})
+    iam = root.client("iam")
+    iam.create_user(UserName="org-admin")
+    iam.put_user_policy(UserName="org-admin", PolicyName="administrator", PolicyDocument=ALLOW_ALL)
+    return iam.create_access_key(UserName="org-admin")["AccessKey"]
+
+
+def seed(server: MotoServer) -> SeededOrg:
+    """An organisation with a security account, members with and without legacy trails,
+    a suspended account and one whose role may do nothing."""
+    server.reset()
+    key = _admin_user(server)
+    environment = {
+        "AWS_ENDPOINT_URL": server.url,
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "2",
+    }
+    return _seed(server, environment)
+
+
+def _seed(server: MotoServer, environment: dict[str, str]) -> SeededOrg:
+    key = {
+        "AccessKeyId": environment["AWS_ACCESS_KEY_ID"],
+        "SecretAccessKey": environment["AWS_SECRET_ACCESS_KEY"],
+    }
+    admin = LoopbackSession(server.url, key)
+    organizations = admin.client("organizations")
+    organization_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    org = SeededOrg(admin, key, environment, organization_id, {"management": MANAGEMENT})
+    for name in ("security", "payments", "data", "sandbox", "closed", "locked-out"):
+        created = organizations.create_account(Email=f"{name}@example.com", AccountName=name)
+        org.accounts[name] = created["CreateAccountStatus"]["AccountId"]
+    for name in ("security", "payments", "data", "sandbox"):
+        org.member(name).client("iam").put_role_policy(
+            RoleName=ROLE, PolicyName="administrator", PolicyDocument=ALLOW_ALL
+        )
+    organizations.close_account(AccountId=org.accounts["closed"])
+
+    _central_bucket(org)
+    _legacy_trail(org, "payments", "eu-west-1", "default", "acme-payments-trail")
+    _legacy_trail(
+        org,
+        "data",
+        "us-east-1",
+        "audit",
+        "acme-data-audit",
+        prefix="audit",
+        multi_region=True,
+        lifecycle=True,
+    )
+    _legacy_trail(org, "management", "us-east-1", "management-events", "acme-management-trail")
+    _organization_trail(org)
+    server.enforce_iam()
+    return org
+
+
+def _central_bucket(org: SeededOrg) -> None:
+    s3 = org.member("security").client("s3")
+    s3.create_bucket(Bucket=CENTRAL_BUCKET, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=CENTRAL_BUCKET,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 365}},
+        },
+    )
+    s3.put_bucket_versioning(Bucket=CENTRAL_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(
+        Bucket=CENTRAL_BUCKET,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"),
+            True,
+        ),
+    )
+    s3.put_bucket_encryption(
+        Bucket=CENTRAL_BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": "alias/org-trail",
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    policy = log_bucket_policy(org.organization, CENTRAL_BUCKET)
+    # moto applies a bucket policy's Deny statements without evaluating their conditions, so
+    # the TLS-only Deny would refuse every request: leave it out of the emulated bucket.
+    policy["Statement"] = [s for s in policy["Statement"] if s["Effect"] != "Deny"]
+    s3.put_bucket_policy(Bucket=CENTRAL_BUCKET, Policy=json.dumps(policy))
+
+
+def _legacy_trail(
+    org: SeededOrg,
+    account: str,
+    region: str,
+    name: str,
+    bucket: str,
+    prefix: str = "",
+    multi_region: bool = False,
+    lifecycle: bool = False,
+) -> None:
+    member = org.member(account, region)
+    s3 = member.client("s3")
+    location = (
+        {}
+        if region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    )
+    s3.create_bucket(Bucket=bucket, **location)
+    if lifecycle:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "expire-after-a-year",
+                        "Status": "Enabled",
+                        "Filter": {"Prefix": ""},
+                        "Expiration": {"Days": 365},
+                    }
+                ]
+            },
+        )
+    cloudtrail = member.client("cloudtrail")
+    where = {"S3BucketName": bucket, **({"S3KeyPrefix": prefix} if prefix else {})}
+    cloudtrail.create_trail(Name=name, IsMultiRegionTrail=multi_region, **where)
+    cloudtrail.start_logging(Name=name)
+
+
+def _organization_trail(org: SeededOrg) -> None:
+    cloudtrail = org.admin.client("cloudtrail")
+    cloudtrail.create_trail(
+        Name=TRAIL_NAME,
+        S3BucketName=CENTRAL_BUCKET,
+        IsMultiRegionTrail=True,
+        IsOrganizationTrail=True,
+        IncludeGlobalServiceEvents=True,
+        EnableLogFileValidation=True,
+        KmsKeyId=f"arn:aws:kms:us-east-1:{org.accounts['security']}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    )
+    cloudtrail.put_insight_selectors(
+        TrailName=TRAIL_NAME,
+        InsightSelectors=[
+            {"InsightType": "ApiCallRateInsight"},
+            {"InsightType": "ApiErrorRateInsight"},
+        ],
+    )
+    cloudtrail.put_event_selectors(
+        TrailName=TRAIL_NAME,
+        AdvancedEventSelectors=[
+            {
+                "Name": "Management events",
+                "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+            },
+            {
+                "Name": "S3 object data events",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                ],
+            },
+            {
+                "Name": "Lambda data events",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]},
+                ],
+            },
+        ],
+    )
+    cloudtrail.start_logging(Name=TRAIL_NAME)

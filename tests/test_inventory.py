@@ -1,0 +1,134 @@
+"""`orgtrail inventory` against a seeded organisation in moto_server."""
+
+import json
+
+import pytest
+import yaml
+
+from orgtrail.__main__ import main
+from orgtrail.aws import current_account
+from orgtrail.config import load_settings
+from orgtrail.inventory import inventory
+from tests.support.moto_org import MANAGEMENT, REGIONS
+from tests.support.stacks import management_config
+
+
+@pytest.fixture
+def org(shared_org):
+    """Inventory only reads: one organisation serves the whole module."""
+    return shared_org
+
+
+def scan(org, **kwargs):
+    return inventory(current_account(), list(REGIONS), **kwargs)
+
+
+def by_name(report) -> dict:
+    return {account["name"]: account for account in report["accounts"]}
+
+
+def test_inventory_lists_every_account_with_id_name_and_status(org):
+    report = scan(org)
+    assert report["organizationId"] == org.organization_id
+    assert report["managementAccountId"] == MANAGEMENT
+    accounts = by_name(report)
+    assert {a["accountId"] for a in report["accounts"]} == set(org.accounts.values())
+    assert accounts["closed"]["status"] == "SUSPENDED"
+    assert accounts["payments"]["status"] == "ACTIVE"
+
+
+def test_inventory_describes_each_accounts_trails(org):
+    accounts = by_name(scan(org))
+    (payments,) = accounts["payments"]["trails"]
+    assert payments["name"] == "default"
+    assert payments["homeRegion"] == "eu-west-1"
+    assert (
+        payments["arn"] == f"arn:aws:cloudtrail:eu-west-1:{org.accounts['payments']}:trail/default"
+    )
+    assert payments["isOrganizationTrail"] is False
+    assert payments["isMultiRegionTrail"] is False
+    assert payments["isLogging"] is True
+    assert payments["s3BucketName"] == "acme-payments-trail"
+    assert payments["logFileValidationEnabled"] is False
+    assert payments["bucketLifecycleRules"] == []
+    assert accounts["sandbox"]["trails"] == []
+
+
+def test_multi_region_trails_are_listed_once_with_their_bucket_rules(org):
+    (audit,) = by_name(scan(org))["data"]["trails"]
+    assert audit["isMultiRegionTrail"] is True
+    assert audit["s3KeyPrefix"] == "audit"
+    assert audit["bucketLifecycleRules"] == ["expire-after-a-year"]
+
+
+def test_the_organization_trail_is_recognised_in_the_management_account(org):
+    trails = {t["name"]: t for t in by_name(scan(org))["master"]["trails"]}
+    org_trail = trails["org-trail"]
+    assert org_trail["isOrganizationTrail"] is True
+    assert org_trail["logFileValidationEnabled"] is True
+    assert org_trail["kmsKeyId"].startswith("arn:aws:kms:")
+    assert trails["management-events"]["isOrganizationTrail"] is False
+
+
+def test_an_account_that_denies_the_scan_gets_an_error_and_the_scan_goes_on(org):
+    accounts = by_name(scan(org))
+    assert accounts["locked-out"]["error"]
+    assert "DescribeTrails" in accounts["locked-out"]["error"]
+    assert accounts["locked-out"]["trails"] == []
+    assert all(
+        accounts[name]["error"] is None
+        for name in ("payments", "data", "sandbox", "security", "closed")
+    )
+
+
+def test_suspended_accounts_are_not_entered(org):
+    closed = by_name(scan(org))["closed"]
+    assert closed["trails"] == []
+    assert closed["error"] is None
+
+
+def test_sequential_and_concurrent_scans_agree(org):
+    assert scan(org, concurrency=1) == scan(org, concurrency=8)
+
+
+def test_cli_json_has_the_documented_shape_and_exits_1_on_account_errors(org, capsys):
+    code = main(["inventory", "--json", "--regions", ",".join(REGIONS)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert set(report) >= {"organizationId", "managementAccountId", "accounts"}
+    account = report["accounts"][0]
+    assert set(account) == {"accountId", "name", "status", "trails", "error"}
+
+
+def test_emit_config_prints_legacy_trails_ready_for_the_stack_and_warns(org, capsys):
+    main(["inventory", "--emit-config", "--regions", ",".join(REGIONS)])
+    captured = capsys.readouterr()
+    document = yaml.safe_load(captured.out)
+    entries = document["org-trail:legacyTrails"]
+    assert sorted((e["accountId"], e["trailName"]) for e in entries) == sorted(
+        [
+            (org.accounts["payments"], "default"),
+            (org.accounts["data"], "audit"),
+            (MANAGEMENT, "management-events"),
+        ]
+    )
+    audit = next(e for e in entries if e["trailName"] == "audit")
+    assert audit == {
+        "accountId": org.accounts["data"],
+        "region": "us-east-1",
+        "trailName": "audit",
+        "bucket": "acme-data-audit",
+        "prefix": "audit",
+    }
+    assert all(isinstance(e["accountId"], str) for e in entries), "account IDs must stay strings"
+    assert "acme-data-audit" in captured.err
+    assert "expire-after-a-year" in captured.err
+    # The output is valid management-stack config as it stands.
+    load_settings(
+        {**management_config(), "org-trail:legacyTrails": json.dumps(entries)}, "management"
+    )
+
+
+def test_usage_errors_exit_2(org, capsys):
+    assert main(["inventory", "--regions", " , "]) == 2
+    assert "--regions" in capsys.readouterr().out
