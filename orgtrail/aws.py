@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import boto3
 import botocore.exceptions
@@ -54,23 +54,36 @@ def error_code(error: Exception) -> str:
 
 @dataclass
 class Account:
-    """A session acting in one account, and the clients made from it (cached, thread-safe to share)."""
+    """A caller acting in one account, and the clients made for it (cached; clients are thread-safe).
+
+    Assumed-role accounts share the base session and pass their credentials per
+    client: one botocore session loads each service model once, instead of once
+    per account (the dominant cost of an organisation-wide scan).
+    """
 
     account_id: str
     session: boto3.Session
     partition: str = "aws"
+    credentials: dict | None = None
+    # boto3 sessions are not thread-safe: every account made from one session shares its lock.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._clients: dict[tuple[str, str | None], object] = {}
-        # boto3 sessions are not thread-safe; the clients they make are.
-        self._lock = threading.Lock()
 
     def client(self, service: str, region: str | None = None):
         key = (service, region)
-        with self._lock:
+        with self.lock:
             if key not in self._clients:
+                keys = {}
+                if self.credentials is not None:
+                    keys = {
+                        "aws_access_key_id": self.credentials["AccessKeyId"],
+                        "aws_secret_access_key": self.credentials["SecretAccessKey"],
+                        "aws_session_token": self.credentials["SessionToken"],
+                    }
                 self._clients[key] = self.session.client(
-                    service, region_name=region, config=client_config()
+                    service, region_name=region, config=client_config(), **keys
                 )
             return self._clients[key]
 
@@ -85,13 +98,7 @@ class Account:
         credentials = self.client("sts").assume_role(
             RoleArn=role_arn, RoleSessionName=SESSION_NAME
         )["Credentials"]
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self.session.region_name,
-        )
-        return Account(account_id, session, self.partition)
+        return Account(account_id, self.session, self.partition, credentials, self.lock)
 
 
 def current_account(profile: str | None = None, region: str | None = None) -> Account:
