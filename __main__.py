@@ -10,7 +10,9 @@ import pulumi_aws as aws
 from pulumi.runtime.config import CONFIG, get_config_env
 from pulumi.runtime.sync_await import _sync_await
 
+from components.cis_alarms import CisAlarms, CisAlarmsArgs
 from components.legacy_trail_archive import LegacyTrailArchive, LegacyTrailArchiveArgs
+from components.log_analysis import LogAnalysis, LogAnalysisArgs
 from components.log_bucket import LogBucket, LogBucketArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.trail_key import TrailKey, TrailKeyArgs
@@ -22,6 +24,7 @@ from orgtrail.config import (
     SecuritySettings,
     load_settings,
 )
+from orgtrail.detections import description, detections
 
 # What the management stack needs from the security stack.
 SECURITY_OUTPUTS = ("logBucketName", "accessLogBucketName", "kmsKeyArn", "authorizedTrailArn")
@@ -58,11 +61,25 @@ def security_stack(settings: SecuritySettings) -> None:
             archive=settings.lifecycle,
         ),
     )
+    analysis = LogAnalysis(
+        "log-analysis",
+        LogAnalysisArgs(
+            organization=org,
+            analysis=settings.analysis,
+            log_bucket_name=settings.log_bucket_name,
+            kms_key_arn=key.arn,
+            queries={
+                name: (description(path), path.read_text()) for name, path in detections().items()
+            },
+        ),
+    )
     pulumi.export("logBucketName", logs.bucket_name)
     pulumi.export("logBucketArn", logs.arn)
     pulumi.export("accessLogBucketName", logs.access_log_bucket_name)
     pulumi.export("kmsKeyArn", key.arn)
     pulumi.export("authorizedTrailArn", org.trail_arn)
+    pulumi.export("athenaWorkgroup", analysis.workgroup_name)
+    pulumi.export("glueDatabase", analysis.database_name)
 
 
 def security_outputs(settings: ManagementSettings) -> dict[str, str]:
@@ -107,6 +124,12 @@ def management_stack(settings: ManagementSettings) -> None:
             log_group_kms_key_arn=settings.log_group_kms_key_arn,
         ),
     )
+    alarms = CisAlarms(
+        "cis-alarms",
+        CisAlarmsArgs(
+            organization=org, log_group_name=trail.log_group_name, alarms=settings.alarms
+        ),
+    )
     if settings.legacy_trails:
         LegacyTrailArchive(
             "legacy-archive",
@@ -119,6 +142,7 @@ def management_stack(settings: ManagementSettings) -> None:
         )
     pulumi.export("trailArn", trail.arn)
     pulumi.export("logGroupArn", trail.log_group_arn)
+    pulumi.export("alarmTopicArn", alarms.topic_arn)
 
 
 try:

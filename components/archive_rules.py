@@ -28,3 +28,15 @@ def archive_rule(rule_id: str, archive: Archive, prefix: str = "") -> dict:
         rule["expiration"] = {"days": archive.expire_after_days}
         rule["noncurrent_version_expiration"] = {"noncurrent_days": 1}
     return rule
+
+
+def expiry_rule(rule_id: str, days: int) -> dict:
+    """Delete current objects after `days`, and old versions a day after they are replaced."""
+    return {
+        "id": rule_id,
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "expiration": {"days": days},
+        "noncurrent_version_expiration": {"noncurrent_days": 1},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+    }

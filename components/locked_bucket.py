@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.archive_rules import archive_rule
+from components.archive_rules import archive_rule, expiry_rule
 from orgtrail.config import Archive, ObjectLock
 
 
@@ -21,6 +21,8 @@ class LockedBucketArgs:
     # None enables Object Lock without a default retention (access-log targets must not have one).
     retention: ObjectLock | None = None
     archive: Archive | None = None
+    # Expire objects (e.g. query results) after this many days; never shorter than retention.
+    expire_after_days: int | None = None
     access_log_bucket: pulumi.Input[str] | None = None
 
 
@@ -96,11 +98,14 @@ class LockedBucket(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        if args.archive is not None:
+        rules = [archive_rule("archive", args.archive)] if args.archive is not None else []
+        if args.expire_after_days is not None:
+            rules.append(expiry_rule("expire", args.expire_after_days))
+        if rules:
             aws.s3.BucketLifecycleConfiguration(
                 f"{name}-lifecycle",
                 bucket=bucket,
-                rules=[archive_rule("archive", args.archive)],
+                rules=rules,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
             )
         if args.access_log_bucket is not None:

@@ -75,6 +75,7 @@ class OrganizationTrail(pulumi.ComponentResource):
     trail: aws.cloudtrail.Trail
     arn: pulumi.Output[str]
     log_group_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: OrganizationTrailArgs, opts: pulumi.ResourceOptions | None = None
@@ -129,4 +130,5 @@ class OrganizationTrail(pulumi.ComponentResource):
         )
         self.arn = self.trail.arn
         self.log_group_arn = log_group.arn
+        self.log_group_name = log_group.name
         self.register_outputs({"arn": self.arn, "logGroupArn": self.log_group_arn})

@@ -196,3 +196,66 @@ def cloudwatch_delivery_policy(organization: Organization, log_group: str) -> di
             ],
         }
     )
+
+
+def results_bucket_policy(organization: Organization, bucket: str) -> dict:
+    """Athena results: private to the security account's principals (IAM decides), TLS only."""
+    return document(deny_insecure_transport(bucket_arn(organization, bucket)))
+
+
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+
+
+def alarm_topic_arn(organization: Organization, topic: str) -> str:
+    return f"arn:{organization.partition}:sns:{organization.region}:{organization.management_account_id}:{topic}"
+
+
+def alarm_topic_key_policy(organization: Organization) -> dict:
+    """CloudWatch alarms can only publish to an encrypted topic whose key lets CloudWatch use it."""
+    p = organization.partition
+    return document(
+        {
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{p}:iam::{organization.management_account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDWATCH},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": organization.management_account_id}
+            },
+        },
+    )
+
+
+def alarm_topic_policy(organization: Organization, topic: str) -> dict:
+    arn = alarm_topic_arn(organization, topic)
+    return document(
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDWATCH},
+            "Action": "sns:Publish",
+            "Resource": arn,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": organization.management_account_id},
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:{organization.partition}:cloudwatch:{organization.region}:{organization.management_account_id}:alarm:*"
+                },
+            },
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )

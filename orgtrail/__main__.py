@@ -10,9 +10,9 @@ import sys
 
 from rich.console import Console
 
-from orgtrail import cutover, inventory, plan, verify
+from orgtrail import cutover, inventory, plan, query, verify
 
-COMMANDS = (plan, inventory, cutover, verify)
+COMMANDS = (plan, inventory, cutover, verify, query)
 
 
 def main(argv: list[str] | None = None) -> int:

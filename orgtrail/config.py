@@ -103,6 +103,18 @@ KEYS: dict[str, Key] = {
         stacks=("security",),
         default={"archiveAfterDays": 90, "storageClass": "GLACIER"},
     ),
+    "analysis": Key(
+        "object",
+        "Athena over the logs: {accountIds, regions (partition projection), startDate YYYY/MM/DD, "
+        "resultsBucketName?, resultExpirationDays}.",
+        stacks=("security",),
+        default={
+            "accountIds": [],
+            "regions": [],
+            "startDate": "2024/01/01",
+            "resultExpirationDays": 30,
+        },
+    ),
     "securityStack": Key(
         "string",
         "Stack reference of the security stack, e.g. acme/org-trail/security.",
@@ -140,7 +152,32 @@ KEYS: dict[str, Key] = {
         "Optional KMS key ARN encrypting the CloudWatch Logs group.",
         stacks=("management",),
     ),
+    "alarms": Key(
+        "object",
+        "CIS monitoring alarms: {subscriptions: [{protocol, endpoint}], namespace}.",
+        stacks=("management",),
+        default={"subscriptions": [], "namespace": "OrgTrail/CIS"},
+    ),
 }
+# Regions the Athena table projects when analysis.regions is empty: every commercial region.
+COMMERCIAL_REGIONS = (
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+    "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
+    "us-west-2",
+)  # fmt: skip
+SUBSCRIPTION_PROTOCOLS = (
+    "email",
+    "email-json",
+    "https",
+    "sqs",
+    "lambda",
+    "sms",
+    "firehose",
+    "application",
+)
 AWS_REGION_KEY = "aws:region"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
@@ -216,6 +253,27 @@ class DataEvents:
 
 
 @dataclass(frozen=True)
+class Analysis:
+    account_ids: tuple[str, ...]
+    regions: tuple[str, ...]
+    start_date: str  # YYYY/MM/DD, the first day the table projects
+    results_bucket_name: str
+    result_expiration_days: int
+
+
+@dataclass(frozen=True)
+class Subscription:
+    protocol: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class Alarms:
+    subscriptions: tuple[Subscription, ...]
+    namespace: str
+
+
+@dataclass(frozen=True)
 class SecuritySettings:
     organization: Organization
     log_bucket_name: str
@@ -223,6 +281,7 @@ class SecuritySettings:
     kms_key_alias: str
     object_lock: ObjectLock
     lifecycle: Archive
+    analysis: Analysis
 
 
 @dataclass(frozen=True)
@@ -235,6 +294,7 @@ class ManagementSettings:
     insights: bool
     log_retention_days: int
     log_group_kms_key_arn: str | None
+    alarms: Alarms
 
 
 Settings = SecuritySettings | ManagementSettings
@@ -523,9 +583,62 @@ class _Reader:
         )
         lock = self.object_lock()
         lifecycle = self.archive("lifecycle", minimum_expiry=lock.days if lock else None)
-        if None in (log_bucket, access_bucket, alias, lock, lifecycle):
+        analysis = self.analysis(org, suffix, (log_bucket, access_bucket))
+        if None in (log_bucket, access_bucket, alias, lock, lifecycle, analysis):
             return None
-        return SecuritySettings(org, log_bucket, access_bucket, alias, lock, lifecycle)
+        return SecuritySettings(org, log_bucket, access_bucket, alias, lock, lifecycle, analysis)
+
+    def analysis(self, org: Organization, suffix: str, other_buckets: tuple) -> Analysis | None:
+        key = config_key("analysis")
+        obj = self.structured("analysis", dict)
+        if obj is None:
+            return None
+        allowed = (
+            "accountIds",
+            "regions",
+            "startDate",
+            "resultsBucketName",
+            "resultExpirationDays",
+        )
+        self.fields(key, obj, allowed)
+        merged = {**KEYS["analysis"].default, **obj}
+        accounts = merged["accountIds"] if isinstance(merged["accountIds"], list) else None
+        if accounts is None:
+            self.problem(f"{key}.accountIds", "must be a list of 12-digit account IDs")
+            accounts = []
+        account_ids = [self.account_id(f"{key}.accountIds[{i}]", a) for i, a in enumerate(accounts)]
+        if not account_ids:
+            # Without a list, the two accounts this project knows; new accounts are added here.
+            account_ids = [org.management_account_id, org.security_account_id]
+        regions = merged["regions"] if isinstance(merged["regions"], list) else None
+        if regions is None:
+            self.problem(f"{key}.regions", "must be a list of region names")
+            regions = []
+        region_names = [
+            self.region(f"{key}.regions[{i}]", r, required=True) for i, r in enumerate(regions)
+        ]
+        start = str(merged["startDate"])
+        if not re.fullmatch(r"\d{4}/\d{2}/\d{2}", start):
+            self.problem(f"{key}.startDate", f"{start!r} is not a date in the form YYYY/MM/DD")
+        results = self.check(
+            f"{key}.resultsBucketName",
+            str(merged.get("resultsBucketName") or f"org-trail-athena-results-{suffix}"),
+            bucket_name_problem,
+        )
+        if results in other_buckets:
+            self.problem(
+                f"{key}.resultsBucketName", "must differ from the log and access-log buckets"
+            )
+        expiry = self.integer(f"{key}.resultExpirationDays", merged["resultExpirationDays"], 2)
+        if None in account_ids or None in region_names or results is None or expiry is None:
+            return None
+        return Analysis(
+            tuple(dict.fromkeys(account_ids)),
+            tuple(region_names) or COMMERCIAL_REGIONS,
+            start,
+            results,
+            expiry,
+        )
 
     def object_lock(self) -> ObjectLock | None:
         key = config_key("objectLock")
@@ -605,12 +718,55 @@ class _Reader:
             self.string("logGroupKmsKeyArn"),
             lambda v: None if _KMS_KEY_ARN.match(v) else f"{v!r} is not a KMS key ARN",
         )
-        parts = (security_stack, legacy, archive, data_events, insights, retention_days)
+        alarms = self.alarms()
+        parts = (security_stack, legacy, archive, data_events, insights, retention_days, alarms)
         if any(part is None for part in parts):
             return None
         return ManagementSettings(
-            org, security_stack, legacy, archive, data_events, insights, retention_days, log_key
+            org,
+            security_stack,
+            legacy,
+            archive,
+            data_events,
+            insights,
+            retention_days,
+            log_key,
+            alarms,
         )
+
+    def alarms(self) -> Alarms | None:
+        key = config_key("alarms")
+        obj = self.structured("alarms", dict)
+        if obj is None:
+            return None
+        self.fields(key, obj, ("subscriptions", "namespace"))
+        merged = {**KEYS["alarms"].default, **obj}
+        namespace = str(merged["namespace"])
+        if not re.fullmatch(r"[A-Za-z0-9._/#:-]{1,255}", namespace) or namespace.startswith("AWS/"):
+            self.problem(f"{key}.namespace", f"{namespace!r} is not a custom CloudWatch namespace")
+        entries = merged["subscriptions"] if isinstance(merged["subscriptions"], list) else None
+        if entries is None:
+            self.problem(f"{key}.subscriptions", "must be a list of {protocol, endpoint}")
+            return None
+        before = len(self.problems)
+        subscriptions = []
+        for index, entry in enumerate(entries):
+            at = f"{key}.subscriptions[{index}]"
+            if not isinstance(entry, dict):
+                self.problem(at, "must be an object {protocol, endpoint}")
+                continue
+            self.fields(at, entry, ("protocol", "endpoint"))
+            protocol = self.choice(f"{at}.protocol", entry.get("protocol"), SUBSCRIPTION_PROTOCOLS)
+            endpoint = self.required_text(f"{at}.endpoint", entry.get("endpoint"))
+            if protocol == "email" and endpoint and "@" not in endpoint:
+                self.problem(f"{at}.endpoint", f"{endpoint!r} is not an email address")
+            elif protocol == "https" and endpoint and not endpoint.startswith("https://"):
+                self.problem(f"{at}.endpoint", f"{endpoint!r} must be an https:// URL")
+            if protocol and endpoint:
+                subscriptions.append(Subscription(protocol, endpoint))
+        if len(self.problems) > before:
+            return None
+        return Alarms(tuple(subscriptions), namespace)
 
     def data_events(self) -> DataEvents | None:
         key = config_key("dataEvents")

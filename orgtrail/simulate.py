@@ -126,6 +126,10 @@ class OfflineMocks(pulumi_mocks.Mocks):
             role = state.get("name") or f"{name}-{_short_id(name)[:7]}"
             state.update(name=role, arn=f"{arn_prefix}:iam::{account}:role/{role}")
             return role
+        if typ == "aws:sns/topic:Topic":
+            topic = state.get("name") or name
+            state["arn"] = f"{arn_prefix}:sns:{region}:{account}:{topic}"
+            return state["arn"]
         if typ == "aws:cloudtrail/trail:Trail":
             trail = state.get("name") or name
             state.update(

@@ -388,4 +388,5 @@ def test_default_bucket_names_are_derived_from_account_and_region():
     assert names == {
         f"org-trail-logs-{SECURITY_ACCOUNT}-us-east-1",
         f"org-trail-access-logs-{SECURITY_ACCOUNT}-us-east-1",
+        f"org-trail-athena-results-{SECURITY_ACCOUNT}-us-east-1",
     }

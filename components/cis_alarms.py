@@ -1,0 +1,175 @@
+"""CisAlarms: a CloudWatch Logs metric filter and alarm per CIS monitoring item, to an encrypted topic.
+
+The filter patterns select exactly what the detections in queries/ select
+(tests/test_detections.py runs both over the same events), so an alarm and
+the query an analyst runs next agree on what happened.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policy_documents import alarm_topic_key_policy, alarm_topic_policy
+from orgtrail.config import Alarms, Organization
+
+TOPIC = "org-trail-cis-alarms"
+
+
+IAM_POLICY_EVENTS = (
+    "DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy",
+    "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion",
+    "SetDefaultPolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy",
+    "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy",
+)  # fmt: skip
+TRAIL_EVENTS = ("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging")
+KEY_EVENTS = ("DisableKey", "ScheduleKeyDeletion")
+BUCKET_POLICY_EVENTS = (
+    "PutBucketAcl", "PutBucketPolicy", "PutBucketCors", "PutBucketLifecycle", "PutBucketReplication",
+    "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle", "DeleteBucketReplication",
+)  # fmt: skip
+CONFIG_EVENTS = (
+    "StopConfigurationRecorder",
+    "DeleteDeliveryChannel",
+    "PutDeliveryChannel",
+    "PutConfigurationRecorder",
+)
+SECURITY_GROUP_EVENTS = (
+    "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress", "CreateSecurityGroup", "DeleteSecurityGroup",
+)  # fmt: skip
+NACL_EVENTS = (
+    "CreateNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAcl", "DeleteNetworkAclEntry",
+    "ReplaceNetworkAclEntry", "ReplaceNetworkAclAssociation",
+)  # fmt: skip
+GATEWAY_EVENTS = (
+    "CreateCustomerGateway", "DeleteCustomerGateway", "AttachInternetGateway", "CreateInternetGateway",
+    "DeleteInternetGateway", "DetachInternetGateway",
+)  # fmt: skip
+ROUTE_TABLE_EVENTS = (
+    "CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation", "DeleteRouteTable",
+    "DeleteRoute", "DisassociateRouteTable",
+)  # fmt: skip
+VPC_EVENTS = (
+    "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection", "CreateVpcPeeringConnection",
+    "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection", "AttachClassicLinkVpc", "DetachClassicLinkVpc",
+    "DisableVpcClassicLink", "EnableVpcClassicLink",
+)  # fmt: skip
+ORGANIZATIONS_EVENTS = (
+    "AcceptHandshake", "AttachPolicy", "CreateAccount", "CreateOrganizationalUnit", "CreatePolicy",
+    "DeclineHandshake", "DeleteOrganization", "DeleteOrganizationalUnit", "DeletePolicy", "DetachPolicy",
+    "DisablePolicyType", "EnablePolicyType", "InviteAccountToOrganization", "LeaveOrganization", "MoveAccount",
+    "RemoveAccountFromOrganization", "UpdatePolicy", "UpdateOrganizationalUnit",
+)  # fmt: skip
+
+
+def any_event(names: tuple[str, ...], source: str | None = None) -> str:
+    """A filter pattern for any of `names`, from `source` when given."""
+    selection = "(" + " || ".join(f"($.eventName = {name})" for name in names) + ")"
+    if source:
+        selection = f"($.eventSource = {source}) && {selection}"
+    return "{ " + selection + " }"
+
+
+# CIS AWS Foundations Benchmark v3.0, 4.1-4.15, as CloudWatch Logs JSON filter patterns.
+METRIC_FILTERS: dict[str, str] = {
+    "unauthorized-api-calls": '{ (($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")) '
+    '&& ($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }',
+    "console-signin-without-mfa": '{ ($.eventName = "ConsoleLogin") && ($.userIdentity.type = "IAMUser") '
+    '&& ($.additionalEventData.MFAUsed != "Yes") && ($.responseElements.ConsoleLogin = "Success") }',
+    "root-account-usage": '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) '
+    '&& ($.eventType != "AwsServiceEvent") }',
+    "iam-policy-changes": any_event(IAM_POLICY_EVENTS, "iam.amazonaws.com"),
+    "cloudtrail-config-changes": any_event(TRAIL_EVENTS),
+    "console-auth-failures": '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
+    "cmk-disable-or-deletion": any_event(KEY_EVENTS, "kms.amazonaws.com"),
+    "s3-bucket-policy-changes": any_event(BUCKET_POLICY_EVENTS, "s3.amazonaws.com"),
+    "config-changes": any_event(CONFIG_EVENTS, "config.amazonaws.com"),
+    "security-group-changes": any_event(SECURITY_GROUP_EVENTS),
+    "nacl-changes": any_event(NACL_EVENTS),
+    "network-gateway-changes": any_event(GATEWAY_EVENTS),
+    "route-table-changes": any_event(ROUTE_TABLE_EVENTS, "ec2.amazonaws.com"),
+    "vpc-changes": any_event(VPC_EVENTS),
+    "organizations-changes": any_event(ORGANIZATIONS_EVENTS, "organizations.amazonaws.com"),
+}
+
+
+def metric_name(detection: str) -> str:
+    return "".join(part.capitalize() for part in detection.split("-"))
+
+
+@dataclass
+class CisAlarmsArgs:
+    organization: Organization
+    log_group_name: pulumi.Input[str]
+    alarms: Alarms
+
+
+class CisAlarms(pulumi.ComponentResource):
+    topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CisAlarmsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("org-trail:cis_alarms:CisAlarms", name, None, opts)
+        org = args.organization
+        key = aws.kms.Key(
+            f"{name}-key",
+            description="Encrypts the org-trail CIS alarm topic",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps(alarm_topic_key_policy(org)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        topic = aws.sns.Topic(
+            f"{name}-topic",
+            name=TOPIC,
+            kms_master_key_id=key.arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=topic.arn,
+            policy=json.dumps(alarm_topic_policy(org, TOPIC)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for index, subscription in enumerate(args.alarms.subscriptions):
+            aws.sns.TopicSubscription(
+                f"{name}-subscription-{index}",
+                topic=topic.arn,
+                protocol=subscription.protocol,
+                endpoint=subscription.endpoint,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        for detection, pattern in METRIC_FILTERS.items():
+            metric = metric_name(detection)
+            metric_filter = aws.cloudwatch.LogMetricFilter(
+                f"{name}-{detection}",
+                name=f"org-trail-{detection}",
+                log_group_name=args.log_group_name,
+                pattern=pattern,
+                metric_transformation={
+                    "name": metric,
+                    "namespace": args.alarms.namespace,
+                    "value": "1",
+                },
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{detection}",
+                name=f"org-trail-{detection}",
+                alarm_description=f"CIS monitoring: {detection} (see queries/{detection}.sql to investigate)",
+                namespace=args.alarms.namespace,
+                metric_name=metric,
+                statistic="Sum",
+                period=300,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic.arn],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[metric_filter]),
+            )
+        self.topic_arn = topic.arn
+        self.register_outputs({"topicArn": self.topic_arn})

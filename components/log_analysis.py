@@ -1,0 +1,144 @@
+"""LogAnalysis: Athena over the organization trail's logs, where they lie.
+
+A Glue table with the CloudTrail SerDe and partition projection (account,
+region, day), so new days need no crawler and no MSCK REPAIR; an Athena
+workgroup whose enforced settings write results, encrypted with the trail
+key, to a locked private bucket that expires them; one named query per
+detection in queries/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.locked_bucket import LockedBucket, LockedBucketArgs
+from components.policy_documents import results_bucket_policy
+from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
+from orgtrail.config import Analysis, ObjectLock, Organization
+
+DATABASE = "org_trail"
+WORKGROUP = "org-trail"
+CLOUDTRAIL_SERDE = "com.amazon.emr.hive.serde.CloudTrailSerde"
+CLOUDTRAIL_INPUT_FORMAT = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
+HIVE_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+# Results stay locked a day (no one rewrites an answer), then expire by lifecycle.
+RESULTS_RETENTION = ObjectLock("GOVERNANCE", 1)
+
+
+def location_template(bucket: str, organization_id: str) -> str:
+    """Where the trail writes one account's logs for one region and day (Athena fills the ${...})."""
+    account, region, day = (f"${{{p}}}" for p in PARTITIONS)
+    return f"s3://{bucket}/AWSLogs/{organization_id}/{account}/CloudTrail/{region}/{day}"
+
+
+def projection(analysis: Analysis, bucket: str, organization_id: str) -> dict[str, str]:
+    account, region, day = PARTITIONS
+    return {
+        "projection.enabled": "true",
+        f"projection.{account}.type": "enum",
+        f"projection.{account}.values": ",".join(analysis.account_ids),
+        f"projection.{region}.type": "enum",
+        f"projection.{region}.values": ",".join(analysis.regions),
+        f"projection.{day}.type": "date",
+        f"projection.{day}.format": "yyyy/MM/dd",
+        f"projection.{day}.range": f"{analysis.start_date},NOW",
+        f"projection.{day}.interval": "1",
+        f"projection.{day}.interval.unit": "DAYS",
+        "storage.location.template": location_template(bucket, organization_id),
+    }
+
+
+@dataclass
+class LogAnalysisArgs:
+    organization: Organization
+    analysis: Analysis
+    log_bucket_name: str
+    kms_key_arn: pulumi.Input[str]
+    queries: Mapping[str, tuple[str, str]]  # name -> (description, Athena SQL)
+
+
+class LogAnalysis(pulumi.ComponentResource):
+    workgroup_name: pulumi.Output[str]
+    database_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: LogAnalysisArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("org-trail:log_analysis:LogAnalysis", name, None, opts)
+        org = args.organization
+        results = LockedBucket(
+            f"{name}-results",
+            LockedBucketArgs(
+                bucket_name=args.analysis.results_bucket_name,
+                policy=results_bucket_policy(org, args.analysis.results_bucket_name),
+                kms_key_arn=args.kms_key_arn,
+                retention=RESULTS_RETENTION,
+                expire_after_days=args.analysis.result_expiration_days,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        database = aws.glue.CatalogDatabase(
+            f"{name}-database",
+            name=DATABASE,
+            description=f"CloudTrail logs of organization {org.organization_id}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.glue.CatalogTable(
+            f"{name}-table",
+            name=TABLE,
+            database_name=database.name,
+            table_type="EXTERNAL_TABLE",
+            parameters={
+                "classification": "cloudtrail",
+                "EXTERNAL": "TRUE",
+                **projection(args.analysis, args.log_bucket_name, org.organization_id),
+            },
+            partition_keys=[{"name": partition, "type": "string"} for partition in PARTITIONS],
+            storage_descriptor={
+                "location": f"s3://{args.log_bucket_name}/AWSLogs/{org.organization_id}/",
+                "input_format": CLOUDTRAIL_INPUT_FORMAT,
+                "output_format": HIVE_OUTPUT_FORMAT,
+                "ser_de_info": {"serialization_library": CLOUDTRAIL_SERDE},
+                "columns": [
+                    {"name": column.name, "type": column.hive_type()} for column in COLUMNS
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        workgroup = aws.athena.Workgroup(
+            f"{name}-workgroup",
+            name=WORKGROUP,
+            description="Queries over the organization trail; results encrypted, locked a day, then expired",
+            force_destroy=False,
+            configuration={
+                "enforce_workgroup_configuration": True,
+                "publish_cloudwatch_metrics_enabled": True,
+                "result_configuration": {
+                    "output_location": pulumi.Output.concat("s3://", results.bucket_name, "/"),
+                    "encryption_configuration": {
+                        "encryption_option": "SSE_KMS",
+                        "kms_key_arn": args.kms_key_arn,
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for query_name, (description, sql) in args.queries.items():
+            aws.athena.NamedQuery(
+                f"{name}-{query_name}",
+                name=query_name,
+                description=description,
+                database=database.name,
+                workgroup=workgroup.name,
+                query=sql,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.workgroup_name = workgroup.name
+        self.database_name = database.name
+        self.register_outputs(
+            {"workgroupName": self.workgroup_name, "databaseName": self.database_name}
+        )

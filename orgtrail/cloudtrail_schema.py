@@ -1,0 +1,104 @@
+"""The CloudTrail table's columns, once, for both engines.
+
+The Glue table (Athena) and the local DuckDB view are built from this list,
+so a detection written for one runs unchanged on the other. Names and types
+follow AWS's documented CloudTrail table for Athena: lower-case columns,
+nested structs, and free-form JSON (requestParameters and friends) kept as
+JSON text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STRING, JSON_TEXT = "string", "json"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # lower-case, as Athena names it
+    key: str  # the record's JSON key
+    type: str | tuple[Column, ...] = STRING  # string, json text, or a struct of columns
+    array: bool = False
+
+    def hive_type(self) -> str:
+        if isinstance(self.type, tuple):
+            inner = f"struct<{','.join(f'{c.name}:{c.hive_type()}' for c in self.type)}>"
+        else:
+            inner = "string"
+        return f"array<{inner}>" if self.array else inner
+
+    def duckdb_type(self) -> str:
+        """The type DuckDB's JSON reader parses this field into (once, while reading)."""
+        if isinstance(self.type, tuple):
+            inner = _duckdb_struct(self.type)
+        else:
+            inner = "JSON" if self.type == JSON_TEXT else "VARCHAR"
+        return f"{inner}[]" if self.array else inner
+
+    def duckdb_expression(self, parent: str) -> str:
+        """DuckDB SQL turning the parsed field into the Athena column (lower-case names, JSON as text)."""
+        value = f'{parent}."{self.key}"'
+        if self.array:
+            fields = ", ".join(f"{c.name} := {c.duckdb_expression('item')}" for c in self.type)
+            return f"list_transform({value}, lambda item: struct_pack({fields}))"
+        if isinstance(self.type, tuple):
+            fields = ", ".join(f"{c.name} := {c.duckdb_expression(value)}" for c in self.type)
+            return f"struct_pack({fields})"
+        if self.type == JSON_TEXT:
+            return f"CAST({value} AS VARCHAR)"
+        return value
+
+
+def _duckdb_struct(columns: tuple[Column, ...]) -> str:
+    fields = ", ".join('"' + column.key + '" ' + column.duckdb_type() for column in columns)
+    return f"STRUCT({fields})"
+
+
+def record_type() -> str:
+    """One CloudTrail record as DuckDB reads it."""
+    return _duckdb_struct(COLUMNS)
+
+
+def _strings(*keys: str) -> tuple[Column, ...]:
+    return tuple(Column(key.lower(), key) for key in keys)
+
+
+SESSION_ISSUER = _strings("type", "principalId", "arn", "accountId", "userName")
+USER_IDENTITY = (
+    *_strings("type", "principalId", "arn", "accountId", "invokedBy", "accessKeyId", "userName"),
+    Column(
+        "sessioncontext",
+        "sessionContext",
+        (
+            Column("attributes", "attributes", _strings("mfaAuthenticated", "creationDate")),
+            Column("sessionissuer", "sessionIssuer", SESSION_ISSUER),
+            Column("ec2roledelivery", "ec2RoleDelivery"),
+            Column("sourceidentity", "sourceIdentity"),
+        ),
+    ),
+)
+
+COLUMNS: tuple[Column, ...] = (
+    Column("eventversion", "eventVersion"),
+    Column("useridentity", "userIdentity", USER_IDENTITY),
+    *_strings("eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress", "userAgent"),
+    *_strings("errorCode", "errorMessage"),
+    Column("requestparameters", "requestParameters", JSON_TEXT),
+    Column("responseelements", "responseElements", JSON_TEXT),
+    Column("additionaleventdata", "additionalEventData", JSON_TEXT),
+    *_strings("requestID", "eventID", "readOnly"),
+    Column("resources", "resources", _strings("ARN", "accountId", "type"), array=True),
+    *_strings("eventType", "apiVersion", "recipientAccountId"),
+    Column("serviceeventdetails", "serviceEventDetails", JSON_TEXT),
+    *_strings("sharedEventID", "vpcEndpointId", "eventCategory"),
+    Column(
+        "tlsdetails",
+        "tlsDetails",
+        _strings("tlsVersion", "cipherSuite", "clientProvidedHostHeader"),
+    ),
+)
+
+# Partition columns, filled by projection in Athena and from the key locally.
+PARTITIONS = ("account", "region", "day")
+TABLE = "cloudtrail_logs"

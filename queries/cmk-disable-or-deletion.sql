@@ -1,0 +1,19 @@
+-- Disabling or scheduled deletion of customer-managed keys
+-- CIS AWS Foundations Benchmark v3.0, control 4.7. Athena (Trino) SQL over the org-trail CloudTrail table;
+-- `python -m orgtrail query cmk-disable-or-deletion` runs the same file locally. Keep the selection in step with
+-- the CloudWatch metric filter of the same name (components/cis_alarms.py).
+SELECT
+  eventid,
+  eventtime,
+  eventsource,
+  eventname,
+  awsregion,
+  recipientaccountid,
+  useridentity.type AS principaltype,
+  useridentity.arn AS principalarn,
+  sourceipaddress,
+  errorcode
+FROM cloudtrail_logs
+WHERE eventsource = 'kms.amazonaws.com'
+  AND eventname IN ('DisableKey', 'ScheduleKeyDeletion')
+ORDER BY eventtime

@@ -1,0 +1,177 @@
+"""The detections: each returns exactly its planted events, locally and as a CloudWatch metric filter."""
+
+import gzip
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from components.cis_alarms import METRIC_FILTERS
+from components.log_analysis import location_template
+from orgtrail.__main__ import main
+from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
+from orgtrail.detections import detections
+from orgtrail.query import LocalLogs, log_files, to_duckdb
+from tests.support.cloudtrail_events import ORGANIZATION_ID, corpus, log_key, write_logs
+from tests.support.filter_pattern import compile_pattern
+
+NAMES = list(detections())
+REQUIRED_COLUMNS = {
+    "eventid",
+    "eventtime",
+    "eventname",
+    "recipientaccountid",
+    "principalarn",
+    "sourceipaddress",
+}
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return corpus(benign=3000, seed=21)
+
+
+@pytest.fixture(scope="module")
+def logs_dir(planted, tmp_path_factory):
+    root = tmp_path_factory.mktemp("logs")
+    write_logs(root, planted.events, per_file=150)
+    broken = (
+        root
+        / "AWSLogs"
+        / ORGANIZATION_ID
+        / "111111111111"
+        / "CloudTrail"
+        / "us-east-1"
+        / "2026"
+        / "11"
+        / "21"
+    )
+    broken.mkdir(parents=True, exist_ok=True)
+    whole = gzip.compress(json.dumps({"Records": planted.events[:5]}).encode())
+    (broken / "111111111111_CloudTrail_us-east-1_20261121T0000Z_truncated.json.gz").write_bytes(
+        whole[: len(whole) // 2]
+    )
+    (broken / "111111111111_CloudTrail_us-east-1_20261121T0000Z_garbage.json.gz").write_bytes(
+        b"not gzip at all"
+    )
+    (broken / "111111111111_CloudTrail_us-east-1_20261121T0000Z_notjson.json.gz").write_bytes(
+        gzip.compress(b"{oops")
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def logs(logs_dir):
+    return LocalLogs(logs_dir)
+
+
+def test_the_detections_are_the_cis_monitoring_items():
+    assert set(NAMES) == {
+        "unauthorized-api-calls", "console-signin-without-mfa", "root-account-usage", "iam-policy-changes",
+        "cloudtrail-config-changes", "console-auth-failures", "cmk-disable-or-deletion", "s3-bucket-policy-changes",
+        "config-changes", "security-group-changes", "nacl-changes", "network-gateway-changes",
+        "route-table-changes", "vpc-changes", "organizations-changes",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_detection_returns_exactly_its_planted_events(logs, planted, name):
+    rows = logs.detect(name)
+    assert {row["eventid"] for row in rows} == planted.planted[name]
+    assert all(set(row) >= REQUIRED_COLUMNS for row in rows)
+    assert all(row["principalarn"] for row in rows if row["principaltype"] != "AWSService")
+
+
+def test_metric_filters_and_queries_cover_the_same_detections():
+    assert set(METRIC_FILTERS) == set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_metric_filter_selects_what_its_query_selects(logs, planted, name):
+    matches = compile_pattern(METRIC_FILTERS[name])
+    by_filter = {event["eventID"] for event in planted.events if matches(event)}
+    by_query = {row["eventid"] for row in logs.detect(name)}
+    assert by_filter == by_query == planted.planted[name]
+
+
+def test_corrupt_and_truncated_files_are_reported_and_skipped(logs, planted):
+    reasons = {path.name.split("_")[-1]: reason for path, reason in logs.skipped}
+    assert set(reasons) == {"truncated.json.gz", "garbage.json.gz", "notjson.json.gz"}
+    assert "truncated" in reasons["truncated.json.gz"]
+    assert "corrupt gzip" in reasons["garbage.json.gz"]
+    assert "not a CloudTrail log file" in reasons["notjson.json.gz"]
+    assert logs.event_count == len(planted.events)
+
+
+def test_digest_files_are_ignored(logs_dir):
+    files = log_files(logs_dir)
+    assert files
+    assert not any("Digest" in str(f.path) for f in files)
+    assert any("CloudTrail-Digest" in str(p) for p in logs_dir.rglob("*.json.gz"))
+
+
+def test_partition_columns_come_from_the_key(logs):
+    rows = logs.run(
+        f"SELECT DISTINCT account, recipientaccountid, region, awsregion, day, eventtime FROM {TABLE}"
+    )
+    for row in rows:
+        assert row["account"] == row["recipientaccountid"]
+        assert row["region"] == row["awsregion"]
+        assert row["day"] == row["eventtime"][:10].replace("-", "/")
+
+
+def test_local_table_has_the_athena_tables_columns(logs):
+    columns = [row["column_name"] for row in logs.run(f"DESCRIBE {TABLE}")]
+    assert columns == [c.name for c in COLUMNS] + list(PARTITIONS)
+
+
+def test_since_keeps_only_later_events(logs_dir, planted):
+    since = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    later = LocalLogs(logs_dir, since)
+    expected = {e["eventID"] for e in planted.events if e["eventTime"] >= "2026-11-21T12:00:00Z"}
+    assert {row["eventid"] for row in later.run(f"SELECT eventid FROM {TABLE}")} == expected
+
+
+def test_athena_sql_is_transpiled_not_rewritten_by_hand():
+    sql = "SELECT json_extract_scalar(additionaleventdata, '$.MFAUsed') AS mfa FROM cloudtrail_logs"
+    assert "->>" in to_duckdb(sql)
+
+
+def test_glue_partition_template_matches_the_trails_key_layout():
+    key = log_key(
+        ORGANIZATION_ID, "123456789012", "eu-west-1", datetime(2026, 3, 9, 7, 5, tzinfo=UTC), "ABC"
+    )
+    template = location_template("central-logs", ORGANIZATION_ID)
+    values = {"account": "123456789012", "region": "eu-west-1", "day": "2026/03/09"}
+    location = template
+    for name in PARTITIONS:
+        location = location.replace(f"${{{name}}}", values[name])
+    assert f"s3://central-logs/{key}".startswith(location + "/")
+    assert key.rsplit("/", 1)[0] == location.removeprefix("s3://central-logs/")
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_query_list_shows_every_detection(capsys):
+    assert main(["query", "--list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [entry["name"] for entry in listed] == NAMES
+    assert all(entry["description"] for entry in listed)
+
+
+def test_query_json_prints_row_objects_with_lower_case_columns(logs_dir, planted, capsys):
+    code = main(["query", "root-account-usage", "--logs", str(logs_dir), "--json"])
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert code == 1  # findings
+    assert {row["eventid"] for row in rows} == planted.planted["root-account-usage"]
+    assert all(key == key.lower() for row in rows for key in row)
+    assert "truncated" in captured.err
+
+
+def test_query_usage_errors_exit_2(logs_dir, capsys):
+    assert main(["query", "no-such-detection", "--logs", str(logs_dir)]) == 2
+    assert "unknown detection" in capsys.readouterr().out
+    assert main(["query", "vpc-changes", "--logs", str(logs_dir / "missing")]) == 2
+    assert main(["query", "vpc-changes", "--logs", str(logs_dir), "--since", "yesterday"]) == 2
