@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orgtrail.policy_check import PACK_DIR, RunningPack
 from orgtrail.simulate import Resource
+from tests.support.policy import declared
 
 TRIVIAL_PACK = Path(__file__).resolve().parent / "trivial_pack"
 BLOCKED = dict.fromkeys(
@@ -33,25 +34,11 @@ BLOCKED = dict.fromkeys(
 )
 
 
-def resource(resource_type: str, name: str, props: dict, **extra) -> Resource:
-    urn = f"urn:pulumi:bench::app::{resource_type}::{name}"
-    return Resource(
-        urn=urn,
-        type=resource_type,
-        name=name,
-        custom=True,
-        id=name,
-        inputs=props,
-        outputs=props,
-        **extra,
-    )
-
-
 def stack_of(buckets: int) -> list[Resource]:
     resources = []
     for index in range(buckets):
         name = f"bucket-{index:05d}"
-        bucket = resource(
+        bucket = declared(
             "aws:s3/bucket:Bucket", name, {"bucket": name, "id": name, "objectLockEnabled": True}
         )
         policy = {
@@ -67,23 +54,23 @@ def stack_of(buckets: int) -> list[Resource]:
         }
         resources += [
             bucket,
-            resource(
+            declared(
                 "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
                 f"{name}-block",
                 {"bucket": name, **BLOCKED},
                 property_dependencies={"bucket": [bucket.urn]},
             ),
-            resource(
+            declared(
                 "aws:s3/bucketPolicy:BucketPolicy",
                 f"{name}-policy",
                 {"bucket": name, "policy": json.dumps(policy)},
             ),
-            resource(
+            declared(
                 "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
                 f"{name}-lock",
                 {"bucket": name, "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}}},
             ),
-            resource(
+            declared(
                 "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
                 f"{name}-encryption",
                 {

@@ -114,6 +114,16 @@ def current_account(profile: str | None = None, region: str | None = None) -> Ac
     return Account(identity["Account"], session, partition)
 
 
+def bucket_reader(account: Account, role_arn: str | None) -> Account:
+    """Who reads the central bucket: `account` itself, or the role it assumes for that."""
+    if not role_arn:
+        return account
+    try:
+        return account.assume_role_arn(role_arn)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise CredentialError(f"cannot assume {role_arn}: {error_text(error)}") from None
+
+
 def paginate(client, operation: str, key: str, **kwargs) -> list:
     """Every item of a paginated list call."""
     paginator = client.get_paginator(operation)

@@ -20,7 +20,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from orgtrail.aws import Account, CredentialError, current_account, error_code, error_text
+from orgtrail.aws import (
+    Account,
+    CredentialError,
+    bucket_reader,
+    current_account,
+    error_code,
+    error_text,
+)
 from orgtrail.config import ConfigError, LegacyTrail, ManagementSettings, load_settings
 from orgtrail.deliveries import coverage_gap, deliveries
 from orgtrail.stack_config import StackConfigError, read_stack_config
@@ -67,7 +74,7 @@ def organization_trail_problem(management: Account, settings: ManagementSettings
 
 def _decide(
     management: Account,
-    bucket_reader: Account,
+    reader: Account,
     settings: ManagementSettings,
     trail: LegacyTrail,
     log_bucket: str,
@@ -79,7 +86,7 @@ def _decide(
     decision = TrailDecision(trail.account_id, trail.region, trail.trail_name, WITHHELD)
     start, end = window
     times = deliveries(
-        bucket_reader.client("s3"),
+        reader.client("s3"),
         log_bucket,
         settings.organization.organization_id,
         trail.account_id,
@@ -128,7 +135,7 @@ def cutover(
     overlap: timedelta = timedelta(hours=24),
     max_gap: timedelta = timedelta(hours=2),
     apply: bool = False,
-    bucket_reader: Account | None = None,
+    reader: Account | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     end = (now or datetime.now(UTC)).astimezone(UTC)
@@ -137,7 +144,7 @@ def cutover(
     decisions = [
         _decide(
             management,
-            bucket_reader or management,
+            reader or management,
             settings,
             trail,
             log_bucket,
@@ -214,19 +221,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     try:
         settings = load_management_settings(args.stack_config)
         management = current_account(args.profile, settings.organization.region)
-        reader = (
-            management.assume_role_arn(args.log_bucket_role_arn)
-            if args.log_bucket_role_arn
-            else management
-        )
+        reader = bucket_reader(management, args.log_bucket_role_arn)
     except (ConfigError, StackConfigError, CredentialError, OSError) as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
-        return 2
-    except Exception as error:
-        console.print(
-            f"[red]error:[/] cannot assume {args.log_bucket_role_arn}: {error_text(error)}",
-            highlight=False,
-        )
         return 2
     if management.account_id != settings.organization.management_account_id:
         console.print(

@@ -18,7 +18,14 @@ from datetime import UTC, datetime, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from orgtrail.aws import Account, CredentialError, current_account, error_text, paginate
+from orgtrail.aws import (
+    Account,
+    CredentialError,
+    bucket_reader,
+    current_account,
+    error_text,
+    paginate,
+)
 from orgtrail.deliveries import delivered_regions, deliveries
 from orgtrail.policy_eval import ALLOW, Request, evaluate
 
@@ -325,19 +332,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     try:
         management = current_account(args.profile, args.region)
-        reader = (
-            management.assume_role_arn(args.log_bucket_role_arn)
-            if args.log_bucket_role_arn
-            else management
-        )
+        reader = bucket_reader(management, args.log_bucket_role_arn)
     except CredentialError as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
-        return 2
-    except Exception as error:
-        console.print(
-            f"[red]error:[/] cannot assume {args.log_bucket_role_arn}: {error_text(error)}",
-            highlight=False,
-        )
         return 2
     regions = [r.strip() for r in args.regions.split(",") if r.strip()] or None
     region = args.region or management.session.region_name

@@ -5,28 +5,13 @@ import json
 import pytest
 
 from orgtrail.policy_check import RunningPack
-from orgtrail.simulate import Resource
-from tests.support.policy import UNKNOWN_BOOL
+from tests.support.policy import UNKNOWN_BOOL, declared
 
 BUCKET = "aws:s3/bucket:Bucket"
 BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 ALL_BLOCKED = dict.fromkeys(
     ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
 )
-
-
-def make(resource_type, name, props, **options) -> Resource:
-    urn = f"urn:pulumi:dev::app::{resource_type}::{name}"
-    return Resource(
-        urn=urn,
-        type=resource_type,
-        name=name,
-        custom=True,
-        id=name,
-        inputs=props,
-        outputs=props,
-        **options,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +42,7 @@ def test_analyzer_info_lists_mandatory_and_advisory_policies(pack):
 
 
 def test_analyze_reports_an_unlocked_public_bucket_as_mandatory(pack):
-    response = pack.analyze(make(BUCKET, "site", {"bucket": "acme-site", "acl": "public-read"}))
+    response = pack.analyze(declared(BUCKET, "site", {"bucket": "acme-site", "acl": "public-read"}))
     found = {name: (level, message) for name, level, message in diagnostics(response)}
     assert found["s3-bucket-object-lock-enabled"][0] == 1
     assert "'site' (bucket acme-site)" in found["s3-bucket-object-lock-enabled"][1]
@@ -67,7 +52,7 @@ def test_analyze_reports_an_unlocked_public_bucket_as_mandatory(pack):
 def test_analyze_passes_a_locked_private_bucket(pack):
     assert (
         diagnostics(
-            pack.analyze(make(BUCKET, "logs", {"bucket": "logs", "objectLockEnabled": True}))
+            pack.analyze(declared(BUCKET, "logs", {"bucket": "logs", "objectLockEnabled": True}))
         )
         == []
     )
@@ -75,7 +60,7 @@ def test_analyze_passes_a_locked_private_bucket(pack):
 
 def test_unknown_values_during_preview_give_no_violation(pack):
     response = pack.analyze(
-        make(BUCKET, "logs", {"bucket": "logs", "objectLockEnabled": UNKNOWN_BOOL})
+        declared(BUCKET, "logs", {"bucket": "logs", "objectLockEnabled": UNKNOWN_BOOL})
     )
     found = diagnostics(response)
     assert all(level == 0 for _, level, _ in found)
@@ -84,17 +69,20 @@ def test_unknown_values_during_preview_give_no_violation(pack):
 
 def test_providers_and_components_are_skipped(pack):
     assert (
-        diagnostics(pack.analyze(make("pulumi:providers:aws", "default", {"region": "us-east-1"})))
+        diagnostics(
+            pack.analyze(declared("pulumi:providers:aws", "default", {"region": "us-east-1"}))
+        )
         == []
     )
     assert (
-        diagnostics(pack.analyze(make("acme:index:Website", "site", {"acl": "public-read"}))) == []
+        diagnostics(pack.analyze(declared("acme:index:Website", "site", {"acl": "public-read"})))
+        == []
     )
 
 
 def test_malformed_policy_is_reported_over_the_wire(pack):
     response = pack.analyze(
-        make("aws:s3/bucketPolicy:BucketPolicy", "p", {"bucket": "b", "policy": "{oops"})
+        declared("aws:s3/bucketPolicy:BucketPolicy", "p", {"bucket": "b", "policy": "{oops"})
     )
     ((name, level, message),) = diagnostics(response)
     assert (name, level) == ("s3-no-public-bucket", 1)
@@ -102,14 +90,14 @@ def test_malformed_policy_is_reported_over_the_wire(pack):
 
 
 def test_analyze_stack_finds_a_bucket_without_its_block(pack):
-    covered = make(BUCKET, "covered", {"bucket": "covered", "objectLockEnabled": True})
-    block = make(
+    covered = declared(BUCKET, "covered", {"bucket": "covered", "objectLockEnabled": True})
+    block = declared(
         BLOCK,
         "covered-block",
         {"bucket": "ignored-name", **ALL_BLOCKED},
         property_dependencies={"bucket": [covered.urn]},
     )
-    bare = make(BUCKET, "bare", {"bucket": "bare", "objectLockEnabled": True})
+    bare = declared(BUCKET, "bare", {"bucket": "bare", "objectLockEnabled": True})
     response = pack.analyze_stack([covered, block, bare])
     mandatory = [(d.policyName, d.urn) for d in response.diagnostics if d.enforcementLevel == 1]
     assert mandatory == [("s3-bucket-public-access-block", bare.urn)]
@@ -122,7 +110,7 @@ def test_enforcement_levels_follow_policy_config(pack):
             "s3-no-public-bucket": {"enforcementLevel": "advisory"},
         }
     )
-    response = pack.analyze(make(BUCKET, "site", {"bucket": "site", "acl": "public-read"}))
+    response = pack.analyze(declared(BUCKET, "site", {"bucket": "site", "acl": "public-read"}))
     assert [(name, level) for name, level, _ in diagnostics(response)] == [
         ("s3-no-public-bucket", 0)
     ]
@@ -132,7 +120,7 @@ def test_an_exemption_with_a_reason_makes_the_policy_not_applicable_and_says_why
     exemption = {"resource": "marketing-*", "reason": "public website, approved in SEC-123"}
     pack.configure({"s3-no-public-bucket": {"exemptions": [exemption]}})
     response = pack.analyze(
-        make(
+        declared(
             BUCKET,
             "marketing-site",
             {"bucket": "m", "acl": "public-read", "objectLockEnabled": True},
@@ -144,7 +132,7 @@ def test_an_exemption_with_a_reason_makes_the_policy_not_applicable_and_says_why
     ]
     assert "SEC-123" in not_applicable.reason
     other = pack.analyze(
-        make(BUCKET, "data", {"bucket": "d", "acl": "public-read", "objectLockEnabled": True})
+        declared(BUCKET, "data", {"bucket": "d", "acl": "public-read", "objectLockEnabled": True})
     )
     assert [name for name, _, _ in diagnostics(other)] == ["s3-no-public-bucket"]
 
@@ -154,7 +142,7 @@ def test_an_exemption_without_a_reason_exempts_nothing_and_says_so(pack):
         {"s3-no-public-bucket": {"exemptions": [{"resource": "marketing-*", "reason": " "}]}}
     )
     response = pack.analyze(
-        make(
+        declared(
             BUCKET,
             "marketing-site",
             {"bucket": "m", "acl": "public-read", "objectLockEnabled": True},
@@ -166,7 +154,7 @@ def test_an_exemption_without_a_reason_exempts_nothing_and_says_so(pack):
 
 
 def test_stack_exemptions_match_urn_globs(pack):
-    bare = make(BUCKET, "bare", {"bucket": "bare", "objectLockEnabled": True})
+    bare = declared(BUCKET, "bare", {"bucket": "bare", "objectLockEnabled": True})
     pack.configure(
         {
             "s3-bucket-public-access-block": {

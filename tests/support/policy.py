@@ -8,6 +8,8 @@ from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOp
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from orgtrail.simulate import Resource
+
 UNKNOWN_BOOL = UNKNOWN_BOOLEAN_VALUE
 UNKNOWN_STRING = UNKNOWN_STRING_VALUE
 
@@ -49,4 +51,18 @@ def resource(
         None,
         [],
         property_dependencies or {},
+    )
+
+
+def declared(resource_type: str, name: str, props: dict[str, Any], **options: Any) -> Resource:
+    """A resource as a program would register it, inputs and outputs alike, for the pack's protocol."""
+    return Resource(
+        urn=urn(resource_type, name),
+        type=resource_type,
+        name=name,
+        custom=True,
+        id=name,
+        inputs=props,
+        outputs=props,
+        **options,
     )
