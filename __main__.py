@@ -1,8 +1,9 @@
 """org-trail: one project, two stacks.
 
-`security` (security account): KMS key and the locked central log bucket.
+`security` (security account): KMS key, the locked central log bucket and its
+access-log bucket, and Athena over the logs.
 `management` (organization management account): the organization trail, its
-CloudWatch Logs delivery, and archival of the legacy trails' buckets.
+CloudWatch Logs delivery, CIS alarms, and archival of the legacy trails' buckets.
 """
 
 import pulumi

@@ -21,7 +21,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from orgtrail.simulate import PROJECT_DIR, Resource
 
@@ -108,10 +108,6 @@ class RunningPack:
 
     def info(self) -> analyzer_pb2.AnalyzerInfo:
         return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
-
-    def plugin_version(self) -> str:
-        response: plugin_pb2.PluginInfo = self.stub.GetPluginInfo(empty_pb2.Empty())
-        return response.version
 
     def configure(self, config: Mapping[str, Mapping[str, Any]]) -> None:
         """Policy config as in a `--policy-pack-config` file: {policy: {enforcementLevel?, ...props}}.
