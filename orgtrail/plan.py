@@ -24,6 +24,14 @@ from orgtrail.simulate import PROJECT_DIR, Resource, Simulation, simulate
 from orgtrail.stack_config import StackConfigError, read_stack_config
 
 
+def stack_account(settings: Settings) -> str:
+    """The account whose credentials the stack runs with."""
+    org = settings.organization
+    if isinstance(settings, ManagementSettings):
+        return org.management_account_id
+    return org.security_account_id
+
+
 @dataclass
 class StackPlan:
     settings: Settings
@@ -32,10 +40,7 @@ class StackPlan:
 
     @property
     def account_id(self) -> str:
-        org = self.settings.organization
-        if isinstance(self.settings, ManagementSettings):
-            return org.management_account_id
-        return org.security_account_id
+        return stack_account(self.settings)
 
 
 def plan_stack(
@@ -47,22 +52,21 @@ def plan_stack(
         return cache[stack]
     config = read_stack_config(project_dir, stack)
     settings = load_settings(config, stack)
-    plan = StackPlan(settings, None)  # type: ignore[arg-type]
     stack_outputs = {}
     if isinstance(settings, ManagementSettings):
         # A reference "org/project/security" is the stack "security" of this project.
         security_stack = settings.security_stack.rsplit("/", 1)[-1]
         security = plan_stack(project_dir, security_stack, cache)
         stack_outputs[settings.security_stack] = security.simulation.exports
-    plan.simulation = simulate(
+    simulation = simulate(
         stack,
         config,
-        caller_account_id=plan.account_id,
+        caller_account_id=stack_account(settings),
         stack_outputs=stack_outputs,
         project_dir=project_dir,
     )
-    cache[stack] = plan
-    return plan
+    cache[stack] = StackPlan(settings, simulation)
+    return cache[stack]
 
 
 def plan_stacks(project_dir: Path, stacks: list[str]) -> dict[str, StackPlan]:
