@@ -17,6 +17,9 @@ import botocore.exceptions
 from botocore.config import Config
 
 DEFAULT_MAX_ATTEMPTS = 10
+# What a call to AWS can raise: the API's answer (denied, not found, throttled past retries)
+# or the client's (no connection, bad parameters). Everything else is a bug and propagates.
+AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 SESSION_NAME = "org-trail"
 
 
@@ -108,7 +111,7 @@ def current_account(profile: str | None = None, region: str | None = None) -> Ac
         if session.region_name is None:
             session = boto3.Session(profile_name=profile, region_name="us-east-1")
         identity = session.client("sts", config=client_config()).get_caller_identity()
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+    except AWS_ERRORS as error:
         raise CredentialError(f"no usable AWS credentials: {error_text(error)}") from None
     partition = identity["Arn"].split(":")[1]
     return Account(identity["Account"], session, partition)
@@ -120,7 +123,7 @@ def bucket_reader(account: Account, role_arn: str | None) -> Account:
         return account
     try:
         return account.assume_role_arn(role_arn)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+    except AWS_ERRORS as error:
         raise CredentialError(f"cannot assume {role_arn}: {error_text(error)}") from None
 
 

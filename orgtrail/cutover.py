@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orgtrail.aws import (
+    AWS_ERRORS,
     Account,
     CredentialError,
     bucket_reader,
@@ -37,6 +38,8 @@ STOPPED, ALREADY_STOPPED, READY, WITHHELD = "stopped", "already-stopped", "ready
 
 @dataclass
 class TrailDecision:
+    """One legacy trail's outcome; field names are the report's JSON keys."""
+
     accountId: str
     region: str
     trailName: str
@@ -63,7 +66,7 @@ def organization_trail_problem(management: Account, settings: ManagementSettings
     org = settings.organization
     try:
         status = management.client("cloudtrail", org.region).get_trail_status(Name=org.trail_arn)
-    except Exception as error:
+    except AWS_ERRORS as error:
         return f"organization trail {org.trail_arn} cannot be read: {error_text(error)}"
     if not status.get("IsLogging"):
         return f"organization trail {org.trail_arn} is not logging"
@@ -101,7 +104,7 @@ def _decide(
         member = management.assume(trail.account_id, trail.role_name)
         cloudtrail = member.client("cloudtrail", trail.region)
         logging = cloudtrail.get_trail_status(Name=trail.trail_name).get("IsLogging")
-    except Exception as error:
+    except AWS_ERRORS as error:
         not_found = error_code(error) == "TrailNotFoundException"
         decision.reason = (
             "legacy trail not found"
@@ -121,7 +124,7 @@ def _decide(
         return decision
     try:
         cloudtrail.stop_logging(Name=trail.trail_name)
-    except Exception as error:
+    except AWS_ERRORS as error:
         decision.reason = f"StopLogging failed: {error_text(error)}"
         return decision
     decision.action = STOPPED

@@ -21,7 +21,15 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from orgtrail.aws import Account, CredentialError, current_account, error_code, error_text, paginate
+from orgtrail.aws import (
+    AWS_ERRORS,
+    Account,
+    CredentialError,
+    current_account,
+    error_code,
+    error_text,
+    paginate,
+)
 from orgtrail.config import DEFAULT_ROLE_NAME, config_key
 
 DEFAULT_CONCURRENCY = 8
@@ -50,7 +58,7 @@ def _trail_entry(member: Account, trail: dict) -> dict[str, Any]:
         status = member.client("cloudtrail", home).get_trail_status(Name=trail["TrailARN"])
         entry["isLogging"] = bool(status.get("IsLogging"))
         entry["latestDeliveryError"] = status.get("LatestDeliveryError") or None
-    except Exception as error:
+    except AWS_ERRORS as error:
         entry["statusError"] = error_text(error)
     if is_legacy(entry, member.account_id):
         entry.update(_lifecycle(member, entry["s3BucketName"], home))
@@ -69,7 +77,7 @@ def _lifecycle(member: Account, bucket: str | None, region: str) -> dict[str, An
         rules = member.client("s3", region).get_bucket_lifecycle_configuration(Bucket=bucket)[
             "Rules"
         ]
-    except Exception as error:
+    except AWS_ERRORS as error:
         if error_code(error) == "NoSuchLifecycleConfiguration":
             return {"bucketLifecycleRules": []}
         return {"bucketLifecycleRules": None, "bucketLifecycleError": error_text(error)}
@@ -90,7 +98,7 @@ def scan_account(
         return entry
     try:
         member = base.assume(account["Id"], role_name)
-    except Exception as error:
+    except AWS_ERRORS as error:
         entry["error"] = f"cannot assume {role_name}: {error_text(error)}"
         return entry
     seen: set[str] = set()
@@ -99,7 +107,7 @@ def scan_account(
             trails = member.client("cloudtrail", region).describe_trails(includeShadowTrails=True)[
                 "trailList"
             ]
-        except Exception as error:
+        except AWS_ERRORS as error:
             entry["error"] = f"{region}: {error_text(error)}"
             break
         for trail in trails:
@@ -286,7 +294,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 on_account=lambda _: progress.advance(task),
                 on_total=lambda total: progress.update(task, total=total),
             )
-        except Exception as error:
+        except AWS_ERRORS as error:
             console.print(
                 f"[red]error:[/] cannot read the organisation: {error_text(error)}", highlight=False
             )

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orgtrail.aws import (
+    AWS_ERRORS,
     Account,
     CredentialError,
     bucket_reader,
@@ -57,10 +58,14 @@ class Checks:
         """Run one read; an API error is a failed check, named, not a crash."""
         try:
             value = read()
-        except Exception as error:
+            ok, detail = judge(value)
+        except (
+            *AWS_ERRORS,
+            ValueError,
+            KeyError,
+        ) as error:  # an API error, or a policy that is not JSON
             self.add(area, name, False, error_text(error))
             return
-        ok, detail = judge(value)
         self.add(area, name, ok, detail)
 
 
@@ -83,7 +88,7 @@ def check_trail(
         listed = cloudtrail.describe_trails(trailNameList=[trail_name], includeShadowTrails=False)[
             "trailList"
         ]
-    except Exception as error:
+    except AWS_ERRORS as error:
         checks.add("trail", "exists", False, error_text(error))
         return None
     found = [t for t in listed if trail_name in (t.get("Name"), t.get("TrailARN"))]
@@ -242,7 +247,7 @@ def check_delivery(
 ) -> None:
     try:
         accounts = paginate(management.client("organizations"), "list_accounts", "Accounts")
-    except Exception as error:
+    except AWS_ERRORS as error:
         checks.add("delivery", "accounts", False, error_text(error))
         return
     active = sorted((a for a in accounts if a.get("Status") == "ACTIVE"), key=lambda a: a["Id"])
@@ -258,7 +263,7 @@ def check_delivery(
                 deliveries(s3, bucket, organization_id, account["Id"], r, since, now)
                 for r in account_regions
             )
-        except Exception as error:
+        except AWS_ERRORS as error:
             checks.add("delivery", f"account {account['Id']}", False, error_text(error))
             continue
         if not delivered:
@@ -285,7 +290,7 @@ def verify(
         organization_id = management.client("organizations").describe_organization()[
             "Organization"
         ]["Id"]
-    except Exception as error:
+    except AWS_ERRORS as error:
         checks.add("organization", "readable", False, error_text(error))
         return checks.items
     trail_arn = (
