@@ -85,7 +85,8 @@ class BucketIndex:
         self.buckets: dict[str, Bucket] = {}
         by_name: dict[str, Bucket] = {}
         parts: list[tuple[str, PolicyResource]] = []
-        self.account_blocks: list[PolicyResource] = []
+        # Providers (None: the default one) whose account has a complete account-level block.
+        self.blocked_providers: set[str | None] = set()
         for resource in resources:
             if resource.resource_type in BUCKET_TYPES:
                 bucket = Bucket(resource)
@@ -94,8 +95,11 @@ class BucketIndex:
                     by_name.setdefault(name, bucket)
             elif resource.resource_type in PART_TYPES:
                 parts.append((PART_TYPES[resource.resource_type], resource))
-            elif resource.resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK:
-                self.account_blocks.append(resource)
+            elif resource.resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK and all(
+                _known(lambda s=setting, r=resource: is_on(get(r.props, s)), False)
+                for setting in BLOCK_SETTINGS
+            ):
+                self.blocked_providers.add(_provider_urn(resource))
 
         def owner(resource: PolicyResource, prop: str) -> Bucket | None:
             for dependency in resource.property_dependencies.get(prop, []):
@@ -124,14 +128,7 @@ class BucketIndex:
 
     def account_block_covers(self, bucket: Bucket) -> bool:
         """An account-level block with all four settings, through the same provider, covers the bucket."""
-        provider = _provider_urn(bucket.resource)
-        return any(
-            _provider_urn(block) == provider
-            and all(
-                _known(lambda s=s, b=block: is_on(get(b.props, s)), False) for s in BLOCK_SETTINGS
-            )
-            for block in self.account_blocks
-        )
+        return _provider_urn(bucket.resource) in self.blocked_providers
 
 
 def _provider_urn(resource: PolicyResource) -> str | None:
