@@ -131,6 +131,13 @@ def test_an_exemption_with_a_reason_makes_the_policy_not_applicable_and_says_why
         n for n in response.not_applicable if n.policy_name == "s3-no-public-bucket"
     ]
     assert "SEC-123" in not_applicable.reason
+    (report,) = pack.analyze_stack([]).diagnostics
+    assert (report.policyName, report.enforcementLevel) == ("exemptions-applied", 0)
+    assert report.urn.endswith("::marketing-site")
+    assert (
+        "exempted from s3-no-public-bucket by 'marketing-*': public website, approved in SEC-123"
+        in report.message
+    )
     other = pack.analyze(
         declared(BUCKET, "data", {"bucket": "d", "acl": "public-read", "objectLockEnabled": True})
     )
@@ -163,7 +170,12 @@ def test_stack_exemptions_match_urn_globs(pack):
         }
     )
     response = pack.analyze_stack([bare])
-    assert [d.policyName for d in response.diagnostics if d.enforcementLevel == 1] == []
+    assert [d for d in response.diagnostics if d.enforcementLevel == 1] == []
+    (report,) = [d for d in response.diagnostics if d.policyName == "exemptions-applied"]
+    assert (
+        "exempted from s3-bucket-public-access-block by 'urn:pulumi:dev::*::bare': legacy import"
+        in report.message
+    )
 
 
 def test_this_projects_stacks_pass_with_no_mandatory_violation(pack, security, management):

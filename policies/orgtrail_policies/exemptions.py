@@ -5,7 +5,9 @@ Configured like any CrossGuard policy config, for example:
     {"s3-no-public-bucket": {"exemptions": [
         {"resource": "marketing-site*", "reason": "public website, approved SEC-123"}]}}
 
-An exempted resource is reported as "not applicable" with the reason. An
+An exempted resource is reported as "not applicable" by that policy, and
+the advisory policy `exemptions-applied` lists every exemption used, with its
+reason, so it shows among the diagnostics of every preview and update. An
 entry without a reason exempts nothing, and the violation says so.
 """
 
@@ -83,3 +85,32 @@ class Exemptions:
 
 def describe(policy: str, exemption: Exemption) -> str:
     return f"exempted from {policy} by {exemption.resource!r}: {exemption.reason}"
+
+
+@dataclass(frozen=True)
+class Applied:
+    policy: str
+    urn: str
+    exemption: Exemption
+
+
+class Ledger:
+    """Exemptions used during one preview or update, for `exemptions-applied` to report.
+
+    The engine runs one pack process per operation and calls Analyze for every
+    resource before AnalyzeStack, whose policies run in order: a report
+    policy placed last sees every exemption of the operation.
+    """
+
+    def __init__(self):
+        self.applied: list[Applied] = []
+
+    def record(self, policy: str, urn: str, exemption: Exemption) -> None:
+        self.applied.append(Applied(policy, urn, exemption))
+
+    def drain(self) -> list[Applied]:
+        applied, self.applied = self.applied, []
+        return applied
+
+
+LEDGER = Ledger()

@@ -20,7 +20,7 @@ from pulumi_policy import (
 )
 
 from orgtrail_policies import buckets, stack
-from orgtrail_policies.exemptions import SCHEMA, Exemptions, describe
+from orgtrail_policies.exemptions import LEDGER, SCHEMA, Exemptions, describe
 
 ResourceRule = Callable[[str, Mapping[str, Any], str], list[str]]
 SKIPPED_PREFIXES = ("pulumi:providers:", "pulumi:pulumi:")
@@ -38,6 +38,7 @@ def resource_policy(
         exemptions = Exemptions(args.get_config())
         exemption = exemptions.find(args.name, args.urn)
         if exemption is not None:
+            LEDGER.record(name, args.urn, exemption)
             args.not_applicable(describe(name, exemption))
         note = exemptions.note_for(args.name, args.urn)
         for problem in problems:
@@ -59,7 +60,10 @@ def bucket_stack_policy(
         exemptions = Exemptions(args.get_config())
         for bucket, problem in stack.bucket_findings(args.resources, check):
             resource = bucket.resource
-            if exemptions.find(resource.name, resource.urn) is None:
+            exemption = exemptions.find(resource.name, resource.urn)
+            if exemption is not None:
+                LEDGER.record(name, resource.urn, exemption)
+            else:
                 report_violation(
                     problem + exemptions.note_for(resource.name, resource.urn), resource.urn
                 )
@@ -71,6 +75,11 @@ def bucket_stack_policy(
         enforcement_level=level,
         config_schema=SCHEMA,
     )
+
+
+def report_exemptions(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for applied in LEDGER.drain():
+        report_violation(describe(applied.policy, applied.exemption), applied.urn)
 
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -125,5 +134,12 @@ POLICIES = [
         "CloudTrail trails log every region, validate log files and encrypt with a customer key.",
         buckets.trail_problems,
         ADVISORY,
+    ),
+    # Last: it reports the exemptions every policy above applied in this operation.
+    StackValidationPolicy(
+        name="exemptions-applied",
+        description="Resources exempted from an org-trail policy, and why.",
+        validate=report_exemptions,
+        enforcement_level=ADVISORY,
     ),
 ]
