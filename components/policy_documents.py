@@ -23,6 +23,17 @@ def document(*statements: dict) -> dict:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
+def account_administration(partition: str, account_id: str) -> dict:
+    """The key's own account keeps full control: without it a key can become unmanageable."""
+    return {
+        "Sid": "AccountAdministration",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def deny_insecure_transport(bucket: str) -> dict:
     return {
         "Sid": "DenyInsecureTransport",
@@ -116,14 +127,7 @@ def trail_key_policy(organization: Organization) -> dict:
         "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{p}:cloudtrail:*:{organization.management_account_id}:trail/*"
     }
     return document(
-        {
-            # Without it the key could become unmanageable (policy lockout).
-            "Sid": "AccountAdministration",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{p}:iam::{organization.security_account_id}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        account_administration(p, organization.security_account_id),
         {
             "Sid": "CloudTrailEncryptLogs",
             "Effect": "Allow",
@@ -214,13 +218,7 @@ def alarm_topic_key_policy(organization: Organization) -> dict:
     """CloudWatch alarms can only publish to an encrypted topic whose key lets CloudWatch use it."""
     p = organization.partition
     return document(
-        {
-            "Sid": "AccountAdministration",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{p}:iam::{organization.management_account_id}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        account_administration(p, organization.management_account_id),
         {
             "Sid": "CloudWatchAlarmsPublish",
             "Effect": "Allow",

@@ -23,7 +23,7 @@ import sqlglot
 from rich.console import Console
 from rich.table import Table
 
-from orgtrail.cloudtrail_schema import COLUMNS, TABLE, record_type
+from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE, record_type
 from orgtrail.detections import QUERIES_DIR, description, detections
 
 CHUNK = 1 << 20
@@ -80,14 +80,12 @@ class LocalLogs:
     def __init__(self, root: Path, since: datetime | None = None):
         self.connection = duckdb.connect()
         self.skipped: list[tuple[Path, str]] = []
-        files = []
-        for log in log_files(root, since):
-            problem = gzip_problem(log.path)
-            if problem:
-                self.skipped.append((log.path, problem))
-            else:
-                files.append(log)
-        self.files = self._load(files, since)
+        self._columns = ",\n  ".join(
+            f"{c.duckdb_expression('record')} AS {c.name}" for c in COLUMNS
+        )
+        self._where = 'WHERE record."eventTime" >= ?' if since else ""
+        self._since = [since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")] if since else []
+        self.files = self._load(log_files(root, since))
 
     def _select(self, files: list[LogFile]) -> str:
         return f"""
@@ -102,21 +100,20 @@ class LocalLogs:
     def _parameters(self, files: list[LogFile]) -> list:
         return [[str(f.path) for f in files], *self._since]
 
-    def _load(self, files: list[LogFile], since: datetime | None) -> list[LogFile]:
-        """Parse every file once, straight into the table; a file that is not valid JSON is found and left out."""
-        self._columns = ",\n  ".join(
-            f"{c.duckdb_expression('record')} AS {c.name}" for c in COLUMNS
-        )
-        self._where = 'WHERE record."eventTime" >= ?' if since else ""
-        self._since = [since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")] if since else []
+    def _load(self, files: list[LogFile]) -> list[LogFile]:
+        """Parse every file once, straight into the table.
+
+        Only when that fails is each file checked on its own, so a corrupt or
+        truncated one is named and left out without decompressing the rest twice.
+        """
         self.connection.execute(
             "CREATE TABLE partitions (filename VARCHAR, account VARCHAR, region VARCHAR, day VARCHAR)"
         )
-        self.connection.executemany(
-            "INSERT INTO partitions VALUES (?, ?, ?, ?)",
-            [(str(f.path), f.account, f.region, f.day) for f in files],
-        )
         if files:
+            self.connection.executemany(
+                "INSERT INTO partitions VALUES (?, ?, ?, ?)",
+                [(str(f.path), f.account, f.region, f.day) for f in files],
+            )
             try:
                 self.connection.execute(
                     f"CREATE TABLE {TABLE} AS {self._select(files)}", self._parameters(files)
@@ -124,8 +121,11 @@ class LocalLogs:
                 return files
             except duckdb.Error:
                 files = [log for log in files if self._readable(log)]
+        # The same columns, from no record at all: the table exists even when every file is bad.
+        partitions = ", ".join(f"NULL::VARCHAR AS {name}" for name in PARTITIONS)
         self.connection.execute(
-            f"CREATE TABLE {TABLE} AS {self._select(files)} LIMIT 0", self._parameters(files[:1])
+            f"CREATE TABLE {TABLE} AS SELECT {self._columns}, {partitions} "
+            f"FROM (SELECT CAST(NULL AS {record_type()}) AS record) WHERE false"
         )
         if files:
             self.connection.execute(
@@ -134,16 +134,17 @@ class LocalLogs:
         return files
 
     def _readable(self, log: LogFile) -> bool:
-        try:
-            self.connection.execute(
-                f"SELECT count(*) FROM ({self._select([log])})", self._parameters([log])
-            )
-        except duckdb.Error as error:
-            self.skipped.append(
-                (log.path, f"not a CloudTrail log file ({str(error).splitlines()[0]})")
-            )
-            return False
-        return True
+        problem = gzip_problem(log.path)
+        if problem is None:
+            try:
+                self.connection.execute(
+                    f"SELECT count(*) FROM ({self._select([log])})", self._parameters([log])
+                )
+            except duckdb.Error as error:
+                problem = f"not a CloudTrail log file ({str(error).splitlines()[0]})"
+        if problem:
+            self.skipped.append((log.path, problem))
+        return problem is None
 
     @property
     def event_count(self) -> int:

@@ -31,6 +31,7 @@ from orgtrail.deliveries import delivered_regions, deliveries
 from orgtrail.policy_eval import ALLOW, Request, evaluate
 
 INSIGHT_TYPES = {"ApiCallRateInsight", "ApiErrorRateInsight"}
+DATA_EVENT_TYPES = {"AWS::S3::Object", "AWS::Lambda::Function"}
 BLOCK_SETTINGS = (
     "BlockPublicAcls",
     "IgnorePublicAcls",
@@ -67,6 +68,12 @@ class Checks:
             self.add(area, name, False, error_text(error))
             return
         self.add(area, name, ok, detail)
+
+
+def _requires(required: set[str], present: set[str], detail: str) -> tuple[bool, str]:
+    """Every required item present (detail), or which are missing."""
+    missing = required - present
+    return not missing, f"missing {', '.join(sorted(missing))}" if missing else detail
 
 
 def _selector_types(selectors: dict) -> set[str]:
@@ -123,22 +130,15 @@ def check_trail(
 
     def insights(response: dict) -> tuple[bool, str]:
         enabled = {selector["InsightType"] for selector in response.get("InsightSelectors", [])}
-        missing = INSIGHT_TYPES - enabled
-        return not missing, f"missing {', '.join(sorted(missing))}" if missing else ", ".join(
-            sorted(enabled)
-        )
+        return _requires(INSIGHT_TYPES, enabled, ", ".join(sorted(enabled)))
 
     checks.guarded(
         "trail", "Insights", lambda: cloudtrail.get_insight_selectors(TrailName=arn), insights
     )
 
     def data_events(response: dict) -> tuple[bool, str]:
-        missing = {"AWS::S3::Object", "AWS::Lambda::Function"} - _selector_types(response)
-        return (
-            not missing,
-            f"missing {', '.join(sorted(missing))}"
-            if missing
-            else "S3 objects and Lambda functions",
+        return _requires(
+            DATA_EVENT_TYPES, _selector_types(response), "S3 objects and Lambda functions"
         )
 
     checks.guarded(
