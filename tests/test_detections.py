@@ -175,3 +175,8 @@ def test_query_usage_errors_exit_2(logs_dir, capsys):
     assert "unknown detection" in capsys.readouterr().out
     assert main(["query", "vpc-changes", "--logs", str(logs_dir / "missing")]) == 2
     assert main(["query", "vpc-changes", "--logs", str(logs_dir), "--since", "yesterday"]) == 2
+
+
+def test_a_directory_without_log_files_finds_nothing(tmp_path, capsys):
+    assert main(["query", "vpc-changes", "--logs", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
