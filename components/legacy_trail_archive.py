@@ -31,16 +31,13 @@ class LegacyTrailArchive(pulumi.ComponentResource):
     ):
         super().__init__("org-trail:legacy_trail_archive:LegacyTrailArchive", name, None, opts)
         providers: dict[tuple[str, str], aws.Provider] = {}
-        prefixes_by_bucket: dict[str, list[str]] = {}
-        first_trail_of_bucket: dict[str, LegacyTrail] = {}
+        trails_by_bucket: dict[str, list[LegacyTrail]] = {}
         for trail in args.legacy_trails:
-            prefixes = prefixes_by_bucket.setdefault(trail.bucket, [])
-            if trail.log_prefix not in prefixes:
-                prefixes.append(trail.log_prefix)
-            first_trail_of_bucket.setdefault(trail.bucket, trail)
+            trails_by_bucket.setdefault(trail.bucket, []).append(trail)
 
-        for bucket, prefixes in prefixes_by_bucket.items():
-            owner = first_trail_of_bucket[bucket]
+        for bucket, trails in trails_by_bucket.items():
+            owner = trails[0]  # config validation ensures one owning account per bucket
+            prefixes = dict.fromkeys(trail.log_prefix for trail in trails)
             aws.s3.BucketLifecycleConfiguration(
                 f"{name}-{bucket}",
                 bucket=bucket,
@@ -57,8 +54,7 @@ class LegacyTrailArchive(pulumi.ComponentResource):
                     retain_on_delete=True,
                 ),
             )
-        self.bucket_count = len(prefixes_by_bucket)
-        self.register_outputs({"buckets": sorted(prefixes_by_bucket)})
+        self.register_outputs({"buckets": sorted(trails_by_bucket)})
 
     def _provider_for(
         self,
