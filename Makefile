@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install plan test lint bench clean
+.PHONY: install plan test lint bench clean contract
 
 install: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): requirements.txt
 
 plan: $(STAMP)
 	$(PY) -m orgtrail plan --stack all
+
+contract: $(STAMP)
+	$(PY) -m orgtrail.contract --write
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -26,7 +26,7 @@ CLOUDTRAIL_SERDE = "com.amazon.emr.hive.serde.CloudTrailSerde"
 CLOUDTRAIL_INPUT_FORMAT = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
 HIVE_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 # Results stay locked a day (no one rewrites an answer), then expire by lifecycle.
-RESULTS_RETENTION = ObjectLock("GOVERNANCE", 1)
+RESULTS_RETENTION = ObjectLock(mode="GOVERNANCE", days=1)
 
 
 def location_template(bucket: str, organization_id: str) -> str:

@@ -1,10 +1,13 @@
-"""The org-trail config contract: every key, its default, and its validation.
+"""The org-trail config contract: one typed model, and everything derived from it.
 
-Both stacks read the same organisation-level keys; each stack adds its own.
-Values arrive the way the Pulumi engine hands them to a program (strings, with
-objects and arrays as JSON), or as native YAML values when a stack file is
-read directly. `load_settings` checks every key and raises one `ConfigError`
-listing every problem, so nothing is registered from a half-valid config.
+`StackConfig` is the contract. Validation (`load_settings`), the declarations
+in Pulumi.yaml, the README's config table and the editor schema for the stack
+files (`orgtrail.contract`) all come from it, so they cannot drift apart.
+
+Values arrive the way the Pulumi engine hands them to a program (strings,
+with objects and arrays as JSON), or as native YAML values when a stack file
+is read directly. `load_settings` reports every problem in one `ConfigError`,
+each naming its key and what is allowed, before anything is registered.
 """
 
 from __future__ import annotations
@@ -12,21 +15,66 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from pydantic.alias_generators import to_camel
 
 NAMESPACE = "org-trail"
 STACK_KINDS = ("security", "management")
+AWS_REGION_KEY = "aws:region"
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 ARCHIVE_STORAGE_CLASSES = ("GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
+# Athena skips objects in these classes unless they are restored first (Athena user guide,
+# "Querying restored Amazon S3 Glacier objects"); GLACIER_IR is read like STANDARD.
+ATHENA_UNREADABLE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 # CloudWatch Logs accepts only these retention periods (0 = never expire).
 LOG_RETENTION_DAYS = (
     0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
 MAX_LOCK_DAYS = 36500  # S3 caps default retention at 100 years.
+SUBSCRIPTION_PROTOCOLS = (
+    "email", "email-json", "https", "sqs", "lambda", "sms", "firehose", "application",
+)  # fmt: skip
+
+# Regions the Athena table projects when analysis.regions is empty: every region of the partition.
+PARTITION_REGIONS = {
+    "aws": (
+        "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+        "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
+        "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
+        "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+        "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    ),
+    "aws-us-gov": ("us-gov-east-1", "us-gov-west-1"),
+    "aws-cn": ("cn-north-1", "cn-northwest-1"),
+    "aws-iso": ("us-iso-east-1", "us-iso-west-1"),
+    "aws-iso-b": ("us-isob-east-1",),
+    "aws-iso-e": ("eu-isoe-west-1",),
+    "aws-iso-f": ("us-isof-east-1", "us-isof-south-1"),
+}  # fmt: skip
+COMMERCIAL_REGIONS = PARTITION_REGIONS["aws"]
+# Region name prefixes of the partitions other than `aws` (AWS SDK endpoints.json, "partitions").
+_PARTITION_PREFIXES = (
+    ("us-gov-", "aws-us-gov"),
+    ("cn-", "aws-cn"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+)
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -42,281 +90,16 @@ _STACK_REFERENCE = re.compile(r"^([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 _S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}$")
-
-
-class ConfigError(ValueError):
-    """Every problem found in one configuration, each naming its key."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        lines = "\n".join(f"  - {key}: {message}" for key, message in problems)
-        super().__init__(f"invalid {NAMESPACE} configuration ({len(problems)} problems):\n{lines}")
-
-
-@dataclass(frozen=True)
-class Key:
-    """One declared config key: its Pulumi.yaml type, default, and which stacks read it."""
-
-    type: str  # string | integer | boolean | object | array (as declared in Pulumi.yaml)
-    description: str
-    stacks: tuple[str, ...] = STACK_KINDS
-    default: Any = None
-
-
-KEYS: dict[str, Key] = {
-    "stackKind": Key(
-        "string", "Which stack this is: security or management. Defaults to the stack name."
-    ),
-    "organizationId": Key(
-        "string", "AWS Organizations ID, o- followed by 10-32 lowercase letters or digits."
-    ),
-    "managementAccountId": Key("string", "12-digit ID of the organization management account."),
-    "securityAccountId": Key(
-        "string", "12-digit ID of the security account that owns the log bucket."
-    ),
-    "trailName": Key("string", "Name of the organization trail.", default="org-trail"),
-    "logBucketName": Key(
-        "string",
-        "Central log bucket. Default: org-trail-logs-<securityAccountId>-<region>.",
-        stacks=("security",),
-    ),
-    "accessLogBucketName": Key(
-        "string",
-        "Bucket receiving the log bucket's server access logs. Default: org-trail-access-logs-<securityAccountId>-<region>.",
-        stacks=("security",),
-    ),
-    "kmsKeyAlias": Key(
-        "string",
-        "Alias of the CloudTrail KMS key.",
-        stacks=("security",),
-        default="alias/org-trail",
-    ),
-    "objectLock": Key(
-        "object",
-        "Default retention of the log bucket: {mode: GOVERNANCE|COMPLIANCE, days: >0}.",
-        stacks=("security",),
-        default={"mode": "GOVERNANCE", "days": 365},
-    ),
-    "lifecycle": Key(
-        "object",
-        "Log bucket archival: {archiveAfterDays, storageClass, expireAfterDays (optional, never shorter than the lock)}.",
-        stacks=("security",),
-        default={"archiveAfterDays": 90, "storageClass": "GLACIER"},
-    ),
-    "analysis": Key(
-        "object",
-        "Athena over the logs: {accountIds, regions (partition projection), startDate YYYY/MM/DD, "
-        "resultsBucketName?, resultExpirationDays}.",
-        stacks=("security",),
-        default={
-            "accountIds": [],
-            "regions": [],
-            "startDate": "2024/01/01",
-            "resultExpirationDays": 30,
-        },
-    ),
-    "securityStack": Key(
-        "string",
-        "Stack reference of the security stack, e.g. acme/org-trail/security.",
-        stacks=("management",),
-    ),
-    "legacyTrails": Key(
-        "array",
-        "Per-account trails to archive: [{accountId, region, trailName, bucket, roleName?, bucketRegion?, prefix?}].",
-        stacks=("management",),
-        default=[],
-    ),
-    "legacyArchive": Key(
-        "object",
-        "Legacy bucket archival: {archiveAfterDays, storageClass, expireAfterDays (optional)}.",
-        stacks=("management",),
-        default={"archiveAfterDays": 30, "storageClass": "GLACIER"},
-    ),
-    "dataEvents": Key(
-        "object",
-        "Data events: {s3: bool, lambda: bool, s3IncludeTrailBucket: bool (strict CIS 3.8/3.9; costly)}.",
-        stacks=("management",),
-        default={"s3": True, "lambda": True, "s3IncludeTrailBucket": False},
-    ),
-    "insights": Key(
-        "boolean",
-        "CloudTrail Insights (ApiCallRate, ApiErrorRate).",
-        stacks=("management",),
-        default=True,
-    ),
-    "logRetentionDays": Key(
-        "integer", "Retention of the CloudWatch Logs group.", stacks=("management",), default=365
-    ),
-    "logGroupKmsKeyArn": Key(
-        "string",
-        "Optional KMS key ARN encrypting the CloudWatch Logs group.",
-        stacks=("management",),
-    ),
-    "alarms": Key(
-        "object",
-        "CIS monitoring alarms: {subscriptions: [{protocol, endpoint}], namespace}.",
-        stacks=("management",),
-        default={"subscriptions": [], "namespace": "OrgTrail/CIS"},
-    ),
-}
-# Regions the Athena table projects when analysis.regions is empty: every commercial region.
-COMMERCIAL_REGIONS = (
-    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
-    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-    "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
-    "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
-    "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
-    "us-west-2",
-)  # fmt: skip
-SUBSCRIPTION_PROTOCOLS = (
-    "email",
-    "email-json",
-    "https",
-    "sqs",
-    "lambda",
-    "sms",
-    "firehose",
-    "application",
-)
-AWS_REGION_KEY = "aws:region"
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+_DATE = re.compile(r"^\d{4}/\d{2}/\d{2}$")
+_NAMESPACE_NAME = re.compile(r"^[A-Za-z0-9._/#:-]{1,255}$")
 
 
 def partition_of(region: str) -> str:
-    """The ARN partition of a region, so GovCloud and China need no extra key."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
+    """The ARN partition of a region, so GovCloud, China and ISO need no extra key."""
+    for prefix, partition in _PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
     return "aws"
-
-
-@dataclass(frozen=True)
-class Organization:
-    """What both stacks must agree on to authorise, and then create, the same trail."""
-
-    organization_id: str
-    management_account_id: str
-    security_account_id: str
-    trail_name: str
-    region: str
-
-    @property
-    def partition(self) -> str:
-        return partition_of(self.region)
-
-    @property
-    def trail_arn(self) -> str:
-        # Deterministic, so the security stack can authorise the trail before it exists.
-        return (
-            f"arn:{self.partition}:cloudtrail:{self.region}:"
-            f"{self.management_account_id}:trail/{self.trail_name}"
-        )
-
-
-@dataclass(frozen=True)
-class ObjectLock:
-    mode: str
-    days: int
-
-
-@dataclass(frozen=True)
-class Archive:
-    """Move logs to a colder class after some days; expire only if asked."""
-
-    archive_after_days: int
-    storage_class: str
-    expire_after_days: int | None = None
-
-
-@dataclass(frozen=True)
-class LegacyTrail:
-    account_id: str
-    region: str
-    trail_name: str
-    bucket: str
-    role_name: str = DEFAULT_ROLE_NAME
-    bucket_region: str = ""
-    prefix: str = ""
-
-    @property
-    def log_prefix(self) -> str:
-        """Where this trail writes in its bucket: [<prefix>/]AWSLogs/."""
-        return f"{self.prefix}/AWSLogs/" if self.prefix else "AWSLogs/"
-
-
-@dataclass(frozen=True)
-class DataEvents:
-    s3: bool
-    lambda_functions: bool
-    s3_include_trail_bucket: bool
-
-
-@dataclass(frozen=True)
-class Analysis:
-    account_ids: tuple[str, ...]
-    regions: tuple[str, ...]
-    start_date: str  # YYYY/MM/DD, the first day the table projects
-    results_bucket_name: str
-    result_expiration_days: int
-
-
-@dataclass(frozen=True)
-class Subscription:
-    protocol: str
-    endpoint: str
-
-
-@dataclass(frozen=True)
-class Alarms:
-    subscriptions: tuple[Subscription, ...]
-    namespace: str
-
-
-@dataclass(frozen=True)
-class SecuritySettings:
-    organization: Organization
-    log_bucket_name: str
-    access_log_bucket_name: str
-    kms_key_alias: str
-    object_lock: ObjectLock
-    lifecycle: Archive
-    analysis: Analysis
-
-
-@dataclass(frozen=True)
-class ManagementSettings:
-    organization: Organization
-    security_stack: str
-    legacy_trails: tuple[LegacyTrail, ...]
-    legacy_archive: Archive
-    data_events: DataEvents
-    insights: bool
-    log_retention_days: int
-    log_group_kms_key_arn: str | None
-    alarms: Alarms
-
-
-Settings = SecuritySettings | ManagementSettings
-
-
-def load_settings(values: Mapping[str, Any], stack_name: str) -> Settings:
-    """Validate a whole stack config (keys `org-trail:<key>` and `aws:region`).
-
-    Raises ConfigError naming every bad key and what is allowed.
-    """
-    reader = _Reader(values)
-    kind = reader.stack_kind(stack_name)
-    reader.reject_unknown_keys(kind)
-    organization = reader.organization()
-    if kind == "security":
-        settings: Settings | None = reader.security(organization)
-    else:
-        settings = reader.management(organization)
-    if reader.problems:
-        raise ConfigError(reader.problems)
-    assert settings is not None
-    return settings
 
 
 def config_key(key: str) -> str:
@@ -332,7 +115,16 @@ def to_engine_value(value: Any) -> str:
     return str(value)
 
 
-# --- validation ------------------------------------------------------------
+class ConfigError(ValueError):
+    """Every problem found in one configuration, each naming its key."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        lines = "\n".join(f"  - {key}: {message}" for key, message in problems)
+        super().__init__(f"invalid {NAMESPACE} configuration ({len(problems)} problems):\n{lines}")
+
+
+# --- value rules (each raises ValueError with what is allowed) ----------------
 
 
 def bucket_name_problem(name: str) -> str | None:
@@ -357,511 +149,795 @@ def trail_name_problem(name: str) -> str | None:
     return None
 
 
-def _decoded(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
+def _rule(problem_of):
+    """An AfterValidator from a function returning the problem with a value, or None."""
+
+    def check(value: str) -> str:
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+def _pattern(pattern: re.Pattern, what: str):
+    return _rule(lambda v: None if pattern.match(v) else f"{v!r} is not {what}")
+
+
+def _account_text(value: Any) -> Any:
+    # YAML reads an unquoted 012345678901 as the number 12345678901.
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) < 12:
+        raise ValueError(f"{value} lost its leading zeros: quote account IDs in YAML")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return value
 
 
-def _is_default(key: str, value: Any) -> bool:
-    return value in (None, "") or _decoded(value) == KEYS[key].default
-
-
-class _Reader:
-    """Reads keys one by one, collecting problems instead of stopping at the first."""
-
-    def __init__(self, values: Mapping[str, Any]):
-        self.values = values
-        self.problems: list[tuple[str, str]] = []
-
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append((key, message))
-
-    # raw access
-
-    def raw(self, key: str) -> Any:
-        full = config_key(key)
-        value = self.values.get(full)
-        if value is None:
-            return KEYS[key].default
+def _engine_bool(value: Any) -> Any:
+    # The Pulumi CLI accepts exactly true/false (pkg/workspace ValidateConfigValue).
+    if isinstance(value, bool):
         return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    raise ValueError(f"{value!r} is not allowed: true or false")
 
-    def string(self, key: str, required: bool = False) -> str | None:
-        value = self.raw(key)
-        if value is None or value == "":
-            if required:
-                self.problem(config_key(key), f"is required ({KEYS[key].description})")
-            return None
-        if isinstance(value, bool | dict | list):
-            self.problem(config_key(key), f"must be a string, got {value!r}")
-            return None
-        return str(value)
 
-    def structured(self, key: str, expected: type) -> Any:
-        value = self.raw(key)
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as err:
-                self.problem(config_key(key), f"is not valid JSON ({err.msg})")
-                return None
-        if not isinstance(value, expected):
-            shape = "an object" if expected is dict else "a list"
-            self.problem(config_key(key), f"must be {shape}, got {value!r}")
-            return None
-        return value
+def _engine_json(value: Any) -> Any:
+    # Objects and arrays reach the program as JSON text.
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"is not valid JSON ({err.msg})") from None
+    return value
 
-    def required_text(self, key: str, value: Any) -> str | None:
-        if value is None or value == "":
-            self.problem(key, "is required")
-            return None
-        return str(value)
 
-    def check(
-        self, key: str, value: str | None, problem_of: Callable[[str], str | None]
-    ) -> str | None:
-        if value is None:
-            return None
-        problem = problem_of(value)
-        if problem:
-            self.problem(key, problem)
-            return None
-        return value
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
 
-    # stack shape
 
-    def stack_kind(self, stack_name: str) -> str:
-        kind = self.string("stackKind") or stack_name
-        if kind not in STACK_KINDS:
-            self.problem(
-                config_key("stackKind"),
-                f"stack {stack_name!r} must say which stack it is: set stackKind to one of "
-                f"{', '.join(STACK_KINDS)} (or name the stack so)",
-            )
-            raise ConfigError(self.problems)
-        return kind
+def _s3_prefix(value: str) -> str:
+    prefix = value.strip("/")
+    if prefix and not _S3_PREFIX.match(prefix):
+        raise ValueError(f"{prefix!r} is not an S3 key prefix CloudTrail accepts")
+    return prefix
 
-    def reject_unknown_keys(self, kind: str) -> None:
-        prefix = f"{NAMESPACE}:"
-        for full in self.values:
-            if not full.startswith(prefix):
-                continue
-            key = full[len(prefix) :]
-            if key not in KEYS:
-                close = difflib.get_close_matches(key, KEYS, n=1)
-                hint = f"; did you mean {config_key(close[0])}?" if close else ""
-                self.problem(full, f"is not an {NAMESPACE} key{hint}")
-            elif kind not in KEYS[key].stacks and not _is_default(key, self.values[full]):
-                # Project-level defaults reach both stacks; only a value set on purpose is a mistake.
-                self.problem(
-                    full, f"belongs to the {' and '.join(KEYS[key].stacks)} stack, not {kind}"
-                )
 
-    def organization(self) -> Organization:
-        org_id = self.check(
-            config_key("organizationId"),
-            self.string("organizationId", required=True),
+AccountId = Annotated[
+    str,
+    BeforeValidator(_account_text),
+    _pattern(_ACCOUNT_ID, "a 12-digit AWS account ID"),
+    Field(json_schema_extra={"pattern": _ACCOUNT_ID.pattern}),
+]
+Region = Annotated[
+    str,
+    _pattern(_REGION, "an AWS region name (like us-east-1)"),
+    Field(json_schema_extra={"pattern": _REGION.pattern}),
+]
+BucketName = Annotated[str, _rule(bucket_name_problem)]
+TrailName = Annotated[str, _rule(trail_name_problem)]
+Flag = Annotated[bool, BeforeValidator(_engine_bool)]
+Days = Annotated[int, Field(ge=0, strict=False)]
+RoleName = Annotated[
+    str, _pattern(_ROLE_NAME, "an IAM role name (1-64 of letters, digits, +=,.@_-)")
+]
+OptionalText = BeforeValidator(_blank_is_none)
+
+
+# --- the model -------------------------------------------------------------
+
+
+class Model(BaseModel):
+    """camelCase in config, snake_case in code; unknown fields refused; immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class Organization(Model):
+    """What both stacks must agree on to authorise, and then create, the same trail."""
+
+    organization_id: str
+    management_account_id: str
+    security_account_id: str
+    trail_name: str
+    region: str
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
+
+    @property
+    def trail_arn(self) -> str:
+        # Deterministic, so the security stack can authorise the trail before it exists.
+        return (
+            f"arn:{self.partition}:cloudtrail:{self.region}:"
+            f"{self.management_account_id}:trail/{self.trail_name}"
+        )
+
+
+class ObjectLock(Model):
+    """Default retention of every log object."""
+
+    mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    days: Annotated[int, Field(ge=1, le=MAX_LOCK_DAYS)] = 365
+
+
+class Archive(Model):
+    """Move logs to a colder class after some days; expire only if asked."""
+
+    archive_after_days: Days = 90
+    storage_class: Literal["GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = "GLACIER_IR"
+    expire_after_days: Annotated[int | None, Field(ge=1)] = None
+
+
+class LegacyArchive(Archive):
+    """Legacy buckets are not queried by Athena: the cheapest long-term class by default."""
+
+    archive_after_days: Days = 30
+    storage_class: Literal["GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = "GLACIER"
+
+
+class LegacyTrail(Model):
+    """A per-account trail to stop after cutover, and the bucket it writes to.
+
+    The bucket may belong to another account (a central bucket several trails
+    share) and live in another region than the trail's home region.
+    """
+
+    account_id: AccountId
+    region: Region
+    trail_name: TrailName
+    bucket: BucketName
+    # Invited accounts have no OrganizationAccountAccessRole unless someone created it.
+    role_name: RoleName = DEFAULT_ROLE_NAME
+    bucket_account_id: Annotated[AccountId | None, OptionalText] = None
+    bucket_region: Annotated[Region | None, OptionalText] = None
+    prefix: Annotated[str, AfterValidator(_s3_prefix)] = ""
+
+    @property
+    def bucket_owner(self) -> str:
+        return self.bucket_account_id or self.account_id
+
+    @property
+    def bucket_home(self) -> str:
+        return self.bucket_region or self.region
+
+    @property
+    def log_prefix(self) -> str:
+        """Where this trail writes in its bucket: [<prefix>/]AWSLogs/."""
+        return f"{self.prefix}/AWSLogs/" if self.prefix else "AWSLogs/"
+
+
+class DataEvents(Model):
+    s3: Flag = True
+    lambda_functions: Annotated[Flag, Field(alias="lambda")] = True
+    s3_include_trail_bucket: Flag = False
+
+
+class Analysis(Model):
+    account_ids: list[AccountId] = Field(default_factory=list)
+    regions: list[Region] = Field(default_factory=list)
+    start_date: Annotated[str, _pattern(_DATE, "a date in the form YYYY/MM/DD")] = "2024/01/01"
+    results_bucket_name: Annotated[BucketName | None, OptionalText] = None
+    result_expiration_days: Annotated[int, Field(ge=2)] = 30
+    # How far back queries must reach without restoring anything from an archive class.
+    window_days: Annotated[int, Field(ge=1)] = 365
+
+
+class Subscription(Model):
+    protocol: Literal[SUBSCRIPTION_PROTOCOLS]  # type: ignore[valid-type]
+    endpoint: Annotated[str, Field(min_length=1)]
+
+
+class Alarms(Model):
+    subscriptions: list[Subscription] = Field(default_factory=list)
+    namespace: Annotated[
+        str,
+        _rule(
             lambda v: (
                 None
-                if _ORGANIZATION_ID.match(v)
-                else f"{v!r} is not an organization ID (o- followed by 10-32 lowercase letters or digits)"
-            ),
-        )
-        management = self.account_id(
-            config_key("managementAccountId"), self.raw("managementAccountId")
-        )
-        security = self.account_id(config_key("securityAccountId"), self.raw("securityAccountId"))
-        if management and management == security:
-            self.problem(
-                config_key("securityAccountId"),
-                "must be a separate account from managementAccountId: the logs must survive a compromised management account",
+                if _NAMESPACE_NAME.match(v) and not v.startswith("AWS/")
+                else f"{v!r} is not a custom CloudWatch namespace"
             )
-        trail_name = self.check(
-            config_key("trailName"), self.string("trailName"), trail_name_problem
-        )
-        region = self.region(AWS_REGION_KEY, self.values.get(AWS_REGION_KEY), required=True)
-        return Organization(
-            org_id or "", management or "", security or "", trail_name or "", region or ""
-        )
+        ),
+    ] = "OrgTrail/CIS"
 
-    def account_id(self, key: str, value: Any) -> str | None:
-        if value is None or value == "":
-            self.problem(key, "is required (a 12-digit AWS account ID)")
-            return None
-        text = str(value)
-        if isinstance(value, int) and not isinstance(value, bool) and len(text) < 12:
-            self.problem(key, f"{value} lost its leading zeros: quote account IDs in YAML")
-            return None
-        if not _ACCOUNT_ID.match(text):
-            self.problem(key, f"{text!r} is not a 12-digit AWS account ID")
-            return None
-        return text
 
-    def region(self, key: str, value: Any, required: bool = False) -> str | None:
-        if value is None or value == "":
-            if required:
-                self.problem(key, "is required (the home region, e.g. us-east-1)")
-            return None
-        if not isinstance(value, str) or not _REGION.match(value):
-            self.problem(key, f"{value!r} is not an AWS region name (like us-east-1)")
-            return None
-        return value
+def _read_by(*stacks: str, required: bool = False) -> dict:
+    """Which stacks read a key; `required`: those stacks must set it (it has no useful default)."""
+    return {"stacks": list(stacks), "requiredIn": list(stacks) if required else []}
 
-    def integer(self, key: str, value: Any, minimum: int, maximum: int | None = None) -> int | None:
-        if isinstance(value, bool):
-            number = None
-        elif isinstance(value, int):
-            number = value
-        elif (isinstance(value, float) and value.is_integer()) or (
-            isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip())
-        ):
-            number = int(value)
-        else:
-            number = None
-        allowed = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
-        if number is None or number < minimum or (maximum is not None and number > maximum):
-            self.problem(key, f"{value!r} is not allowed: a whole number {allowed}")
-            return None
-        return number
 
-    def boolean(self, key: str, value: Any) -> bool | None:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        self.problem(key, f"{value!r} is not allowed: true or false")
-        return None
+SHARED = _read_by(*STACK_KINDS)
+SECURITY = _read_by("security")
+MANAGEMENT = _read_by("management")
 
-    def choice(self, key: str, value: Any, allowed: tuple[str, ...]) -> str | None:
-        if value not in allowed:
-            self.problem(key, f"{value!r} is not allowed: one of {', '.join(allowed)}")
-            return None
-        return value
 
-    def fields(
-        self, key: str, obj: dict, allowed: tuple[str, ...], required: tuple[str, ...] = ()
-    ) -> None:
-        for field in obj:
-            if field not in allowed:
-                self.problem(
-                    f"{key}.{field}", f"is not a field of {key} (allowed: {', '.join(allowed)})"
-                )
-        for field in required:
-            if obj.get(field) in (None, ""):
-                self.problem(f"{key}.{field}", "is required")
+class StackConfig(Model):
+    """Every `org-trail:` key (and `aws:region`), with its type, default and stacks.
 
-    # security stack
+    A field's description is the text of its Pulumi.yaml declaration and its
+    README row; `json_schema_extra["stacks"]` says which stacks read it.
+    """
 
-    def security(self, org: Organization) -> SecuritySettings | None:
-        suffix = f"{org.security_account_id}-{org.region}"
-        log_bucket = self.check(
-            config_key("logBucketName"),
-            self.string("logBucketName") or f"org-trail-logs-{suffix}",
-            bucket_name_problem,
-        )
-        access_bucket = self.check(
-            config_key("accessLogBucketName"),
-            self.string("accessLogBucketName") or f"org-trail-access-logs-{suffix}",
-            bucket_name_problem,
-        )
-        if log_bucket and log_bucket == access_bucket:
-            self.problem(
-                config_key("accessLogBucketName"),
-                "must differ from logBucketName: a bucket cannot receive its own access logs",
-            )
-        alias = self.check(
-            config_key("kmsKeyAlias"),
-            self.string("kmsKeyAlias"),
+    region: Annotated[
+        Region,
+        Field(
+            alias=AWS_REGION_KEY,
+            description="Home region of the stack (the trail's home region).",
+            json_schema_extra=SHARED,
+        ),
+    ]
+    stack_kind: Annotated[
+        Literal["", "security", "management"],
+        Field(
+            description="Which stack this is: security or management. Empty: the stack name.",
+            json_schema_extra=SHARED,
+        ),
+    ] = ""
+    organization_id: Annotated[
+        str,
+        _pattern(
+            _ORGANIZATION_ID,
+            "an organization ID (o- followed by 10-32 lowercase letters or digits)",
+        ),
+        Field(
+            description="AWS Organizations ID, o- followed by 10-32 lowercase letters or digits.",
+            json_schema_extra=SHARED,
+        ),
+    ]
+    management_account_id: Annotated[
+        AccountId,
+        Field(
+            description="12-digit ID of the organization management account.",
+            json_schema_extra=SHARED,
+        ),
+    ]
+    security_account_id: Annotated[
+        AccountId,
+        Field(
+            description="12-digit ID of the security account that owns the log bucket.",
+            json_schema_extra=SHARED,
+        ),
+    ]
+    trail_name: Annotated[
+        TrailName,
+        Field(description="Name of the organization trail.", json_schema_extra=SHARED),
+    ] = "org-trail"
+    log_bucket_name: Annotated[
+        BucketName | None,
+        OptionalText,
+        Field(
+            description="Central log bucket. Empty: org-trail-logs-<securityAccountId>-<region>.",
+            json_schema_extra=SECURITY,
+        ),
+    ] = None
+    access_log_bucket_name: Annotated[
+        BucketName | None,
+        OptionalText,
+        Field(
+            description="Bucket receiving the log bucket's server access logs (no Object Lock: "
+            "S3 does not deliver access logs to locked buckets). "
+            "Empty: org-trail-access-logs-<securityAccountId>-<region>.",
+            json_schema_extra=SECURITY,
+        ),
+    ] = None
+    kms_key_alias: Annotated[
+        str,
+        _rule(
             lambda v: (
                 None
                 if _ALIAS.match(v) and not v.startswith("alias/aws/")
                 else f"{v!r} is not a KMS alias (alias/ followed by letters, digits, / _ -; alias/aws/ is reserved)"
-            ),
-        )
-        lock = self.object_lock()
-        lifecycle = self.archive("lifecycle", minimum_expiry=lock.days if lock else None)
-        analysis = self.analysis(org, suffix, (log_bucket, access_bucket))
-        if None in (log_bucket, access_bucket, alias, lock, lifecycle, analysis):
-            return None
-        return SecuritySettings(org, log_bucket, access_bucket, alias, lock, lifecycle, analysis)
-
-    def analysis(self, org: Organization, suffix: str, other_buckets: tuple) -> Analysis | None:
-        key = config_key("analysis")
-        obj = self.structured("analysis", dict)
-        if obj is None:
-            return None
-        allowed = (
-            "accountIds",
-            "regions",
-            "startDate",
-            "resultsBucketName",
-            "resultExpirationDays",
-        )
-        self.fields(key, obj, allowed)
-        merged = {**KEYS["analysis"].default, **obj}
-        accounts = merged["accountIds"] if isinstance(merged["accountIds"], list) else None
-        if accounts is None:
-            self.problem(f"{key}.accountIds", "must be a list of 12-digit account IDs")
-            accounts = []
-        account_ids = [self.account_id(f"{key}.accountIds[{i}]", a) for i, a in enumerate(accounts)]
-        if not account_ids:
-            # Without a list, the two accounts this project knows; new accounts are added here.
-            account_ids = [org.management_account_id, org.security_account_id]
-        regions = merged["regions"] if isinstance(merged["regions"], list) else None
-        if regions is None:
-            self.problem(f"{key}.regions", "must be a list of region names")
-            regions = []
-        region_names = [
-            self.region(f"{key}.regions[{i}]", r, required=True) for i, r in enumerate(regions)
-        ]
-        start = str(merged["startDate"])
-        if not re.fullmatch(r"\d{4}/\d{2}/\d{2}", start):
-            self.problem(f"{key}.startDate", f"{start!r} is not a date in the form YYYY/MM/DD")
-        results = self.check(
-            f"{key}.resultsBucketName",
-            str(merged.get("resultsBucketName") or f"org-trail-athena-results-{suffix}"),
-            bucket_name_problem,
-        )
-        if results in other_buckets:
-            self.problem(
-                f"{key}.resultsBucketName", "must differ from the log and access-log buckets"
             )
-        expiry = self.integer(f"{key}.resultExpirationDays", merged["resultExpirationDays"], 2)
-        if None in account_ids or None in region_names or results is None or expiry is None:
-            return None
-        return Analysis(
-            tuple(dict.fromkeys(account_ids)),
-            tuple(region_names) or COMMERCIAL_REGIONS,
-            start,
-            results,
-            expiry,
-        )
-
-    def object_lock(self) -> ObjectLock | None:
-        key = config_key("objectLock")
-        obj = self.structured("objectLock", dict)
-        if obj is None:
-            return None
-        self.fields(key, obj, ("mode", "days"), required=("mode", "days"))
-        mode = self.choice(f"{key}.mode", obj.get("mode"), LOCK_MODES) if "mode" in obj else None
-        days = (
-            self.integer(f"{key}.days", obj.get("days"), 1, MAX_LOCK_DAYS)
-            if "days" in obj
-            else None
-        )
-        if mode is None or days is None:
-            return None
-        return ObjectLock(mode, days)
-
-    def archive(self, name: str, minimum_expiry: int | None = None) -> Archive | None:
-        key = config_key(name)
-        obj = self.structured(name, dict)
-        if obj is None:
-            return None
-        merged = {**KEYS[name].default, **obj}
-        self.fields(key, obj, ("archiveAfterDays", "storageClass", "expireAfterDays"))
-        after = self.integer(f"{key}.archiveAfterDays", merged["archiveAfterDays"], 0)
-        storage = self.choice(
-            f"{key}.storageClass", merged["storageClass"], ARCHIVE_STORAGE_CLASSES
-        )
-        expire = merged.get("expireAfterDays")
-        if expire is not None:
-            expire = self.integer(f"{key}.expireAfterDays", expire, 1)
-            if expire is not None and after is not None and expire <= after:
-                self.problem(
-                    f"{key}.expireAfterDays",
-                    f"{expire} must be later than archiveAfterDays ({after})",
-                )
-                expire = None
-            elif expire is not None and minimum_expiry is not None and expire < minimum_expiry:
-                self.problem(
-                    f"{key}.expireAfterDays",
-                    f"{expire} is shorter than the Object Lock retention ({minimum_expiry} days); "
-                    "logs may never expire before their lock ends",
-                )
-                expire = None
-            if expire is None:
-                return None
-        if after is None or storage is None:
-            return None
-        return Archive(after, storage, expire)
-
-    # management stack
-
-    def management(self, org: Organization) -> ManagementSettings | None:
-        security_stack = self.check(
-            config_key("securityStack"),
-            self.string("securityStack", required=True),
+        ),
+        Field(description="Alias of the CloudTrail KMS key.", json_schema_extra=SECURITY),
+    ] = "alias/org-trail"
+    object_lock: Annotated[
+        ObjectLock,
+        BeforeValidator(_engine_json),
+        Field(
+            description="Default retention of every log object: {mode: GOVERNANCE|COMPLIANCE, days: 1-36500}.",
+            json_schema_extra=SECURITY,
+        ),
+    ] = ObjectLock()
+    lifecycle: Annotated[
+        Archive,
+        BeforeValidator(_engine_json),
+        Field(
+            description="Log bucket archival: {archiveAfterDays, storageClass GLACIER_IR|GLACIER|DEEP_ARCHIVE, "
+            "expireAfterDays (optional, never shorter than the lock)}.",
+            json_schema_extra=SECURITY,
+        ),
+    ] = Archive()
+    analysis: Annotated[
+        Analysis,
+        BeforeValidator(_engine_json),
+        Field(
+            description="Athena over the logs: {accountIds, regions (partition projection; empty: every "
+            "region of the partition), startDate YYYY/MM/DD, resultsBucketName, resultExpirationDays, "
+            "windowDays (how far back queries reach without restores)}.",
+            json_schema_extra=SECURITY,
+        ),
+    ] = Analysis()
+    security_stack: Annotated[
+        str,
+        _rule(
             lambda v: (
                 None
-                if _STACK_REFERENCE.match(v)
+                if v == "" or _STACK_REFERENCE.match(v)
                 else f"{v!r} is not a stack reference (stack, project/stack or org/project/stack)"
-            ),
-        )
-        legacy = self.legacy_trails(org)
-        archive = self.archive("legacyArchive")
-        data_events = self.data_events()
-        insights = self.boolean(config_key("insights"), self.raw("insights"))
-        retention = self.raw("logRetentionDays")
-        retention_days = self.integer(config_key("logRetentionDays"), retention, 0)
-        if retention_days is not None and retention_days not in LOG_RETENTION_DAYS:
-            self.problem(
-                config_key("logRetentionDays"),
-                f"{retention_days} is not a CloudWatch Logs retention (one of {', '.join(map(str, LOG_RETENTION_DAYS))})",
             )
-            retention_days = None
-        log_key = self.check(
-            config_key("logGroupKmsKeyArn"),
-            self.string("logGroupKmsKeyArn"),
-            lambda v: None if _KMS_KEY_ARN.match(v) else f"{v!r} is not a KMS key ARN",
-        )
-        alarms = self.alarms()
-        parts = (security_stack, legacy, archive, data_events, insights, retention_days, alarms)
-        if any(part is None for part in parts):
-            return None
-        return ManagementSettings(
-            org,
-            security_stack,
-            legacy,
-            archive,
-            data_events,
-            insights,
-            retention_days,
-            log_key,
-            alarms,
+        ),
+        Field(
+            description="Stack reference of the security stack, e.g. acme/org-trail/security.",
+            json_schema_extra=_read_by("management", required=True),
+        ),
+    ] = ""
+    legacy_trails: Annotated[
+        list[LegacyTrail],
+        BeforeValidator(_engine_json),
+        Field(
+            description="Per-account trails to stop after cutover and whose buckets to archive: "
+            "[{accountId, region, trailName, bucket, bucketAccountId?, bucketRegion?, prefix?, roleName?}].",
+            json_schema_extra=MANAGEMENT,
+        ),
+    ] = []
+    legacy_archive: Annotated[
+        LegacyArchive,
+        BeforeValidator(_engine_json),
+        Field(
+            description="Legacy bucket archival: {archiveAfterDays, storageClass, expireAfterDays (optional)}.",
+            json_schema_extra=MANAGEMENT,
+        ),
+    ] = LegacyArchive()
+    member_preview_role_name: Annotated[
+        RoleName | None,
+        OptionalText,
+        Field(
+            description="Read-only role assumed in member accounts during `pulumi preview` "
+            "(empty: each legacy trail's roleName, as `pulumi up` uses).",
+            json_schema_extra=MANAGEMENT,
+        ),
+    ] = None
+    data_events: Annotated[
+        DataEvents,
+        BeforeValidator(_engine_json),
+        Field(
+            description="Data events: {s3, lambda, s3IncludeTrailBucket (strict CIS 3.8/3.9; costly)}.",
+            json_schema_extra=MANAGEMENT,
+        ),
+    ] = DataEvents()
+    insights: Annotated[
+        Flag,
+        Field(
+            description="CloudTrail Insights (ApiCallRate, ApiErrorRate).",
+            json_schema_extra=MANAGEMENT,
+        ),
+    ] = True
+    log_retention_days: Annotated[
+        int,
+        _rule(
+            lambda v: (
+                None
+                if v in LOG_RETENTION_DAYS
+                else f"{v} is not a CloudWatch Logs retention (one of {', '.join(map(str, LOG_RETENTION_DAYS))})"
+            )
+        ),
+        Field(
+            description="Retention of the CloudWatch Logs group, in days (a value CloudWatch Logs accepts).",
+            json_schema_extra=MANAGEMENT,
+        ),
+    ] = 365
+    log_group_kms_key_arn: Annotated[
+        str | None,
+        OptionalText,
+        _rule(
+            lambda v: None if v is None or _KMS_KEY_ARN.match(v) else f"{v!r} is not a KMS key ARN"
+        ),
+        Field(
+            description="KMS key ARN encrypting the CloudWatch Logs group. Empty: the stack creates one.",
+            json_schema_extra=MANAGEMENT,
+        ),
+    ] = None
+    alarms: Annotated[
+        Alarms,
+        BeforeValidator(_engine_json),
+        Field(
+            description="CIS monitoring alarms: {subscriptions: [{protocol, endpoint}], namespace}.",
+            json_schema_extra=MANAGEMENT,
+        ),
+    ] = Alarms()
+
+    @property
+    def organization(self) -> Organization:
+        return Organization(
+            organization_id=self.organization_id,
+            management_account_id=self.management_account_id,
+            security_account_id=self.security_account_id,
+            trail_name=self.trail_name,
+            region=self.region,
         )
 
-    def alarms(self) -> Alarms | None:
-        key = config_key("alarms")
-        obj = self.structured("alarms", dict)
-        if obj is None:
-            return None
-        self.fields(key, obj, ("subscriptions", "namespace"))
-        merged = {**KEYS["alarms"].default, **obj}
-        namespace = str(merged["namespace"])
-        if not re.fullmatch(r"[A-Za-z0-9._/#:-]{1,255}", namespace) or namespace.startswith("AWS/"):
-            self.problem(f"{key}.namespace", f"{namespace!r} is not a custom CloudWatch namespace")
-        entries = merged["subscriptions"] if isinstance(merged["subscriptions"], list) else None
-        if entries is None:
-            self.problem(f"{key}.subscriptions", "must be a list of {protocol, endpoint}")
-            return None
-        before = len(self.problems)
-        subscriptions = []
-        for index, entry in enumerate(entries):
-            at = f"{key}.subscriptions[{index}]"
-            if not isinstance(entry, dict):
-                self.problem(at, "must be an object {protocol, endpoint}")
-                continue
-            self.fields(at, entry, ("protocol", "endpoint"))
-            protocol = self.choice(f"{at}.protocol", entry.get("protocol"), SUBSCRIPTION_PROTOCOLS)
-            endpoint = self.required_text(f"{at}.endpoint", entry.get("endpoint"))
-            if protocol == "email" and endpoint and "@" not in endpoint:
-                self.problem(f"{at}.endpoint", f"{endpoint!r} is not an email address")
-            elif protocol == "https" and endpoint and not endpoint.startswith("https://"):
-                self.problem(f"{at}.endpoint", f"{endpoint!r} must be an https:// URL")
-            if protocol and endpoint:
-                subscriptions.append(Subscription(protocol, endpoint))
-        if len(self.problems) > before:
-            return None
-        return Alarms(tuple(subscriptions), namespace)
 
-    def data_events(self) -> DataEvents | None:
-        key = config_key("dataEvents")
-        obj = self.structured("dataEvents", dict)
-        if obj is None:
-            return None
-        self.fields(key, obj, ("s3", "lambda", "s3IncludeTrailBucket"))
-        merged = {**KEYS["dataEvents"].default, **obj}
-        flags = [
-            self.boolean(f"{key}.{field}", merged[field])
-            for field in ("s3", "lambda", "s3IncludeTrailBucket")
+def stacks_of(field: str) -> tuple[str, ...]:
+    return tuple(StackConfig.model_fields[field].json_schema_extra["stacks"])
+
+
+# --- settings handed to each stack ------------------------------------------
+
+
+class SecuritySettings(Model):
+    organization: Organization
+    log_bucket_name: str
+    access_log_bucket_name: str
+    kms_key_alias: str
+    object_lock: ObjectLock
+    lifecycle: Archive
+    analysis: Analysis
+
+
+class ManagementSettings(Model):
+    organization: Organization
+    security_stack: str
+    legacy_trails: tuple[LegacyTrail, ...]
+    legacy_archive: Archive
+    member_preview_role_name: str | None
+    data_events: DataEvents
+    insights: bool
+    log_retention_days: int
+    log_group_kms_key_arn: str | None
+    alarms: Alarms
+
+
+Settings = SecuritySettings | ManagementSettings
+
+
+def load_settings(values: Mapping[str, Any], stack_name: str) -> Settings:
+    """Validate a whole stack config (keys `org-trail:<key>` and `aws:region`).
+
+    Raises ConfigError naming every bad key and what is allowed.
+    """
+    fields = _fields_of(values)
+    kind = fields.get("stackKind") or stack_name
+    if kind not in STACK_KINDS:
+        raise ConfigError(
+            [
+                (
+                    config_key("stackKind"),
+                    f"stack {stack_name!r} must say which stack it is: set stackKind to one of "
+                    f"{', '.join(STACK_KINDS)} (or name the stack so)",
+                )
+            ]
+        )
+    problems = _other_stack_keys(fields, kind)
+    try:
+        config = StackConfig.model_validate(fields)
+    except ValidationError as error:
+        raise ConfigError(problems + _problems(error)) from None
+    problems += _cross_checks(config, kind)
+    if problems:
+        raise ConfigError(problems)
+    return _settings(config, kind)
+
+
+def _fields_of(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's input: `org-trail:` keys without their namespace, plus aws:region."""
+    prefix = f"{NAMESPACE}:"
+    fields = {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
+    if values.get(AWS_REGION_KEY) not in (None, ""):
+        fields[AWS_REGION_KEY] = values[AWS_REGION_KEY]
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _default_of(alias: str) -> Any:
+    field = next(f for f in StackConfig.model_fields.values() if f.alias == alias)
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, BaseModel):
+        return default.model_dump(by_alias=True, exclude_none=True)
+    return default
+
+
+def _other_stack_keys(fields: dict[str, Any], kind: str) -> list[tuple[str, str]]:
+    """A key of the other stack set on purpose is a mistake; project defaults reach both."""
+    problems = []
+    for name, field in StackConfig.model_fields.items():
+        stacks = field.json_schema_extra["stacks"]
+        alias = field.alias or name
+        if kind in stacks or alias not in fields:
+            continue
+        value = fields[alias]
+        try:
+            decoded = _engine_json(value) if isinstance(value, str) else value
+        except ValueError:
+            decoded = value
+        if (
+            decoded in ("", None)
+            or decoded == _default_of(alias)
+            or value == to_engine_value(_default_of(alias))
+        ):
+            continue
+        problems.append(
+            (config_key(alias), f"belongs to the {' and '.join(stacks)} stack, not {kind}")
+        )
+    return problems
+
+
+def _location(loc: tuple) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif key:
+            key += f".{part}"
+        else:
+            key = part if part == AWS_REGION_KEY else config_key(part)
+    return key
+
+
+def _allowed_fields(loc: tuple) -> list[str]:
+    """The field names a model accepts at `loc` (the parent of an unknown field)."""
+    model: type[BaseModel] = StackConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return []
+        inner = field.annotation
+        for candidate in (inner, *getattr(inner, "__args__", ())):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                model = candidate
+                break
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Pydantic's errors in this project's words: the key, what is wrong, what is allowed."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"] if not _is_union_branch(part))
+        key = _location(loc)
+        value = item.get("input")
+        ctx = item.get("ctx") or {}
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_fields(loc[:-1])
+            if len(loc) == 1:
+                close = difflib.get_close_matches(loc[0], allowed, n=1)
+                hint = f"; did you mean {config_key(close[0])}?" if close else ""
+                message = f"is not an {NAMESPACE} key{hint}"
+            else:
+                parent = _location(loc[:-1])
+                message = f"is not a field of {parent} (allowed: {', '.join(allowed)})"
+        elif kind == "missing":
+            field = StackConfig.model_fields.get(_field_name(loc[0])) if len(loc) == 1 else None
+            described = f" ({field.description})" if field and field.description else ""
+            message = f"is required{described}"
+            if loc == (AWS_REGION_KEY,):
+                message = "is required (the home region, e.g. us-east-1)"
+        elif kind == "value_error":
+            message = str(ctx.get("error", item["msg"]))
+        elif kind == "literal_error":
+            message = f"{value!r} is not allowed: one of {ctx['expected'].replace(' or ', ', ').replace(chr(39), '')}"
+        elif kind in (
+            "greater_than_equal",
+            "less_than_equal",
+            "int_parsing",
+            "int_type",
+            "int_from_float",
+        ):
+            bounds = " and ".join(
+                f"{sign} {ctx[name]}" for name, sign in (("ge", ">="), ("le", "<=")) if name in ctx
+            )
+            message = f"{value!r} is not allowed: a whole number{' ' + bounds if bounds else ''}"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            fields = ", ".join(_allowed_fields(loc))
+            message = f"must be an object with {fields}, got {value!r}"
+        elif kind == "list_type":
+            message = f"must be a list, got {value!r}"
+        elif kind in ("string_type", "string_too_short"):
+            message = f"must be a non-empty string, got {value!r}"
+        else:
+            message = item["msg"]
+        problems.append((key, message))
+    return problems
+
+
+def _is_union_branch(part: Any) -> bool:
+    # Pydantic names the branch of an Optional it tried ("str", "function-after[...]").
+    return isinstance(part, str) and ("[" in part or part in ("str", "int", "none"))
+
+
+def _field_name(alias: str) -> str:
+    return next((n for n, f in StackConfig.model_fields.items() if (f.alias or n) == alias), alias)
+
+
+# --- rules across keys --------------------------------------------------------
+
+
+def _cross_checks(config: StackConfig, kind: str) -> list[tuple[str, str]]:
+    problems = [
+        (config_key(field.alias or name), f"is required in the {kind} stack ({field.description})")
+        for name, field in StackConfig.model_fields.items()
+        if kind in field.json_schema_extra["requiredIn"] and not getattr(config, name)
+    ]
+    if config.management_account_id == config.security_account_id:
+        problems.append(
+            (
+                config_key("securityAccountId"),
+                "must be a separate account from managementAccountId: "
+                "the logs must survive a compromised management account",
+            )
+        )
+    if kind == "security":
+        problems += _security_checks(config)
+    else:
+        problems += _management_checks(config)
+    return problems
+
+
+def _archive_problems(key: str, archive: Archive, lock_days: int | None) -> list[tuple[str, str]]:
+    expire = archive.expire_after_days
+    if expire is None:
+        return []
+    if expire <= archive.archive_after_days:
+        # S3 rejects a rule whose expiration is not later than its transition (InvalidArgument;
+        # S3 user guide, "Setting lifecycle configuration", transition and expiration in one rule).
+        return [
+            (
+                f"{key}.expireAfterDays",
+                f"{expire} must be later than archiveAfterDays ({archive.archive_after_days})",
+            )
         ]
-        if None in flags:
-            return None
-        return DataEvents(*flags)
-
-    def legacy_trails(self, org: Organization) -> tuple[LegacyTrail, ...] | None:
-        key = config_key("legacyTrails")
-        entries = self.structured("legacyTrails", list)
-        if entries is None:
-            return None
-        before = len(self.problems)
-        trails: list[LegacyTrail] = []
-        seen: dict[tuple[str, str, str], int] = {}
-        bucket_owner: dict[str, tuple[str, int]] = {}
-        allowed = (
-            "accountId",
-            "region",
-            "trailName",
-            "bucket",
-            "roleName",
-            "bucketRegion",
-            "prefix",
-        )
-        for index, entry in enumerate(entries):
-            at = f"{key}[{index}]"
-            if not isinstance(entry, dict):
-                self.problem(at, f"must be an object with {', '.join(allowed[:4])}, got {entry!r}")
-                continue
-            self.fields(at, entry, allowed)
-            trail = self.legacy_trail(at, entry)
-            if trail is None:
-                continue
-            identity = (trail.account_id, trail.region, trail.trail_name)
-            if identity in seen:
-                self.problem(
-                    at, f"repeats {key}[{seen[identity]}] (same account, region and trail)"
-                )
-                continue
-            seen[identity] = index
-            owner, first = bucket_owner.setdefault(trail.bucket, (trail.account_id, index))
-            if owner != trail.account_id:
-                self.problem(
-                    f"{at}.bucket",
-                    f"{trail.bucket!r} is listed under account {owner} in {key}[{first}]; "
-                    "a bucket has one owner, so list it under the account that owns it",
-                )
-                continue
-            if (
-                trail.account_id == org.management_account_id
-                and trail.trail_name == org.trail_name
-                and trail.region == org.region
-            ):
-                self.problem(at, "is the organization trail itself, not a legacy trail")
-                continue
-            trails.append(trail)
-        if len(self.problems) > before:
-            return None
-        return tuple(trails)
-
-    def legacy_trail(self, at: str, entry: dict) -> LegacyTrail | None:
-        account = self.account_id(f"{at}.accountId", entry.get("accountId"))
-        region = self.region(f"{at}.region", entry.get("region"), required=True)
-        name = self.check(
-            f"{at}.trailName",
-            self.required_text(f"{at}.trailName", entry.get("trailName")),
-            trail_name_problem,
-        )
-        bucket = self.check(
-            f"{at}.bucket",
-            self.required_text(f"{at}.bucket", entry.get("bucket")),
-            bucket_name_problem,
-        )
-        role = str(entry.get("roleName") or DEFAULT_ROLE_NAME)
-        if not _ROLE_NAME.match(role):
-            self.problem(
-                f"{at}.roleName",
-                f"{role!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)",
+    if lock_days is not None and expire < lock_days:
+        return [
+            (
+                f"{key}.expireAfterDays",
+                f"{expire} is shorter than the Object Lock retention ({lock_days} days); "
+                "logs may never expire before their lock ends",
             )
-            role = None
-        bucket_region = self.region(f"{at}.bucketRegion", entry.get("bucketRegion")) or region
-        prefix = str(entry.get("prefix") or "").strip("/")
-        if prefix and not _S3_PREFIX.match(prefix):
-            self.problem(f"{at}.prefix", f"{prefix!r} is not an S3 key prefix CloudTrail accepts")
-            prefix = None
-        if None in (account, region, name, bucket, role, prefix):
-            return None
-        return LegacyTrail(account, region, name, bucket, role, bucket_region, prefix)
+        ]
+    return []
+
+
+def _security_checks(config: StackConfig) -> list[tuple[str, str]]:
+    names = _bucket_names(config)
+    problems = _archive_problems(config_key("lifecycle"), config.lifecycle, config.object_lock.days)
+    if names["log"] == names["access-log"]:
+        problems.append(
+            (
+                config_key("accessLogBucketName"),
+                "must differ from logBucketName: a bucket cannot receive its own access logs",
+            )
+        )
+    if names["results"] in (names["log"], names["access-log"]):
+        problems.append(
+            (
+                f"{config_key('analysis')}.resultsBucketName",
+                "must differ from the log and access-log buckets",
+            )
+        )
+    lifecycle, window = config.lifecycle, config.analysis.window_days
+    if (
+        lifecycle.storage_class in ATHENA_UNREADABLE_CLASSES
+        and lifecycle.archive_after_days < window
+    ):
+        problems.append(
+            (
+                f"{config_key('lifecycle')}.storageClass",
+                f"{lifecycle.storage_class} after {lifecycle.archive_after_days} days hides logs "
+                f"from Athena inside analysis.windowDays ({window}): Athena skips "
+                f"{' and '.join(ATHENA_UNREADABLE_CLASSES)} objects unless restored. Use GLACIER_IR "
+                "(read like STANDARD), or archiveAfterDays >= windowDays",
+            )
+        )
+    return problems
+
+
+def _management_checks(config: StackConfig) -> list[tuple[str, str]]:
+    problems = _archive_problems(config_key("legacyArchive"), config.legacy_archive, None)
+    problems += _legacy_trail_problems(config)
+    for index, subscription in enumerate(config.alarms.subscriptions):
+        at = f"{config_key('alarms')}.subscriptions[{index}].endpoint"
+        if subscription.protocol == "email" and "@" not in subscription.endpoint:
+            problems.append((at, f"{subscription.endpoint!r} is not an email address"))
+        elif subscription.protocol == "https" and not subscription.endpoint.startswith("https://"):
+            problems.append((at, f"{subscription.endpoint!r} must be an https:// URL"))
+    return problems
+
+
+def _legacy_trail_problems(config: StackConfig) -> list[tuple[str, str]]:
+    key = config_key("legacyTrails")
+    problems = []
+    seen: dict[tuple[str, str, str], int] = {}
+    buckets: dict[str, tuple[str, str, int]] = {}
+    org = config.organization
+    for index, trail in enumerate(config.legacy_trails):
+        at = f"{key}[{index}]"
+        identity = (trail.account_id, trail.region, trail.trail_name)
+        if identity in seen:
+            problems.append(
+                (at, f"repeats {key}[{seen[identity]}] (same account, region and trail)")
+            )
+            continue
+        seen[identity] = index
+        if (trail.account_id, trail.trail_name, trail.region) == (
+            org.management_account_id,
+            org.trail_name,
+            org.region,
+        ):
+            problems.append((at, "is the organization trail itself, not a legacy trail"))
+            continue
+        owner, region, first = buckets.setdefault(
+            trail.bucket, (trail.bucket_owner, trail.bucket_home, index)
+        )
+        if owner != trail.bucket_owner:
+            problems.append(
+                (
+                    f"{at}.bucketAccountId",
+                    f"{trail.bucket!r} is owned by account {owner} in {key}[{first}]; a bucket has "
+                    "one owner: set bucketAccountId to it on every trail that writes there",
+                )
+            )
+        elif region != trail.bucket_home:
+            problems.append(
+                (
+                    f"{at}.bucketRegion",
+                    f"{trail.bucket!r} is in {region} in {key}[{first}]; a bucket lives in one "
+                    "region: set bucketRegion to it on every trail that writes there",
+                )
+            )
+    return problems
+
+
+# --- derived values ---------------------------------------------------------
+
+
+def _bucket_names(config: StackConfig) -> dict[str, str]:
+    suffix = f"{config.security_account_id}-{config.region}"
+    return {
+        "log": config.log_bucket_name or f"org-trail-logs-{suffix}",
+        "access-log": config.access_log_bucket_name or f"org-trail-access-logs-{suffix}",
+        "results": config.analysis.results_bucket_name or f"org-trail-athena-results-{suffix}",
+    }
+
+
+def _settings(config: StackConfig, kind: str) -> Settings:
+    org = config.organization
+    if kind == "management":
+        return ManagementSettings(
+            organization=org,
+            security_stack=config.security_stack,
+            legacy_trails=tuple(config.legacy_trails),
+            legacy_archive=config.legacy_archive,
+            member_preview_role_name=config.member_preview_role_name,
+            data_events=config.data_events,
+            insights=config.insights,
+            log_retention_days=config.log_retention_days,
+            log_group_kms_key_arn=config.log_group_kms_key_arn,
+            alarms=config.alarms,
+        )
+    names = _bucket_names(config)
+    analysis = config.analysis
+    # Without a list, the two accounts this project knows; new accounts are added there.
+    accounts = analysis.account_ids or [org.management_account_id, org.security_account_id]
+    analysis = analysis.model_copy(
+        update={
+            "account_ids": list(dict.fromkeys(accounts)),
+            "regions": analysis.regions or list(PARTITION_REGIONS.get(org.partition, ())),
+            "results_bucket_name": names["results"],
+        }
+    )
+    return SecuritySettings(
+        organization=org,
+        log_bucket_name=names["log"],
+        access_log_bucket_name=names["access-log"],
+        kms_key_alias=config.kms_key_alias,
+        object_lock=config.object_lock,
+        lifecycle=config.lifecycle,
+        analysis=analysis,
+    )

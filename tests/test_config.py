@@ -189,7 +189,26 @@ def test_legacy_duplicates_and_shared_buckets_across_accounts_are_refused():
     ]
     found = problems(management_config(legacyTrails=legacy), "management")
     assert "repeats org-trail:legacyTrails[0]" in found["org-trail:legacyTrails[1]"]
-    assert "one owner" in found["org-trail:legacyTrails[2].bucket"]
+    assert "one owner" in found["org-trail:legacyTrails[2].bucketAccountId"]
+
+
+def test_trails_of_several_accounts_may_share_a_bucket_that_names_its_owner():
+    shared = {
+        "bucket": "central-legacy-logs",
+        "bucketAccountId": SECURITY_ACCOUNT,
+        "bucketRegion": "us-east-1",
+    }
+    legacy = [
+        {"accountId": MEMBER_ACCOUNT, "region": "us-east-1", "trailName": "one", **shared},
+        {"accountId": MANAGEMENT_ACCOUNT, "region": "eu-west-1", "trailName": "two", **shared},
+    ]
+    settings = load_settings(management_config(legacyTrails=legacy), "management")
+    assert {trail.bucket_owner for trail in settings.legacy_trails} == {SECURITY_ACCOUNT}
+    found = problems(
+        management_config(legacyTrails=[legacy[0], {**legacy[1], "bucketRegion": "eu-west-1"}]),
+        "management",
+    )
+    assert "lives in one region" in found["org-trail:legacyTrails[1].bucketRegion"]
 
 
 def test_the_organization_trail_is_not_a_legacy_trail():

@@ -156,8 +156,12 @@ def test_cli_refuses_credentials_of_another_account(org, tmp_path, capsys, monke
 
 def test_cli_reports_an_invalid_stack_config_and_exits_2(tmp_path, capsys):
     path = tmp_path / "Pulumi.management.yaml"
-    path.write_text(
-        yaml.safe_dump({"config": {"aws:region": "us-east-1", "org-trail:organizationId": "bad"}})
-    )
+    config = {"aws:region": "us-east-1", "org-trail:organizationId": "bad"}
+    path.write_text(yaml.safe_dump({"config": config}))
+    assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
+    assert "is missing configuration values" in capsys.readouterr().out
+    config["org-trail:managementAccountId"] = "111111111111"
+    config["org-trail:securityAccountId"] = "222222222222"
+    path.write_text(yaml.safe_dump({"config": config}))
     assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
     assert "org-trail:organizationId" in capsys.readouterr().out

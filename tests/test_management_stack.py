@@ -142,12 +142,14 @@ LEGACY = [
         "region": "eu-west-1",
         "trailName": "default",
         "bucket": "payments-trail",
+        "bucketRegion": "eu-west-1",
     },
     {
         "accountId": MEMBER_ACCOUNT,
         "region": "us-east-1",
         "trailName": "default-us",
         "bucket": "payments-trail",
+        "bucketRegion": "eu-west-1",
     },
     {
         "accountId": OTHER_MEMBER_ACCOUNT,

@@ -1,12 +1,38 @@
-"""Pulumi.yaml and the example stack files agree with the config contract."""
+"""Pulumi.yaml, the stack files, the README table and the editor schema agree with the model,
+and pass the Pulumi CLI's own rules (ported in orgtrail.stack_config)."""
 
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
 import yaml
 
-from orgtrail.config import KEYS, ManagementSettings, SecuritySettings, load_settings
+from orgtrail.config import ManagementSettings, SecuritySettings, load_settings, to_engine_value
+from orgtrail.contract import SCHEMA_PATH, editor_schema, generated_files
 from orgtrail.simulate import PROJECT_DIR
-from orgtrail.stack_config import project_defaults, read_stack_config
+from orgtrail.stack_config import (
+    StackConfigError,
+    merge_stack_config,
+    project_problems,
+    read_stack_config,
+)
 
 PROJECT = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+# The CLI's own project schema, kept beside the repository (shared/pulumi-cli); data only.
+CLI_SCHEMA = PROJECT_DIR.parent / "shared" / "pulumi-cli" / "project.schema.json"
+MINIMAL = {
+    "security": {
+        "aws:region": "us-east-1",
+        "org-trail:organizationId": "o-a1b2c3d4e5",
+        "org-trail:managementAccountId": "111111111111",
+        "org-trail:securityAccountId": "222222222222",
+    },
+}
+MINIMAL["management"] = {
+    **MINIMAL["security"],
+    "org-trail:securityStack": "acme/org-trail/security",
+}
 
 
 def test_project_runs_python_in_the_makefile_virtualenv():
@@ -15,31 +41,106 @@ def test_project_runs_python_in_the_makefile_virtualenv():
     assert PROJECT["runtime"]["options"]["virtualenv"] == ".venv"
 
 
-def test_every_config_key_is_declared_with_the_same_type_and_default():
-    declared = {key.split(":", 1)[1]: value for key, value in PROJECT["config"].items()}
-    assert set(declared) == set(KEYS)
-    for name, key in KEYS.items():
-        declaration = declared[name]
-        if key.type in ("object", "array"):
-            # Pulumi.yaml cannot type objects; their default is a project-level value.
-            assert declaration["value"] == key.default, name
-        else:
-            assert declaration["type"] == key.type, name
-            assert declaration.get("default") == key.default, name
-            assert declaration.get("description"), name
+@pytest.mark.parametrize("path", list(generated_files()), ids=lambda p: p.name)
+def test_derived_files_match_the_config_model(path: Path):
+    assert path.read_text() == generated_files()[path], "run `make contract`"
 
 
-def test_project_defaults_reach_the_program_like_the_cli_passes_them():
-    defaults = project_defaults(PROJECT_DIR)
-    assert defaults["org-trail:objectLock"] == {"mode": "GOVERNANCE", "days": 365}
-    assert defaults["org-trail:insights"] is True
+def test_pulumi_yaml_passes_the_cli_project_rules_and_schema():
+    assert project_problems(PROJECT) == []
+    if not CLI_SCHEMA.exists():
+        pytest.skip("the CLI's project schema is not beside this checkout")
+    jsonschema.validate(PROJECT, json.loads(CLI_SCHEMA.read_text()))
 
 
-def test_example_stack_files_are_valid_and_complete():
-    security = load_settings(read_stack_config(PROJECT_DIR, "security"), "security")
-    management = load_settings(read_stack_config(PROJECT_DIR, "management"), "management")
-    assert isinstance(security, SecuritySettings)
-    assert isinstance(management, ManagementSettings)
-    assert management.security_stack.endswith("/security")
-    assert len(management.legacy_trails) >= 3
-    assert security.organization == management.organization
+@pytest.mark.parametrize("stack", ["security", "management"])
+def test_committed_stack_files_pass_the_cli_merge_and_the_model(stack):
+    settings = load_settings(read_stack_config(PROJECT_DIR, stack), stack)
+    expected = SecuritySettings if stack == "security" else ManagementSettings
+    assert isinstance(settings, expected)
+
+
+@pytest.mark.parametrize("stack", ["security", "management"])
+def test_stack_files_with_only_the_required_keys_pass_the_cli_and_the_model(stack):
+    merged = merge_stack_config(PROJECT, stack, MINIMAL[stack])
+    settings = load_settings({key: to_engine_value(value) for key, value in merged.items()}, stack)
+    assert settings.organization.management_account_id == "111111111111"
+
+
+def test_the_cli_reports_every_missing_required_key_in_its_own_words():
+    with pytest.raises(StackConfigError) as caught:
+        merge_stack_config(PROJECT, "security", {"aws:region": "us-east-1"})
+    assert str(caught.value) == (
+        "Stack 'security' is missing configuration values 'org-trail:managementAccountId', "
+        "'org-trail:organizationId' and 'org-trail:securityAccountId'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "type_name"),
+    [
+        ("org-trail:logRetentionDays", "a year", "integer"),
+        ("org-trail:insights", "yes", "boolean"),
+        ("org-trail:objectLock", "COMPLIANCE", "object"),
+        ("org-trail:legacyTrails", {"accountId": "1"}, "array<object>"),
+    ],
+)
+def test_the_cli_refuses_stack_values_of_the_wrong_type(key, value, type_name):
+    with pytest.raises(
+        StackConfigError, match=f"with configuration key '{key}' must be of type '{type_name}'"
+    ):
+        merge_stack_config(PROJECT, "management", {**MINIMAL["management"], key: value})
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        ({"org-trail:x": {"type": "string", "default": "a", "value": "b"}}, "cannot have both"),
+        ({"org-trail:x": {"type": "array", "default": []}}, "'items' attribute"),
+        (
+            {"org-trail:x": {"type": "integer", "default": "many"}},
+            "not of the expected type 'integer'",
+        ),
+        ({"aws:region": {"type": "string", "value": "us-east-1"}}, "should not define a type"),
+        ({"aws:region": {"default": "us-east-1"}}, "should not define a default value"),
+        ({"aws:region": {"description": "home"}}, "must provide an attribute 'value'"),
+        ({"org-trail:x": {"type": "map"}}, "has type 'map'"),
+    ],
+)
+def test_project_declarations_the_cli_refuses_are_refused(declaration, message):
+    problems = project_problems({"name": "org-trail", "runtime": "python", "config": declaration})
+    assert len(problems) == 1
+    assert message in problems[0]
+
+
+def test_a_key_declared_without_default_is_required_in_every_stack_file(tmp_path):
+    project = {
+        **PROJECT,
+        "config": {**PROJECT["config"], "org-trail:securityStack": {"type": "string"}},
+    }
+    with pytest.raises(
+        StackConfigError, match="missing configuration value 'org-trail:securityStack'"
+    ):
+        merge_stack_config(project, "security", MINIMAL["security"])
+
+
+def test_stack_files_that_are_not_mappings_are_refused(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.security.yaml").write_text("config:\n  - just\n  - a list\n")
+    with pytest.raises(StackConfigError, match="must be a mapping"):
+        read_stack_config(tmp_path, "security")
+
+
+def test_the_editor_schema_accepts_the_stack_files_and_underlines_mistakes():
+    schema = editor_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    for stack in ("security", "management"):
+        document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+        assert list(validator.iter_errors(document)) == [], stack
+        first_line = (PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text().splitlines()[0]
+        assert first_line == f"# yaml-language-server: $schema=./{SCHEMA_PATH}"
+    typo = {"config": {"org-trail:objectlock": {"mode": "GOVERNANCE", "days": 1}}}
+    unquoted = {"config": {"org-trail:managementAccountId": 111111111111}}
+    bad_mode = {"config": {"org-trail:objectLock": {"mode": "FOREVER", "days": 1}}}
+    for document in (typo, unquoted, bad_mode):
+        assert list(validator.iter_errors(document)), document

@@ -122,9 +122,9 @@ def test_log_bucket_archives_but_never_expires_unless_asked(security):
         security, LOG_BUCKET, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
     )
     (rule,) = lifecycle.inputs["rules"]
-    assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER"}]
+    assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER_IR"}]
     assert rule["noncurrentVersionTransitions"] == [
-        {"noncurrentDays": 90, "storageClass": "GLACIER"}
+        {"noncurrentDays": 90, "storageClass": "GLACIER_IR"}
     ]
     assert "expiration" not in rule
 

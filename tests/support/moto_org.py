@@ -128,7 +128,11 @@ class SeededOrg:
     @property
     def organization(self) -> Organization:
         return Organization(
-            self.organization_id, MANAGEMENT, self.accounts["security"], TRAIL_NAME, "us-east-1"
+            organization_id=self.organization_id,
+            management_account_id=MANAGEMENT,
+            security_account_id=self.accounts["security"],
+            trail_name=TRAIL_NAME,
+            region="us-east-1",
         )
 
     @property

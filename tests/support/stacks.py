@@ -31,7 +31,7 @@ SECURITY = {
     "logBucketName": LOG_BUCKET,
     "accessLogBucketName": ACCESS_LOG_BUCKET,
     "objectLock": {"mode": "COMPLIANCE", "days": 400},
-    "lifecycle": {"archiveAfterDays": 90, "storageClass": "GLACIER"},
+    "lifecycle": {"archiveAfterDays": 90, "storageClass": "GLACIER_IR"},
 }
 MANAGEMENT = {
     **SHARED,
