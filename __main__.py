@@ -6,10 +6,11 @@ access-log bucket, and Athena over the logs.
 CloudWatch Logs delivery, CIS alarms, and archival of the legacy trails' buckets.
 """
 
+import asyncio
+
 import pulumi
 import pulumi_aws as aws
 from pulumi.runtime.config import CONFIG, get_config_env
-from pulumi.runtime.sync_await import _sync_await
 
 from components.cis_alarms import CisAlarms, CisAlarmsArgs
 from components.legacy_trail_archive import LegacyTrailArchive, LegacyTrailArchiveArgs
@@ -60,6 +61,7 @@ def security_stack(settings: SecuritySettings) -> None:
             kms_key_arn=key.arn,
             object_lock=settings.object_lock,
             archive=settings.lifecycle,
+            other_logged_buckets=[settings.analysis.results_bucket_name],
         ),
     )
     analysis = LogAnalysis(
@@ -69,6 +71,7 @@ def security_stack(settings: SecuritySettings) -> None:
             analysis=settings.analysis,
             log_bucket_name=settings.log_bucket_name,
             kms_key_arn=key.arn,
+            access_log_bucket_name=logs.access_log_bucket_name,
             queries={
                 name: (description(path), path.read_text()) for name, path in detections().items()
             },
@@ -83,21 +86,26 @@ def security_stack(settings: SecuritySettings) -> None:
     pulumi.export("glueDatabase", analysis.database_name)
 
 
-def security_outputs(settings: ManagementSettings) -> dict[str, str]:
-    """Read the security stack's outputs now, so a mismatch stops the program before any resource."""
-    reference = pulumi.StackReference(settings.security_stack)
+async def security_outputs(settings: ManagementSettings) -> dict[str, str]:
+    """The security stack's outputs, awaited before any resource of this stack is registered."""
+    name = settings.security_stack
+    reference = pulumi.StackReference(name)
+    try:
+        found = await asyncio.gather(*(reference.get_output_details(o) for o in SECURITY_OUTPUTS))
+    except Exception as error:  # the engine's answer for a stack it cannot read, whatever its type
+        raise pulumi.RunError(
+            f"cannot read the security stack {name!r} ({error}): check securityStack "
+            "(org/project/stack) and that `pulumi up -s security` has run in this backend"
+        ) from error
     outputs = {}
-    for name in SECURITY_OUTPUTS:
-        # Resolved now, the way the SDK resolves synchronous invokes, so a missing or
-        # inconsistent security stack stops the program before it registers anything.
-        details = _sync_await(reference.get_output_details(name))
+    for output, details in zip(SECURITY_OUTPUTS, found, strict=True):
         value = details.value if details.value is not None else details.secret_value
         if value is None:
             raise pulumi.RunError(
-                f"security stack {settings.security_stack!r} has no output {name!r}: "
+                f"security stack {name!r} has no output {output!r}: "
                 "run `pulumi up -s security` first (with the same trailName and account IDs)"
             )
-        outputs[name] = value
+        outputs[output] = value
     trail_arn = settings.organization.trail_arn
     if outputs["authorizedTrailArn"] != trail_arn:
         raise pulumi.RunError(
@@ -108,10 +116,10 @@ def security_outputs(settings: ManagementSettings) -> dict[str, str]:
     return outputs
 
 
-def management_stack(settings: ManagementSettings) -> None:
+async def management_stack(settings: ManagementSettings) -> None:
     org = settings.organization
     require_account(org.management_account_id, "management")
-    security = security_outputs(settings)
+    security = await security_outputs(settings)
     trail = OrganizationTrail(
         "organization-trail",
         OrganizationTrailArgs(
@@ -119,7 +127,7 @@ def management_stack(settings: ManagementSettings) -> None:
             bucket_name=security["logBucketName"],
             kms_key_arn=security["kmsKeyArn"],
             data_events=settings.data_events,
-            excluded_buckets=[security["logBucketName"], security["accessLogBucketName"]],
+            log_buckets=[security["logBucketName"], security["accessLogBucketName"]],
             insights=settings.insights,
             log_retention_days=settings.log_retention_days,
             log_group_kms_key_arn=settings.log_group_kms_key_arn,
@@ -154,4 +162,5 @@ except ConfigError as error:
 if isinstance(stack_settings, SecuritySettings):
     security_stack(stack_settings)
 else:
-    management_stack(stack_settings)
+    # The public entry point for a program that awaits: the stack reference is read first.
+    pulumi.run(lambda: management_stack(stack_settings))

@@ -58,10 +58,12 @@ VPC_EVENTS = (
     "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection", "AttachClassicLinkVpc", "DetachClassicLinkVpc",
     "DisableVpcClassicLink", "EnableVpcClassicLink",
 )  # fmt: skip
+# The CIS 4.15 list plus the three names Prowler's check requires (all 21 must be present).
 ORGANIZATIONS_EVENTS = (
-    "AcceptHandshake", "AttachPolicy", "CreateAccount", "CreateOrganizationalUnit", "CreatePolicy",
-    "DeclineHandshake", "DeleteOrganization", "DeleteOrganizationalUnit", "DeletePolicy", "DetachPolicy",
-    "DisablePolicyType", "EnablePolicyType", "InviteAccountToOrganization", "LeaveOrganization", "MoveAccount",
+    "AcceptHandshake", "AttachPolicy", "CancelHandshake", "CreateAccount", "CreateOrganization",
+    "CreateOrganizationalUnit", "CreatePolicy", "DeclineHandshake", "DeleteOrganization",
+    "DeleteOrganizationalUnit", "DeletePolicy", "DetachPolicy", "DisablePolicyType", "EnableAllFeatures",
+    "EnablePolicyType", "InviteAccountToOrganization", "LeaveOrganization", "MoveAccount",
     "RemoveAccountFromOrganization", "UpdatePolicy", "UpdateOrganizationalUnit",
 )  # fmt: skip
 

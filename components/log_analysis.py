@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.locked_bucket import LockedBucket, LockedBucketArgs
+from components.private_bucket import PrivateBucket, PrivateBucketArgs
 from components.policy_documents import results_bucket_policy
 from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
 from orgtrail.config import Analysis, ObjectLock, Organization
@@ -58,6 +58,8 @@ class LogAnalysisArgs:
     analysis: Analysis
     log_bucket_name: str
     kms_key_arn: pulumi.Input[str]
+    # Where the results bucket's server access logs go (CIS S3 server access logging).
+    access_log_bucket_name: pulumi.Input[str]
     queries: Mapping[str, tuple[str, str]]  # name -> (description, Athena SQL)
 
 
@@ -70,14 +72,15 @@ class LogAnalysis(pulumi.ComponentResource):
     ):
         super().__init__("org-trail:log_analysis:LogAnalysis", name, None, opts)
         org = args.organization
-        results = LockedBucket(
+        results = PrivateBucket(
             f"{name}-results",
-            LockedBucketArgs(
+            PrivateBucketArgs(
                 bucket_name=args.analysis.results_bucket_name,
                 policy=results_bucket_policy(org, args.analysis.results_bucket_name),
                 kms_key_arn=args.kms_key_arn,
                 retention=RESULTS_RETENTION,
                 expire_after_days=args.analysis.result_expiration_days,
+                access_log_bucket=args.access_log_bucket_name,
             ),
             pulumi.ResourceOptions(parent=self),
         )

@@ -1,13 +1,14 @@
-"""LogBucket: the organization trail's central bucket and the bucket for its access logs."""
+"""LogBucket: the organization trail's central bucket and the bucket for server access logs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 
-from components.locked_bucket import LockedBucket, LockedBucketArgs
 from components.policy_documents import access_log_bucket_policy, log_bucket_policy
+from components.private_bucket import PrivateBucket, PrivateBucketArgs
 from orgtrail.config import Archive, ObjectLock, Organization
 
 
@@ -19,10 +20,12 @@ class LogBucketArgs:
     kms_key_arn: pulumi.Input[str]
     object_lock: ObjectLock
     archive: Archive
+    # Other buckets of the stack whose server access logs land in the access-log bucket.
+    other_logged_buckets: Sequence[str] = field(default_factory=tuple)
 
 
 class LogBucket(pulumi.ComponentResource):
-    """Logs locked with a default retention; reads of them recorded by server access logs."""
+    """Logs locked with a default retention; every request to them in server access logs."""
 
     bucket_name: pulumi.Output[str]
     arn: pulumi.Output[str]
@@ -31,21 +34,27 @@ class LogBucket(pulumi.ComponentResource):
     def __init__(self, name: str, args: LogBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("org-trail:log_bucket:LogBucket", name, None, opts)
         org = args.organization
-        access_logs = LockedBucket(
-            f"{name}-access-logs",
-            LockedBucketArgs(
+        access_logs = PrivateBucket(
+            # A new logical name: the first releases created this bucket locked, and a locked
+            # bucket never receives access logs, so it is a different bucket, not an update.
+            f"{name}-server-access-logs",
+            PrivateBucketArgs(
                 bucket_name=args.access_log_bucket_name,
-                policy=access_log_bucket_policy(org, args.access_log_bucket_name, args.bucket_name),
-                # Server access log delivery supports SSE-S3 only and no default retention.
+                policy=access_log_bucket_policy(
+                    org,
+                    args.access_log_bucket_name,
+                    [args.bucket_name, *args.other_logged_buckets],
+                ),
+                # Server access log delivery supports SSE-S3 only, and no Object Lock.
                 kms_key_arn=None,
-                retention=None,
+                object_lock=False,
                 archive=args.archive,
             ),
             pulumi.ResourceOptions(parent=self),
         )
-        logs = LockedBucket(
+        logs = PrivateBucket(
             name,
-            LockedBucketArgs(
+            PrivateBucketArgs(
                 bucket_name=args.bucket_name,
                 policy=log_bucket_policy(org, args.bucket_name),
                 kms_key_arn=args.kms_key_arn,

@@ -9,51 +9,76 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import cloudwatch_delivery_policy, cloudwatch_delivery_trust
+from components.policy_documents import (
+    cloudwatch_delivery_policy,
+    cloudwatch_delivery_trust,
+    log_group_key_policy,
+)
 from orgtrail.config import DataEvents, Organization
 
 INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 
 
+Selector = aws.cloudtrail.TrailAdvancedEventSelectorArgs
+Field = aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs
+# Prowler (cloudtrail_multi_region_enabled_logging_management_events) recognises management
+# events in advanced selectors only under this name.
+MANAGEMENT_SELECTOR = "Management events selector"
+
+
 def event_selectors(
-    data_events: DataEvents, partition: str, excluded_buckets: Sequence[str]
-) -> list[dict]:
+    data_events: DataEvents, partition: str, log_buckets: Sequence[str]
+) -> list[Selector]:
     """Advanced event selectors: management events, then the data events asked for.
 
     S3 data events leave out the log buckets by default: otherwise every log
     delivery is itself a data event that is delivered again, a cost runaway.
-    Reads of the log bucket are recorded by its server access logs instead.
+    Reads of the log buckets do not loop, so a read-only selector records who
+    read the logs, in the locked bucket itself.
     """
-    selectors: list[dict] = [
-        {
-            "name": "Management events",
-            "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
-        }
+    log_objects = [f"arn:{partition}:s3:::{bucket}/" for bucket in log_buckets]
+    s3_objects = [
+        Field(field="eventCategory", equals=["Data"]),
+        Field(field="resources.type", equals=["AWS::S3::Object"]),
     ]
-    if data_events.s3:
-        s3_fields: list[dict] = [
-            {"field": "eventCategory", "equals": ["Data"]},
-            {"field": "resources.type", "equals": ["AWS::S3::Object"]},
-        ]
-        if not data_events.s3_include_trail_bucket:
-            s3_fields.append(
-                {
-                    "field": "resources.ARN",
-                    "not_starts_withs": [
-                        f"arn:{partition}:s3:::{bucket}/" for bucket in excluded_buckets
+    selectors = [
+        Selector(
+            name=MANAGEMENT_SELECTOR,
+            field_selectors=[Field(field="eventCategory", equals=["Management"])],
+        )
+    ]
+    if data_events.s3 and data_events.s3_include_trail_bucket:
+        selectors.append(Selector(name="S3 object data events", field_selectors=s3_objects))
+    else:
+        if data_events.s3:
+            selectors.append(
+                Selector(
+                    name="S3 object data events",
+                    field_selectors=[
+                        *s3_objects,
+                        Field(field="resources.ARN", not_starts_withs=log_objects),
                     ],
-                }
+                )
             )
-        selectors.append({"name": "S3 object data events", "field_selectors": s3_fields})
+        selectors.append(
+            Selector(
+                name="Log bucket reads",
+                field_selectors=[
+                    *s3_objects,
+                    Field(field="readOnly", equals=["true"]),
+                    Field(field="resources.ARN", starts_withs=log_objects),
+                ],
+            )
+        )
     if data_events.lambda_functions:
         selectors.append(
-            {
-                "name": "Lambda data events",
-                "field_selectors": [
-                    {"field": "eventCategory", "equals": ["Data"]},
-                    {"field": "resources.type", "equals": ["AWS::Lambda::Function"]},
+            Selector(
+                name="Lambda data events",
+                field_selectors=[
+                    Field(field="eventCategory", equals=["Data"]),
+                    Field(field="resources.type", equals=["AWS::Lambda::Function"]),
                 ],
-            }
+            )
         )
     return selectors
 
@@ -64,8 +89,8 @@ class OrganizationTrailArgs:
     bucket_name: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     data_events: DataEvents
-    # Buckets whose object events would log themselves (the log and access-log buckets).
-    excluded_buckets: Sequence[str]
+    # The log and access-log buckets: their writes would log themselves, their reads are kept.
+    log_buckets: Sequence[str]
     insights: bool = True
     log_retention_days: int = 365
     log_group_kms_key_arn: str | None = None
@@ -84,17 +109,28 @@ class OrganizationTrail(pulumi.ComponentResource):
         org = args.organization
         log_group_name = f"/aws/cloudtrail/{org.trail_name}"
 
+        log_group_key = args.log_group_kms_key_arn
+        if log_group_key is None:
+            # CIS 3.x / Prowler cloudwatch_log_group_kms_encryption_enabled: the group's key.
+            log_group_key = aws.kms.Key(
+                f"{name}-log-group-key",
+                description=f"CloudWatch Logs group {log_group_name} of the organization trail",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=json.dumps(log_group_key_policy(org, log_group_name)),
+                opts=pulumi.ResourceOptions(parent=self, protect=True),
+            ).arn
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-log-group",
             name=log_group_name,
             retention_in_days=args.log_retention_days,
-            kms_key_id=args.log_group_kms_key_arn,
+            kms_key_id=log_group_key,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         role = aws.iam.Role(
             f"{name}-cloudwatch-delivery",
             description=f"CloudTrail delivery of {org.trail_name} to CloudWatch Logs",
-            assume_role_policy=json.dumps(cloudwatch_delivery_trust()),
+            assume_role_policy=json.dumps(cloudwatch_delivery_trust(org)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         role_policy = aws.iam.RolePolicy(
@@ -116,9 +152,12 @@ class OrganizationTrail(pulumi.ComponentResource):
             cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
             cloud_watch_logs_role_arn=role.arn,
             advanced_event_selectors=event_selectors(
-                args.data_events, org.partition, args.excluded_buckets
+                args.data_events, org.partition, args.log_buckets
             ),
-            insight_selectors=[{"insight_type": t} for t in INSIGHT_TYPES]
+            insight_selectors=[
+                aws.cloudtrail.TrailInsightSelectorArgs(insight_type=insight)
+                for insight in INSIGHT_TYPES
+            ]
             if args.insights
             else None,
             opts=pulumi.ResourceOptions(

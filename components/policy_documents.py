@@ -7,12 +7,31 @@ and tests evaluate them directly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from orgtrail.config import Organization
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 S3_LOGGING = "logging.s3.amazonaws.com"
 # IAM policy variable: resolved by AWS per request, kept literally here.
 PRINCIPAL_ACCOUNT = "${aws:PrincipalAccount}"
+
+
+# DNS suffix of each partition's service endpoints (AWS SDK endpoints.json, "partitions").
+DNS_SUFFIXES = {
+    "aws": "amazonaws.com",
+    "aws-cn": "amazonaws.com.cn",
+    "aws-us-gov": "amazonaws.com",
+    "aws-iso": "c2s.ic.gov",
+    "aws-iso-b": "sc2s.sgov.gov",
+    "aws-iso-e": "cloud.adc-e.uk",
+    "aws-iso-f": "csp.hci.ic.gov",
+}
+
+
+def service_endpoint(organization: Organization, service: str) -> str:
+    """A service's regional name, as kms:ViaService and regional service principals use it."""
+    return f"{service}.{organization.region}.{DNS_SUFFIXES[organization.partition]}"
 
 
 def bucket_arn(organization: Organization, bucket: str) -> str:
@@ -100,8 +119,10 @@ def log_bucket_policy(organization: Organization, bucket: str) -> dict:
     )
 
 
-def access_log_bucket_policy(organization: Organization, bucket: str, source_bucket: str) -> dict:
-    """Server access log delivery from the log bucket only (ACLs are disabled)."""
+def access_log_bucket_policy(
+    organization: Organization, bucket: str, source_buckets: Sequence[str]
+) -> dict:
+    """Server access log delivery from the stack's own buckets only (ACLs are disabled)."""
     arn = bucket_arn(organization, bucket)
     return document(
         deny_insecure_transport(arn),
@@ -110,9 +131,11 @@ def access_log_bucket_policy(organization: Organization, bucket: str, source_buc
             "Effect": "Allow",
             "Principal": {"Service": S3_LOGGING},
             "Action": "s3:PutObject",
-            "Resource": f"{arn}/{source_bucket}/*",
+            "Resource": [f"{arn}/{source}/*" for source in source_buckets],
             "Condition": {
-                "ArnLike": {"aws:SourceArn": bucket_arn(organization, source_bucket)},
+                "ArnLike": {
+                    "aws:SourceArn": [bucket_arn(organization, source) for source in source_buckets]
+                },
                 "StringEquals": {"aws:SourceAccount": organization.security_account_id},
             },
         },
@@ -154,28 +177,66 @@ def trail_key_policy(organization: Organization) -> dict:
             "Condition": {"StringEquals": from_this_trail},
         },
         {
-            # New accounts need no change: membership, not a list of IDs, grants the read.
+            # New accounts need no change: membership, not a list of IDs, grants the read;
+            # only through S3 in the bucket's region, and only to decrypt (their own IAM
+            # policy must allow kms:Decrypt on this key too: cross-account use needs both).
             "Sid": "OrganizationMembersDecryptLogs",
             "Effect": "Allow",
             "Principal": {"AWS": "*"},
-            "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+            "Action": "kms:Decrypt",
             "Resource": "*",
             "Condition": {
-                "StringEquals": {"aws:PrincipalOrgID": organization.organization_id},
+                "StringEquals": {
+                    "aws:PrincipalOrgID": organization.organization_id,
+                    "kms:ViaService": service_endpoint(organization, "s3"),
+                },
                 "Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"},
             },
         },
     )
 
 
-def cloudwatch_delivery_trust() -> dict:
+def cloudwatch_delivery_trust(organization: Organization) -> dict:
+    """Only this trail may use the role (confused-deputy protection, IAM user guide)."""
     return document(
         {
             "Sid": "CloudTrailAssumeRole",
             "Effect": "Allow",
             "Principal": {"Service": CLOUDTRAIL},
             "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceArn": organization.trail_arn,
+                    "aws:SourceAccount": organization.management_account_id,
+                }
+            },
         }
+    )
+
+
+def log_group_key_policy(organization: Organization, log_group: str) -> dict:
+    """CloudWatch Logs may use the key for this log group only (CloudWatch Logs user guide,
+    "Encrypt log data in CloudWatch Logs using AWS KMS")."""
+    return document(
+        account_administration(organization.partition, organization.management_account_id),
+        {
+            "Sid": "CloudWatchLogsEncryptTrailLogGroup",
+            "Effect": "Allow",
+            "Principal": {"Service": service_endpoint(organization, "logs")},
+            "Action": [
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            "Resource": "*",
+            "Condition": {
+                "ArnEquals": {
+                    "kms:EncryptionContext:aws:logs:arn": log_group_arn(organization, log_group)
+                }
+            },
+        },
     )
 
 

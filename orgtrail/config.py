@@ -421,7 +421,7 @@ class StackConfig(Model):
         Field(
             description="Bucket receiving the log bucket's server access logs (no Object Lock: "
             "S3 does not deliver access logs to locked buckets). "
-            "Empty: org-trail-access-logs-<securityAccountId>-<region>.",
+            "Empty: org-trail-server-access-logs-<securityAccountId>-<region>.",
             json_schema_extra=SECURITY,
         ),
     ] = None
@@ -901,7 +901,7 @@ def _bucket_names(config: StackConfig) -> dict[str, str]:
     suffix = f"{config.security_account_id}-{config.region}"
     return {
         "log": config.log_bucket_name or f"org-trail-logs-{suffix}",
-        "access-log": config.access_log_bucket_name or f"org-trail-access-logs-{suffix}",
+        "access-log": config.access_log_bucket_name or f"org-trail-server-access-logs-{suffix}",
         "results": config.analysis.results_bucket_name or f"org-trail-athena-results-{suffix}",
     }
 

@@ -154,7 +154,8 @@ def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
         for a in _as_list(statement.get("Action"))
     ):
         return False
-    resources = [_substitute(r, request) for r in _as_list(statement.get("Resource"))]
+    # A role's trust policy has no Resource: the role itself is the resource.
+    resources = [_substitute(r, request) for r in _as_list(statement.get("Resource", "*"))]
     if not any(r is not None and _wildcard(r, request.resource) for r in resources):
         return False
     for operator, tests in (statement.get("Condition") or {}).items():

@@ -22,7 +22,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from orgtrail.config import partition_of
@@ -201,6 +201,7 @@ def simulate(
     caller_account_id: str,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     project_dir: Path = PROJECT_DIR,
+    preview: bool = False,
 ) -> Simulation:
     """Run `__main__.py` for one stack; exceptions from the program propagate."""
     region = config.get("aws:region") or "us-east-1"
@@ -208,14 +209,19 @@ def simulate(
     monitor = RecordingMonitor(mocks)
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
-    # A fresh root stack per run, so exports of an earlier simulation do not leak into this one.
-    set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config))
+    # A fresh root stack per run, created as the language host does (run_in_stack), so
+    # exports of an earlier simulation do not leak in and `pulumi.run` entry points run.
+    set_root_resource(None)  # type: ignore[arg-type]
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
 
+    roots = []
+
     def program() -> None:
+        # The root stack lives in the run's own context; keep it to read the exports after.
+        roots.append(get_root_resource())
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
     # The SDK creates a few dozen long-lived objects per resource; with the cyclic
@@ -225,14 +231,13 @@ def simulate(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_in_stack(program))
     finally:
         if collecting:
             gc.enable()
-    root = get_root_resource()
     exports = {
         name: _sync_await(pulumi.Output.from_input(value).future())
-        for name, value in (root.outputs if root is not None else {}).items()
+        for name, value in (roots[0].outputs if roots else {}).items()
     }
     # Registration order depends on task scheduling; URN order does not.
     resources = sorted(monitor.recorded, key=lambda r: r.urn)

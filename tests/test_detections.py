@@ -180,3 +180,18 @@ def test_query_usage_errors_exit_2(logs_dir, capsys):
 def test_a_directory_without_log_files_finds_nothing(tmp_path, capsys):
     assert main(["query", "vpc-changes", "--logs", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_organizations_changes_select_the_21_names_prowler_requires_in_query_and_alarm():
+    # Prowler cloudwatch_log_metric_filter_aws_organizations_changes: every one of these.
+    required = {
+        "AcceptHandshake", "AttachPolicy", "CancelHandshake", "CreateAccount", "CreateOrganization",
+        "CreateOrganizationalUnit", "CreatePolicy", "DeclineHandshake", "DeleteOrganization",
+        "DeleteOrganizationalUnit", "DeletePolicy", "DetachPolicy", "DisablePolicyType",
+        "EnableAllFeatures", "EnablePolicyType", "InviteAccountToOrganization", "LeaveOrganization",
+        "MoveAccount", "RemoveAccountFromOrganization", "UpdateOrganizationalUnit", "UpdatePolicy",
+    }  # fmt: skip
+    sql = detections()["organizations-changes"].read_text()
+    pattern = METRIC_FILTERS["organizations-changes"]
+    assert {name for name in required if f"'{name}'" in sql} == required
+    assert {name for name in required if f"($.eventName = {name})" in pattern} == required

@@ -55,7 +55,9 @@ def test_insights_can_be_switched_off():
 
 def test_trail_logs_management_s3_and_lambda_events_but_not_its_own_buckets(management):
     selectors = selectors_by_name(management.one(TRAIL))
-    assert selectors["Management events"] == [{"field": "eventCategory", "equals": ["Management"]}]
+    assert selectors["Management events selector"] == [
+        {"field": "eventCategory", "equals": ["Management"]}
+    ]
     s3 = {f["field"]: f for f in selectors["S3 object data events"]}
     assert s3["eventCategory"]["equals"] == ["Data"]
     assert s3["resources.type"]["equals"] == ["AWS::S3::Object"]
@@ -74,7 +76,21 @@ def test_strict_cis_switch_logs_object_events_of_every_bucket():
 
 def test_data_events_can_be_switched_off_one_by_one():
     trail = run_management(management_config(dataEvents={"s3": False, "lambda": False})).one(TRAIL)
-    assert list(selectors_by_name(trail)) == ["Management events"]
+    assert list(selectors_by_name(trail)) == ["Management events selector", "Log bucket reads"]
+
+
+def test_reads_of_the_log_buckets_are_recorded_and_writes_are_not(management):
+    reads = {f["field"]: f for f in selectors_by_name(management.one(TRAIL))["Log bucket reads"]}
+    assert reads["readOnly"]["equals"] == ["true"]
+    assert reads["resources.type"]["equals"] == ["AWS::S3::Object"]
+    assert sorted(reads["resources.ARN"]["startsWiths"]) == sorted(
+        [f"arn:aws:s3:::{LOG_BUCKET}/", f"arn:aws:s3:::{ACCESS_LOG_BUCKET}/"]
+    )
+
+
+def test_strict_cis_all_buckets_selector_already_covers_the_log_bucket_reads():
+    trail = run_management(management_config(dataEvents={"s3IncludeTrailBucket": True})).one(TRAIL)
+    assert "Log bucket reads" not in selectors_by_name(trail)
 
 
 def test_trail_delivers_to_its_log_group_through_a_role_cloudtrail_alone_assumes(management):
@@ -89,6 +105,39 @@ def test_trail_delivers_to_its_log_group_through_a_role_cloudtrail_alone_assumes
     trust = json.loads(role.inputs["assumeRolePolicy"])
     principals = [s["Principal"] for s in trust["Statement"] if s["Effect"] == "Allow"]
     assert principals == [{"Service": "cloudtrail.amazonaws.com"}]
+
+
+def test_only_this_trail_can_assume_the_delivery_role(management):
+    trust = json.loads(management.one("aws:iam/role:Role").inputs["assumeRolePolicy"])
+
+    def assume(source_arn: str, source_account: str = MANAGEMENT_ACCOUNT) -> str:
+        context = {"aws:SourceArn": source_arn, "aws:SourceAccount": source_account}
+        return evaluate(
+            trust,
+            Request("sts:AssumeRole", "*", service="cloudtrail.amazonaws.com", context=context),
+        )
+
+    assert assume(TRAIL_ARN) == ALLOW
+    assert assume(TRAIL_ARN.replace("org-trail", "other")) == IMPLICIT_DENY
+    assert assume(TRAIL_ARN, source_account=MEMBER_ACCOUNT) == IMPLICIT_DENY
+
+
+def test_log_group_is_encrypted_with_a_key_of_its_own_unless_one_is_configured(management):
+    group = management.one("aws:cloudwatch/logGroup:LogGroup")
+    key = next(r for r in management.of_type("aws:kms/key:Key") if r.name.endswith("log-group-key"))
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert key.protect and key.inputs["enableKeyRotation"] is True
+    policy = json.loads(key.inputs["policy"])
+    log_group = f"arn:aws:logs:us-east-1:{MANAGEMENT_ACCOUNT}:log-group:/aws/cloudtrail/org-trail"
+
+    def logs(action: str, group_arn: str) -> str:
+        context = {"kms:EncryptionContext:aws:logs:arn": group_arn}
+        return evaluate(
+            policy, Request(action, "*", service="logs.us-east-1.amazonaws.com", context=context)
+        )
+
+    assert logs("kms:GenerateDataKey", log_group) == ALLOW
+    assert logs("kms:GenerateDataKey", log_group.replace("org-trail", "other")) == IMPLICIT_DENY
 
 
 def test_trail_waits_for_the_delivery_role_policy(management):

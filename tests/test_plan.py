@@ -54,7 +54,11 @@ def test_plan_json_shows_policies_as_documents(capsys):
 
 def test_plan_json_carries_the_policy_packs_verdicts(capsys):
     _, out = run_plan(capsys, "--json")
-    assert [s["policyVerdicts"] for s in json.loads(out)["stacks"]] == [[], []]
+    security, management = (s["policyVerdicts"] for s in json.loads(out)["stacks"])
+    assert management == []
+    ((note),) = security
+    assert (note["policy"], note["level"]) == ("exemptions-applied", "advisory")
+    assert "receives server access logs" in note["message"]
 
 
 def test_plan_exits_1_when_the_pack_reports_a_mandatory_violation(tmp_path, capsys):

@@ -33,7 +33,8 @@ def bucket(name, **props):
 
 
 def flagged(resources, check) -> list[str]:
-    return [b.resource.name for b, _ in stack.bucket_findings(resources, check)]
+    findings, _ = stack.bucket_findings(resources, check)
+    return [b.resource.name for b, _ in findings]
 
 
 def test_block_is_matched_by_property_dependency_even_with_an_unknown_name():
@@ -53,7 +54,7 @@ def test_block_is_matched_by_bucket_name_across_programs():
 def test_bucket_without_a_block_is_named():
     data, other = bucket("data"), bucket("other")
     block = resource(BLOCK, "block", {"bucket": "other", **ALL_BLOCKED})
-    ((found, problem),) = stack.bucket_findings(
+    ((found, problem),), _ = stack.bucket_findings(
         [data, other, block], stack.missing_public_access_block
     )
     assert found.resource.name == "data"
@@ -99,6 +100,34 @@ def test_access_log_targets_are_not_asked_for_retention_or_kms():
     resources = [source, target, logging]
     assert flagged(resources, stack.missing_default_retention) == ["source"]
     assert flagged(resources, stack.missing_kms_encryption) == ["source"]
+
+
+def test_access_log_targets_are_not_asked_for_object_lock_and_the_reason_is_given():
+    source, target, stray = bucket("source"), bucket("target"), bucket("stray")
+    logging = resource(
+        "aws:s3/bucketLogging:BucketLogging", "log", {"bucket": "source", "targetBucket": "target"}
+    )
+    findings, excused = stack.bucket_findings(
+        [source, target, stray, logging],
+        stack.missing_object_lock,
+        stack.unlocked_access_log_target,
+    )
+    assert sorted(b.resource.name for b, _ in findings) == ["source", "stray"]
+    assert [(b.resource.name, reason) for b, reason in excused] == [
+        ("target", stack.ACCESS_LOG_TARGET_REASON)
+    ]
+    assert "Object Lock considerations" in stack.ACCESS_LOG_TARGET_REASON
+
+
+def test_an_access_log_target_must_still_be_blocked():
+    source, target = bucket("source", objectLockEnabled=True), bucket("target")
+    logging = resource(
+        "aws:s3/bucketLogging:BucketLogging", "log", {"bucket": "source", "targetBucket": "target"}
+    )
+    assert flagged([source, target, logging], stack.missing_public_access_block) == [
+        "source",
+        "target",
+    ]
 
 
 def test_kms_encryption_in_v6_v7_inline_and_native_shapes():

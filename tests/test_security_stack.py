@@ -143,10 +143,27 @@ def test_log_bucket_sends_server_access_logs_to_the_separate_bucket(security):
     assert logging.inputs["targetPrefix"] == f"{LOG_BUCKET}/"
 
 
-def test_access_log_bucket_is_locked_without_default_retention_and_uses_sse_s3(security):
+def test_access_log_bucket_has_no_object_lock_so_s3_delivers_to_it_and_uses_sse_s3(security):
+    # S3 user guide, Object Lock considerations: no server access logs into a locked bucket.
     (bucket,) = part_of_bucket(security, ACCESS_LOG_BUCKET, "aws:s3/bucket:Bucket")
-    assert bucket.inputs["objectLockEnabled"] is True
+    assert bucket.inputs["objectLockEnabled"] is False
     assert bucket.protect
+    (versioning,) = part_of_bucket(
+        security, ACCESS_LOG_BUCKET, "aws:s3/bucketVersioning:BucketVersioning"
+    )
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    (block,) = part_of_bucket(
+        security, ACCESS_LOG_BUCKET, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+    )
+    assert all(
+        block.inputs[setting]
+        for setting in (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
+    )
     assert not part_of_bucket(
         security,
         ACCESS_LOG_BUCKET,
@@ -348,9 +365,21 @@ def test_key_policy_refuses_other_trails_and_other_contexts(key_policy):
 
 
 def test_key_policy_lets_organisation_members_decrypt_log_files_only(key_policy):
-    with_context = {"kms:EncryptionContext:aws:cloudtrail:arn": TRAIL_ARN}
+    with_context = {
+        "kms:EncryptionContext:aws:cloudtrail:arn": TRAIL_ARN,
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+    }
     assert evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:Decrypt", "*", **with_context)) == ALLOW
     assert evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:Decrypt", "*")) == IMPLICIT_DENY
+    # Only through S3 in the bucket's region, and never to re-encrypt under another key.
+    direct = {**with_context, "kms:ViaService": "ec2.us-east-1.amazonaws.com"}
+    assert (
+        evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:Decrypt", "*", **direct)) == IMPLICIT_DENY
+    )
+    assert (
+        evaluate(key_policy, member(MEMBER_ACCOUNT, "kms:ReEncryptFrom", "*", **with_context))
+        == IMPLICIT_DENY
+    )
     assert (
         evaluate(
             key_policy,
@@ -387,6 +416,54 @@ def test_default_bucket_names_are_derived_from_account_and_region():
     names = {r.inputs["bucket"] for r in sim.of_type("aws:s3/bucket:Bucket")}
     assert names == {
         f"org-trail-logs-{SECURITY_ACCOUNT}-us-east-1",
-        f"org-trail-access-logs-{SECURITY_ACCOUNT}-us-east-1",
+        f"org-trail-server-access-logs-{SECURITY_ACCOUNT}-us-east-1",
         f"org-trail-athena-results-{SECURITY_ACCOUNT}-us-east-1",
     }
+
+
+def test_every_setting_that_keeps_a_bucket_private_or_locked_is_protected(security):
+    guarded = (
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketLogging:BucketLogging",
+    )
+    found = [r for r in security.resources if r.type in guarded]
+    assert len(found) >= 3 * 6
+    assert [r.name for r in found if not r.protect] == []
+
+
+def test_results_bucket_sends_its_access_logs_to_the_access_log_bucket(security):
+    (logging,) = [
+        r
+        for r in security.of_type("aws:s3/bucketLogging:BucketLogging")
+        if r.inputs["bucket"].startswith("org-trail-athena-results")
+    ]
+    assert logging.inputs["targetBucket"] == ACCESS_LOG_BUCKET
+    (policy,) = part_of_bucket(security, ACCESS_LOG_BUCKET, "aws:s3/bucketPolicy:BucketPolicy")
+    delivery = next(
+        s for s in policy_of(policy)["Statement"] if s["Sid"] == "S3ServerAccessLogsDelivery"
+    )
+    sources = delivery["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert sorted(source.rsplit(":", 1)[-1] for source in sources) == sorted(
+        [LOG_BUCKET, logging.inputs["bucket"]]
+    )
+
+
+def test_lifecycle_with_expiry_is_one_s3_accepts():
+    sim = run_security(security_config(lifecycle={"archiveAfterDays": 90, "expireAfterDays": 2557}))
+    for lifecycle in sim.of_type(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    ):
+        assert lifecycle.inputs["transitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+        for rule in lifecycle.inputs["rules"]:
+            transitions = [
+                t["noncurrentDays"] for t in rule.get("noncurrentVersionTransitions", [])
+            ]
+            expiry = rule.get("noncurrentVersionExpiration", {}).get("noncurrentDays")
+            if expiry is not None:
+                assert all(expiry > days for days in transitions), rule

@@ -20,7 +20,7 @@ from pulumi_policy import (
 )
 
 from orgtrail_policies import buckets, stack
-from orgtrail_policies.exemptions import LEDGER, SCHEMA, Exemptions, describe
+from orgtrail_policies.exemptions import LEDGER, SCHEMA, Exemption, Exemptions, describe
 
 ResourceRule = Callable[[str, Mapping[str, Any], str], list[str]]
 SKIPPED_PREFIXES = ("pulumi:providers:", "pulumi:pulumi:")
@@ -54,11 +54,21 @@ def resource_policy(
 
 
 def bucket_stack_policy(
-    name: str, description: str, check: stack.BucketCheck, level: EnforcementLevel
+    name: str,
+    description: str,
+    check: stack.BucketCheck,
+    level: EnforcementLevel,
+    excuse: stack.Excuse | None = None,
 ) -> StackValidationPolicy:
+    """A check over every bucket; `excuse` names buckets the rule itself lets through, and why
+    (reported by `exemptions-applied` like a configured exemption)."""
+
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         exemptions = Exemptions(args.get_config())
-        for bucket, problem in stack.bucket_findings(args.resources, check):
+        findings, excused = stack.bucket_findings(args.resources, check, excuse)
+        for bucket, reason in excused:
+            LEDGER.record(name, bucket.resource.urn, Exemption("(rule)", reason))
+        for bucket, problem in findings:
             resource = bucket.resource
             exemption = exemptions.find(resource.name, resource.urn)
             if exemption is not None:
@@ -86,11 +96,15 @@ MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
 POLICIES = [
-    resource_policy(
+    # A stack policy: whether a bucket is a server-access-log target, the one kind S3 forbids
+    # to lock, is only known from the logging configurations of other resources.
+    bucket_stack_policy(
         "s3-bucket-object-lock-enabled",
-        "Every S3 bucket is created with Object Lock enabled, so what it stores can be made tamper-proof.",
-        buckets.object_lock_problems,
+        "Every S3 bucket is created with Object Lock enabled, so what it stores can be made "
+        "tamper-proof (server access log targets excepted: S3 cannot deliver to them).",
+        stack.missing_object_lock,
         MANDATORY,
+        excuse=stack.unlocked_access_log_target,
     ),
     resource_policy(
         "s3-no-public-bucket",

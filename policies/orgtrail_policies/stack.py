@@ -24,6 +24,7 @@ from orgtrail_policies.buckets import (
     PUBLIC_ACCESS_BLOCK,
     describe_bucket,
     enforces_tls,
+    object_lock_problems,
 )
 from orgtrail_policies.props import MalformedPolicy, get, is_on, items, policy_document
 
@@ -137,6 +138,31 @@ def _provider_urn(resource: PolicyResource) -> str | None:
 
 # --- the checks: each returns a problem for a bucket, or None -------------------------
 
+ACCESS_LOG_TARGET_REASON = (
+    "receives server access logs: S3 cannot deliver them to a bucket with Object Lock "
+    "(S3 user guide, Object Lock considerations), so no lock is asked of it; it must still "
+    "be private, blocked and TLS-only"
+)
+
+
+def missing_object_lock(index: BucketIndex, bucket: Bucket) -> str | None:
+    """Object Lock, except on the one kind of bucket S3 forbids to lock."""
+    if bucket.access_log_target:
+        return None
+    problems = object_lock_problems(
+        bucket.resource.resource_type, bucket.props, bucket.resource.name
+    )
+    return problems[0] if problems else None
+
+
+def unlocked_access_log_target(bucket: Bucket) -> str | None:
+    """Why an unlocked bucket is let through: it is the destination of a logging configuration."""
+    if bucket.access_log_target and object_lock_problems(
+        bucket.resource.resource_type, bucket.props, bucket.resource.name
+    ):
+        return ACCESS_LOG_TARGET_REASON
+    return None
+
 
 def missing_public_access_block(index: BucketIndex, bucket: Bucket) -> str | None:
     if bucket.resource.resource_type == NATIVE_BUCKET:
@@ -219,16 +245,23 @@ def missing_tls_only(index: BucketIndex, bucket: Bucket) -> str | None:
 
 
 BucketCheck = Callable[[BucketIndex, Bucket], "str | None"]
+Excuse = Callable[[Bucket], "str | None"]
 
 
 def bucket_findings(
-    resources: Iterable[PolicyResource], check: BucketCheck
-) -> list[tuple[Bucket, str]]:
-    """Run one check over every bucket; a bucket whose settings are unknown in preview is skipped."""
+    resources: Iterable[PolicyResource], check: BucketCheck, excuse: Excuse | None = None
+) -> tuple[list[tuple[Bucket, str]], list[tuple[Bucket, str]]]:
+    """Run one check over every bucket: its problems, and the buckets let through and why.
+
+    A bucket whose settings are unknown in preview is skipped.
+    """
     index = BucketIndex(resources)
-    findings = []
+    findings, excused = [], []
     for bucket in index:
         problem = _known(lambda b=bucket: check(index, b))
         if problem:
             findings.append((bucket, problem))
-    return findings
+        reason = _known(lambda b=bucket: excuse(b)) if excuse is not None else None
+        if reason:
+            excused.append((bucket, reason))
+    return findings, excused
