@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import PrivateBucket, PrivateBucketArgs
 from components.policy_documents import results_bucket_policy
+from components.private_bucket import PrivateBucket, PrivateBucketArgs
 from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
 from orgtrail.config import Analysis, ObjectLock, Organization
 
