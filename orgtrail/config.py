@@ -44,6 +44,7 @@ LOG_RETENTION_DAYS = (
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
 MAX_LOCK_DAYS = 36500  # S3 caps default retention at 100 years.
+MAX_LIFECYCLE_RULES = 1000  # per bucket (S3 API reference, PutBucketLifecycleConfiguration)
 SUBSCRIPTION_PROTOCOLS = (
     "email", "email-json", "https", "sqs", "lambda", "sms", "firehose", "application",
 )  # fmt: skip
@@ -856,6 +857,7 @@ def _legacy_trail_problems(config: StackConfig) -> list[tuple[str, str]]:
     seen: dict[tuple[str, str, str], int] = {}
     buckets: dict[str, tuple[str, str, int]] = {}
     org = config.organization
+    prefixes: dict[str, set[str]] = {}
     for index, trail in enumerate(config.legacy_trails):
         at = f"{key}[{index}]"
         identity = (trail.account_id, trail.region, trail.trail_name)
@@ -872,6 +874,17 @@ def _legacy_trail_problems(config: StackConfig) -> list[tuple[str, str]]:
         ):
             problems.append((at, "is the organization trail itself, not a legacy trail"))
             continue
+        prefixes.setdefault(trail.bucket, set()).add(trail.log_prefix)
+        if len(prefixes[trail.bucket]) == MAX_LIFECYCLE_RULES + 1:
+            # One archive rule per prefix; S3 holds at most 1,000 rules per bucket
+            # (PutBucketLifecycleConfiguration).
+            problems.append(
+                (
+                    f"{at}.prefix",
+                    f"{trail.bucket!r} would need more than {MAX_LIFECYCLE_RULES} lifecycle rules "
+                    "(one per trail prefix), more than S3 holds for a bucket",
+                )
+            )
         owner, region, first = buckets.setdefault(
             trail.bucket, (trail.bucket_owner, trail.bucket_home, index)
         )

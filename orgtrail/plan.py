@@ -1,7 +1,8 @@
 """`orgtrail plan`: what each stack would create, without credentials or the Pulumi CLI.
 
-Runs the real program for each stack under the SDK's mock monitor with that
-stack's config file. The management stack reads the security stack's outputs
+Reads each stack file the way the Pulumi CLI does (refusing what it refuses),
+runs the real program under the SDK's mock monitor, and refuses every
+resource input an AWS API would refuse (orgtrail.aws_rules). The management stack reads the security stack's outputs
 through a StackReference; the plan answers it with the outputs of the
 security stack's own simulation, so cross-stack mistakes show up here too.
 """
@@ -18,6 +19,7 @@ import pulumi
 from rich.console import Console
 from rich.tree import Tree
 
+from orgtrail.aws_rules import RefusedByAws, refusals
 from orgtrail.config import STACK_KINDS, ConfigError, ManagementSettings, Settings, load_settings
 from orgtrail.policy_check import PACK_DIR, PackError, RunningPack, Verdict
 from orgtrail.simulate import PROJECT_DIR, Resource, Simulation, simulate
@@ -58,13 +60,17 @@ def plan_stack(
         security_stack = settings.security_stack.rsplit("/", 1)[-1]
         security = plan_stack(project_dir, security_stack, cache)
         stack_outputs[settings.security_stack] = security.simulation.exports
+    account = stack_account(settings)
     simulation = simulate(
         stack,
         config,
-        caller_account_id=stack_account(settings),
+        caller_account_id=account,
         stack_outputs=stack_outputs,
         project_dir=project_dir,
     )
+    refused = refusals(simulation.resources, account)
+    if refused:
+        raise RefusedByAws(refused)
     cache[stack] = StackPlan(settings, simulation)
     return cache[stack]
 
@@ -237,7 +243,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     stacks = list(STACK_KINDS) if args.stack == "all" else [args.stack]
     try:
         plans = plan_stacks(args.project_dir, stacks)
-    except (ConfigError, StackConfigError, pulumi.RunError) as error:
+    except (ConfigError, StackConfigError, RefusedByAws, pulumi.RunError) as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
         return 2
     if not args.no_policy:

@@ -241,3 +241,20 @@ def test_invalid_config_stops_the_program_before_anything_is_registered(registra
             "security", security_config(organizationId="nope"), caller_account_id=SECURITY_ACCOUNT
         )
     assert registrations == []
+
+
+def test_a_shared_legacy_bucket_cannot_need_more_lifecycle_rules_than_s3_holds():
+    legacy = [
+        {
+            "accountId": MEMBER_ACCOUNT,
+            "region": "us-east-1",
+            "trailName": f"trail-{n}",
+            "bucket": "shared-bucket",
+            "prefix": f"team-{n}",
+        }
+        for n in range(1001)
+    ]
+    found = problems(management_config(legacyTrails=legacy), "management")
+    assert list(found) == ["org-trail:legacyTrails[1000].prefix"]
+    assert "more than 1000 lifecycle rules" in found["org-trail:legacyTrails[1000].prefix"]
+    load_settings(management_config(legacyTrails=legacy[:1000]), "management")
