@@ -147,6 +147,10 @@ async def management_stack(settings: ManagementSettings) -> None:
                 archive=settings.legacy_archive,
                 management_account_id=org.management_account_id,
                 partition=org.partition,
+                # A preview needs to read, never to write: a read-only role if one is named.
+                role_name_override=settings.member_preview_role_name
+                if pulumi.runtime.is_dry_run()
+                else None,
             ),
         )
     pulumi.export("trailArn", trail.arn)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.archive_rules import archive_rule
+from components.archive_rules import SMALL_OBJECTS_STAY, archive_rule
 from orgtrail.config import Archive, LegacyTrail
 
 
@@ -17,69 +17,75 @@ class LegacyTrailArchiveArgs:
     archive: Archive
     management_account_id: str
     partition: str = "aws"
+    # Assumed in member accounts instead of each trail's roleName (read-only, for previews).
+    role_name_override: str | None = None
 
 
 class LegacyTrailArchive(pulumi.ComponentResource):
     """Keeps every legacy bucket and its logs; only moves them to a colder storage class.
 
-    Trails themselves are left alone here: `orgtrail cutover` stops them once
-    the organization trail is verifiably delivering, and nothing deletes them.
+    Each bucket is configured once, in its own region, through a provider for
+    the account that owns it (several trails, of several accounts, may share
+    one bucket). Trails themselves are left alone here: `orgtrail cutover`
+    stops them once the organization trail is verifiably delivering, and
+    nothing deletes them.
     """
 
     def __init__(
         self, name: str, args: LegacyTrailArchiveArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("org-trail:legacy_trail_archive:LegacyTrailArchive", name, None, opts)
-        providers: dict[tuple[str, str], aws.Provider] = {}
+        self._args = args
+        self._providers: dict[str, aws.Provider] = {}
         trails_by_bucket: dict[str, list[LegacyTrail]] = {}
         for trail in args.legacy_trails:
             trails_by_bucket.setdefault(trail.bucket, []).append(trail)
 
         for bucket, trails in trails_by_bucket.items():
-            owner = trails[0]  # config validation ensures one owning account per bucket
+            owner = trails[0]  # config validation: one owner and one region per bucket
             prefixes = dict.fromkeys(trail.log_prefix for trail in trails)
             aws.s3.BucketLifecycleConfiguration(
                 f"{name}-{bucket}",
                 bucket=bucket,
-                expected_bucket_owner=owner.account_id,
-                region=owner.bucket_region,
+                expected_bucket_owner=owner.bucket_owner,
+                region=owner.bucket_home,
                 rules=[
                     archive_rule(f"org-trail-archive-{index}", args.archive, prefix)
                     for index, prefix in enumerate(prefixes)
                 ],
+                transition_default_minimum_object_size=SMALL_OBJECTS_STAY,
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    provider=self._provider_for(owner, args, providers),
+                    provider=self._provider_for(owner),
                     # Removing an entry from config must never touch the bucket's rules.
                     retain_on_delete=True,
                 ),
             )
         self.register_outputs({"buckets": sorted(trails_by_bucket)})
 
-    def _provider_for(
-        self,
-        trail: LegacyTrail,
-        args: LegacyTrailArchiveArgs,
-        providers: dict[tuple[str, str], aws.Provider],
-    ) -> aws.Provider | None:
-        """One provider per member account and role; the management account uses the stack's own."""
-        if trail.account_id == args.management_account_id:
+    def _provider_for(self, owner: LegacyTrail) -> aws.Provider | None:
+        """One provider per bucket-owning member account; the management account uses the stack's own."""
+        account = owner.bucket_owner
+        if account == self._args.management_account_id:
             return None
-        key = (trail.account_id, trail.role_name)
-        if key not in providers:
-            providers[key] = aws.Provider(
-                f"legacy-{trail.account_id}-{trail.role_name}",
-                region=trail.region,
+        if account not in self._providers:
+            role = self._args.role_name_override or owner.role_name
+            self._providers[account] = aws.Provider(
+                f"legacy-{account}",
+                region=owner.bucket_home,
                 # Typed args, not a dict: provider config is sent as JSON, and only the
                 # typed form is serialised with the provider's camelCase names.
                 assume_roles=[
                     aws.ProviderAssumeRoleArgs(
-                        role_arn=f"arn:{args.partition}:iam::{trail.account_id}:role/{trail.role_name}",
+                        role_arn=f"arn:{self._args.partition}:iam::{account}:role/{role}",
                         session_name="org-trail-legacy-archive",
                     )
                 ],
                 # Refuse to act if the role lands in any other account.
-                allowed_account_ids=[trail.account_id],
-                opts=pulumi.ResourceOptions(parent=self),
+                allowed_account_ids=[account],
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    aliases=[pulumi.Alias(name=f"legacy-{account}-{owner.role_name}")],
+                ),
             )
-        return providers[key]
+        return self._providers[account]

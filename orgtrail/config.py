@@ -858,6 +858,7 @@ def _legacy_trail_problems(config: StackConfig) -> list[tuple[str, str]]:
     buckets: dict[str, tuple[str, str, int]] = {}
     org = config.organization
     prefixes: dict[str, set[str]] = {}
+    roles: dict[str, tuple[str, int]] = {}
     for index, trail in enumerate(config.legacy_trails):
         at = f"{key}[{index}]"
         identity = (trail.account_id, trail.region, trail.trail_name)
@@ -883,6 +884,15 @@ def _legacy_trail_problems(config: StackConfig) -> list[tuple[str, str]]:
                     f"{at}.prefix",
                     f"{trail.bucket!r} would need more than {MAX_LIFECYCLE_RULES} lifecycle rules "
                     "(one per trail prefix), more than S3 holds for a bucket",
+                )
+            )
+        role = roles.setdefault(trail.bucket_owner, (trail.role_name, index))
+        if role[0] != trail.role_name:
+            problems.append(
+                (
+                    f"{at}.roleName",
+                    f"{trail.role_name!r} differs from {role[0]!r} in {key}[{role[1]}] for the same "
+                    f"bucket-owning account {trail.bucket_owner}: one role is assumed per account",
                 )
             )
         owner, region, first = buckets.setdefault(

@@ -84,6 +84,21 @@ def _lifecycle(member: Account, bucket: str | None, region: str) -> dict[str, An
     return {"bucketLifecycleRules": [rule.get("ID", "") for rule in rules]}
 
 
+def bucket_region(account: Account, bucket: str) -> str:
+    """GetBucketLocation's answer as a region name (None means us-east-1, EU means eu-west-1)."""
+    location = account.client("s3").get_bucket_location(Bucket=bucket).get("LocationConstraint")
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+
+
+def _owned_buckets(member: Account, entry: dict[str, Any]) -> set[str]:
+    """Names of the buckets this account owns, so shared legacy buckets find their owner."""
+    try:
+        return {bucket["Name"] for bucket in member.client("s3").list_buckets()["Buckets"]}
+    except AWS_ERRORS as error:
+        entry["bucketsError"] = f"ListBuckets: {error_text(error)}"
+        return set()
+
+
 def scan_account(
     base: Account, account: dict, regions: list[str], role_name: str
 ) -> dict[str, Any]:
@@ -115,7 +130,44 @@ def scan_account(
             if trail["TrailARN"] not in seen:
                 seen.add(trail["TrailARN"])
                 entry["trails"].append(_trail_entry(member, trail))
+    owned = _owned_buckets(member, entry)
+    for trail in entry["trails"]:
+        if is_legacy(trail, entry["accountId"]) and trail["s3BucketName"] in owned:
+            _locate(trail, member)
+    entry["_owned"] = owned
     return entry
+
+
+def _locate(trail: dict[str, Any], owner: Account) -> None:
+    """Record the bucket's owner and region, as the stack's archive rules need them."""
+    try:
+        trail["bucketRegion"] = bucket_region(owner, trail["s3BucketName"])
+        trail["bucketAccountId"] = owner.account_id
+    except AWS_ERRORS as error:
+        trail["bucketLocationError"] = f"GetBucketLocation: {error_text(error)}"
+
+
+def locate_shared_buckets(base: Account, accounts: list[dict], role_name: str) -> None:
+    """Legacy buckets another account owns: found among the buckets of every account scanned."""
+    owners = {
+        bucket: account["accountId"] for account in accounts for bucket in account.pop("_owned", ())
+    }
+    for account in accounts:
+        for trail in account["trails"]:
+            if not is_legacy(trail, account["accountId"]) or "bucketAccountId" in trail:
+                continue
+            owner = owners.get(trail["s3BucketName"])
+            if owner is None:
+                trail["bucketLocationError"] = (
+                    "the bucket is not in any account the scan could enter"
+                )
+                continue
+            try:
+                _locate(trail, base.assume(owner, role_name))
+            except AWS_ERRORS as error:
+                trail["bucketLocationError"] = (
+                    f"cannot assume {role_name} in {owner}: {error_text(error)}"
+                )
 
 
 def enabled_regions(base: Account) -> list[str]:
@@ -148,6 +200,7 @@ def inventory(
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         scanned = list(pool.map(scan, accounts))
+    locate_shared_buckets(base, scanned, role_name)
     return {
         "organizationId": organization["Id"],
         "managementAccountId": organization["MasterAccountId"],
@@ -172,9 +225,18 @@ def legacy_entries(report: dict) -> tuple[list[dict], list[str]]:
                 "trailName": trail["name"],
                 "bucket": trail["s3BucketName"],
             }
+            for key in ("bucketAccountId", "bucketRegion"):
+                if trail.get(key):
+                    entry[key] = trail[key]
             if trail["s3KeyPrefix"]:
                 entry["prefix"] = trail["s3KeyPrefix"]
             entries.append(entry)
+            if trail.get("bucketLocationError"):
+                warnings.append(
+                    f"bucket {trail['s3BucketName']} of trail {trail['name']} (account "
+                    f"{account['accountId']}): owner or region unknown ({trail['bucketLocationError']}); "
+                    "set bucketAccountId and bucketRegion by hand"
+                )
             rules = trail.get("bucketLifecycleRules")
             if rules:
                 warnings.append(

@@ -258,3 +258,13 @@ def test_a_shared_legacy_bucket_cannot_need_more_lifecycle_rules_than_s3_holds()
     assert list(found) == ["org-trail:legacyTrails[1000].prefix"]
     assert "more than 1000 lifecycle rules" in found["org-trail:legacyTrails[1000].prefix"]
     load_settings(management_config(legacyTrails=legacy[:1000]), "management")
+
+
+def test_one_role_is_assumed_per_bucket_owning_account():
+    base = {"accountId": MEMBER_ACCOUNT, "region": "us-east-1", "bucket": "member-trail"}
+    legacy = [
+        {**base, "trailName": "trail-one"},
+        {**base, "trailName": "trail-two", "roleName": "Auditor"},
+    ]
+    found = problems(management_config(legacyTrails=legacy), "management")
+    assert "one role is assumed per account" in found["org-trail:legacyTrails[1].roleName"]

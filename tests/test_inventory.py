@@ -8,7 +8,7 @@ import yaml
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.config import load_settings
-from orgtrail.inventory import inventory
+from orgtrail.inventory import inventory, legacy_entries
 from tests.support.moto_org import MANAGEMENT, REGIONS
 from tests.support.stacks import management_config
 
@@ -110,6 +110,7 @@ def test_emit_config_prints_legacy_trails_ready_for_the_stack_and_warns(org, cap
             (org.accounts["payments"], "default"),
             (org.accounts["data"], "audit"),
             (MANAGEMENT, "management-events"),
+            (org.accounts["security"], "security-legacy"),
         ]
     )
     audit = next(e for e in entries if e["trailName"] == "audit")
@@ -118,8 +119,18 @@ def test_emit_config_prints_legacy_trails_ready_for_the_stack_and_warns(org, cap
         "region": "us-east-1",
         "trailName": "audit",
         "bucket": "acme-data-audit",
+        "bucketAccountId": org.accounts["data"],
+        "bucketRegion": "us-east-1",
         "prefix": "audit",
     }
+    payments = next(e for e in entries if e["trailName"] == "default")
+    assert payments["bucketRegion"] == "eu-west-1"
+    # A bucket another account owns, in another region than the trail's: found by the scan.
+    shared = next(e for e in entries if e["trailName"] == "security-legacy")
+    assert (shared["bucketAccountId"], shared["bucketRegion"]) == (
+        org.accounts["data"],
+        "eu-central-1",
+    )
     assert all(isinstance(e["accountId"], str) for e in entries), "account IDs must stay strings"
     assert "acme-data-audit" in captured.err
     assert "expire-after-a-year" in captured.err
@@ -138,3 +149,20 @@ def test_unusable_credentials_exit_2_before_any_scan(org, monkeypatch, capsys):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIANOTAREALKEY00000")
     assert main(["inventory", "--json", "--regions", "us-east-1"]) == 2
     assert "no usable AWS credentials" in capsys.readouterr().out
+
+
+def test_a_bucket_whose_owner_was_not_found_is_emitted_with_a_warning_to_fill_it_in():
+    trail = {
+        "name": "old",
+        "homeRegion": "us-east-1",
+        "isOrganizationTrail": False,
+        "ownerAccountId": "333333333333",
+        "s3BucketName": "outside-bucket",
+        "s3KeyPrefix": "",
+        "bucketLocationError": "the bucket is not in any account the scan could enter",
+    }
+    report = {"accounts": [{"accountId": "333333333333", "trails": [trail]}]}
+    (entry,), (warning,) = legacy_entries(report)
+    assert "bucketAccountId" not in entry
+    assert "outside-bucket" in warning
+    assert "set bucketAccountId and bucketRegion by hand" in warning

@@ -6,6 +6,7 @@ import pulumi
 import pytest
 
 from orgtrail.policy_eval import ALLOW, IMPLICIT_DENY, Request, evaluate
+from orgtrail.simulate import simulate
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
     LOG_BUCKET,
@@ -13,6 +14,7 @@ from tests.support.stacks import (
     MEMBER_ACCOUNT,
     ORGANIZATION_ID,
     OTHER_MEMBER_ACCOUNT,
+    SECURITY_STACK,
     TRAIL_ARN,
     management_config,
     policy_of,
@@ -261,17 +263,52 @@ def test_legacy_rules_cover_the_trail_prefix_and_the_bucket_region(legacy):
 
 def test_member_buckets_are_reached_through_one_assumed_role_provider_per_account(legacy):
     providers = {r.name: r for r in legacy.of_type("pulumi:providers:aws")}
-    assert set(providers) == {
-        f"legacy-{MEMBER_ACCOUNT}-OrganizationAccountAccessRole",
-        f"legacy-{OTHER_MEMBER_ACCOUNT}-SecurityAudit",
-    }
-    audit = providers[f"legacy-{OTHER_MEMBER_ACCOUNT}-SecurityAudit"]
+    assert set(providers) == {f"legacy-{MEMBER_ACCOUNT}", f"legacy-{OTHER_MEMBER_ACCOUNT}"}
+    audit = providers[f"legacy-{OTHER_MEMBER_ACCOUNT}"]
     assert (
         json.loads(audit.inputs["assumeRoles"])[0]["roleArn"]
         == f"arn:aws:iam::{OTHER_MEMBER_ACCOUNT}:role/SecurityAudit"
     )
     assert json.loads(audit.inputs["allowedAccountIds"]) == [OTHER_MEMBER_ACCOUNT]
     assert lifecycle_of(legacy, "data-audit").provider.startswith(audit.urn)
+
+
+def test_a_bucket_shared_across_accounts_is_archived_once_through_its_owners_provider(security):
+    central = {"bucket": "central-trails", "bucketAccountId": OTHER_MEMBER_ACCOUNT}
+    legacy = [
+        {"accountId": MEMBER_ACCOUNT, "region": "eu-west-1", "trailName": "a", **central},
+        {"accountId": MANAGEMENT_ACCOUNT, "region": "eu-west-1", "trailName": "b", **central},
+    ]
+    for trail in legacy:
+        trail.update(bucketRegion="eu-central-1", trailName=f"trail-{trail['trailName']}")
+    sim = run_management(management_config(legacyTrails=legacy), security.exports)
+    (lifecycle,) = sim.of_type(LIFECYCLE)
+    assert lifecycle.inputs["bucket"] == "central-trails"
+    assert lifecycle.inputs["expectedBucketOwner"] == OTHER_MEMBER_ACCOUNT
+    assert lifecycle.inputs["region"] == "eu-central-1"
+    (provider,) = sim.of_type("pulumi:providers:aws")
+    assert json.loads(provider.inputs["allowedAccountIds"]) == [OTHER_MEMBER_ACCOUNT]
+    assert lifecycle.provider.startswith(provider.urn)
+
+
+def test_previews_assume_the_read_only_role_and_updates_the_configured_one(security):
+    config = management_config(legacyTrails=LEGACY[:1], memberPreviewRoleName="OrgTrailPreview")
+
+    def role_arn(preview: bool) -> str:
+        sim = simulate(
+            "management",
+            config,
+            caller_account_id=MANAGEMENT_ACCOUNT,
+            stack_outputs={SECURITY_STACK: security.exports},
+            preview=preview,
+        )
+        (provider,) = sim.of_type("pulumi:providers:aws")
+        return json.loads(provider.inputs["assumeRoles"])[0]["roleArn"]
+
+    assert role_arn(preview=True) == f"arn:aws:iam::{MEMBER_ACCOUNT}:role/OrgTrailPreview"
+    assert role_arn(preview=False) == (
+        f"arn:aws:iam::{MEMBER_ACCOUNT}:role/OrganizationAccountAccessRole"
+    )
 
 
 def test_management_account_legacy_bucket_uses_the_stack_credentials(legacy):

@@ -32,6 +32,7 @@ ALLOW_ALL = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
 CENTRAL_BUCKET = "acme-org-trail-logs"
+SHARED_LEGACY_BUCKET = "acme-shared-legacy-trails"
 TRAIL_NAME = "org-trail"
 
 
@@ -220,6 +221,11 @@ def _seed(server: MotoServer, environment: dict[str, str]) -> SeededOrg:
         lifecycle=True,
     )
     _legacy_trail(org, "management", "us-east-1", "management-events", "acme-management-trail")
+    # A bucket the data account owns in another region, written by the security account's trail.
+    _bucket(org.member("data", "eu-central-1").client("s3"), SHARED_LEGACY_BUCKET, "eu-central-1")
+    _legacy_trail(
+        org, "security", "us-east-1", "security-legacy", SHARED_LEGACY_BUCKET, owned=False
+    )
     _organization_trail(org)
     server.enforce_iam()
     return org
@@ -264,6 +270,15 @@ def _central_bucket(org: SeededOrg) -> None:
     s3.put_bucket_policy(Bucket=CENTRAL_BUCKET, Policy=json.dumps(policy))
 
 
+def _bucket(s3, bucket: str, region: str) -> None:
+    location = (
+        {}
+        if region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    )
+    s3.create_bucket(Bucket=bucket, **location)
+
+
 def _legacy_trail(
     org: SeededOrg,
     account: str,
@@ -273,15 +288,12 @@ def _legacy_trail(
     prefix: str = "",
     multi_region: bool = False,
     lifecycle: bool = False,
+    owned: bool = True,
 ) -> None:
     member = org.member(account, region)
     s3 = member.client("s3")
-    location = (
-        {}
-        if region == "us-east-1"
-        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    )
-    s3.create_bucket(Bucket=bucket, **location)
+    if owned:
+        _bucket(s3, bucket, region)
     if lifecycle:
         s3.put_bucket_lifecycle_configuration(
             Bucket=bucket,
