@@ -23,6 +23,7 @@ contract: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/zizmor --offline --persona=pedantic .github/workflows/
 
 test: lint
 	$(PY) -m pytest -q
