@@ -89,14 +89,10 @@ def security_stack(settings: SecuritySettings) -> None:
 async def security_outputs(settings: ManagementSettings) -> dict[str, str]:
     """The security stack's outputs, awaited before any resource of this stack is registered."""
     name = settings.security_stack
+    # A stack the backend does not have fails this read with the engine's own error, and
+    # the program stops there: nothing of this stack has been registered yet.
     reference = pulumi.StackReference(name)
-    try:
-        found = await asyncio.gather(*(reference.get_output_details(o) for o in SECURITY_OUTPUTS))
-    except Exception as error:  # the engine's answer for a stack it cannot read, whatever its type
-        raise pulumi.RunError(
-            f"cannot read the security stack {name!r} ({error}): check securityStack "
-            "(org/project/stack) and that `pulumi up -s security` has run in this backend"
-        ) from error
+    found = await asyncio.gather(*(reference.get_output_details(o) for o in SECURITY_OUTPUTS))
     outputs = {}
     for output, details in zip(SECURITY_OUTPUTS, found, strict=True):
         value = details.value if details.value is not None else details.secret_value

@@ -268,3 +268,25 @@ def test_one_role_is_assumed_per_bucket_owning_account():
     ]
     found = problems(management_config(legacyTrails=legacy), "management")
     assert "one role is assumed per account" in found["org-trail:legacyTrails[1].roleName"]
+
+
+@pytest.mark.parametrize("storage_class", ["GLACIER", "DEEP_ARCHIVE"])
+def test_an_archive_class_athena_skips_is_refused_inside_the_analysis_window(storage_class):
+    lifecycle = {"archiveAfterDays": 90, "storageClass": storage_class}
+    found = problems(security_config(lifecycle=lifecycle), "security")
+    assert "Athena skips" in found["org-trail:lifecycle.storageClass"]
+    after_the_window = {**lifecycle, "archiveAfterDays": 400}
+    settings = load_settings(
+        security_config(lifecycle=after_the_window, analysis={"windowDays": 400}), "security"
+    )
+    assert settings.lifecycle.storage_class == storage_class
+
+
+def test_the_default_archive_class_keeps_logs_queryable():
+    settings = load_settings(security_config(lifecycle=None), "security")
+    assert settings.lifecycle.storage_class == "GLACIER_IR"
+
+
+def test_the_management_stack_requires_its_security_stack_reference():
+    found = problems(management_config(securityStack=None), "management")
+    assert "is required in the management stack" in found["org-trail:securityStack"]

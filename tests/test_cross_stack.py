@@ -1,8 +1,11 @@
 """The two stacks agree: the trail the security stack authorises is the trail the management stack creates."""
 
+import json
+
 import pulumi
 import pytest
 
+from orgtrail.config import partition_of
 from orgtrail.policy_eval import ALLOW, Request, evaluate
 from tests.support.stacks import (
     LOG_BUCKET,
@@ -81,9 +84,16 @@ def test_a_trail_the_security_stack_does_not_authorise_is_refused_before_anythin
 
 
 @pytest.mark.parametrize(
-    ("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")]
+    ("region", "partition", "dns"),
+    [
+        ("us-gov-west-1", "aws-us-gov", "amazonaws.com"),
+        ("cn-north-1", "aws-cn", "amazonaws.com.cn"),
+        ("us-iso-east-1", "aws-iso", "c2s.ic.gov"),
+        ("us-isob-east-1", "aws-iso-b", "sc2s.sgov.gov"),
+        ("eu-isoe-west-1", "aws-iso-e", "cloud.adc-e.uk"),
+    ],
 )
-def test_other_partitions_carry_through_both_stacks(region, partition):
+def test_other_partitions_carry_through_both_stacks(region, partition, dns):
     security = run_security(engine_config(SECURITY_VALUES, region=region))
     management = run_management(
         engine_config(MANAGEMENT_VALUES, region=region), security_exports=security.exports
@@ -92,6 +102,16 @@ def test_other_partitions_carry_through_both_stacks(region, partition):
     assert security.exports["authorizedTrailArn"] == expected
     assert management.exports["trailArn"] == expected
     assert security.exports["logBucketArn"].startswith(f"arn:{partition}:s3:::")
+    # Members decrypt through this partition's S3 endpoint; Athena projects its regions.
+    key_policy = json.loads(security.one("aws:kms/key:Key").inputs["policy"])
+    members = next(
+        s for s in key_policy["Statement"] if s["Sid"] == "OrganizationMembersDecryptLogs"
+    )
+    assert members["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{region}.{dns}"
+    table = security.one("aws:glue/catalogTable:CatalogTable")
+    projected = table.inputs["parameters"]["projection.region.values"].split(",")
+    assert region in projected
+    assert all(partition_of(r) == partition for r in projected)
 
 
 def test_security_stack_refuses_management_credentials(registrations):

@@ -342,6 +342,14 @@ def test_wrong_credentials_stop_the_program_before_any_resource(security, regist
     assert registrations == []
 
 
+def test_a_security_stack_that_does_not_exist_stops_before_anything_is_registered(
+    security, registrations
+):
+    with pytest.raises(KeyError, match="unknown stack 'acme/other'"):
+        run_management(management_config(securityStack="acme/other"), security.exports)
+    assert registrations == []  # the reference is a read; nothing was registered
+
+
 def test_missing_security_outputs_name_the_first_step(security):
     exports = {k: v for k, v in security.exports.items() if k != "kmsKeyArn"}
     with pytest.raises(pulumi.RunError, match=r"no output 'kmsKeyArn'.*pulumi up -s security"):
