@@ -352,6 +352,11 @@ def _read_by(*stacks: str, required: bool = False) -> dict:
     return {"stacks": list(stacks), "requiredIn": list(stacks) if required else []}
 
 
+def key(description: str, read_by: dict) -> Any:
+    """A top-level key's description (its Pulumi.yaml and README text) and its stacks."""
+    return Field(description=description, json_schema_extra=read_by)
+
+
 SHARED = _read_by(*STACK_KINDS)
 SECURITY = _read_by("security")
 MANAGEMENT = _read_by("management")
@@ -374,10 +379,7 @@ class StackConfig(Model):
     ]
     stack_kind: Annotated[
         Literal["", "security", "management"],
-        Field(
-            description="Which stack this is: security or management. Empty: the stack name.",
-            json_schema_extra=SHARED,
-        ),
+        key("Which stack this is: security or management. Empty: the stack name.", SHARED),
     ] = ""
     organization_id: Annotated[
         str,
@@ -385,45 +387,33 @@ class StackConfig(Model):
             _ORGANIZATION_ID,
             "an organization ID (o- followed by 10-32 lowercase letters or digits)",
         ),
-        Field(
-            description="AWS Organizations ID, o- followed by 10-32 lowercase letters or digits.",
-            json_schema_extra=SHARED,
-        ),
+        key("AWS Organizations ID, o- followed by 10-32 lowercase letters or digits.", SHARED),
     ]
     management_account_id: Annotated[
         AccountId,
-        Field(
-            description="12-digit ID of the organization management account.",
-            json_schema_extra=SHARED,
-        ),
+        key("12-digit ID of the organization management account.", SHARED),
     ]
     security_account_id: Annotated[
         AccountId,
-        Field(
-            description="12-digit ID of the security account that owns the log bucket.",
-            json_schema_extra=SHARED,
-        ),
+        key("12-digit ID of the security account that owns the log bucket.", SHARED),
     ]
     trail_name: Annotated[
         TrailName,
-        Field(description="Name of the organization trail.", json_schema_extra=SHARED),
+        key("Name of the organization trail.", SHARED),
     ] = "org-trail"
     log_bucket_name: Annotated[
         BucketName | None,
         OptionalText,
-        Field(
-            description="Central log bucket. Empty: org-trail-logs-<securityAccountId>-<region>.",
-            json_schema_extra=SECURITY,
-        ),
+        key("Central log bucket. Empty: org-trail-logs-<securityAccountId>-<region>.", SECURITY),
     ] = None
     access_log_bucket_name: Annotated[
         BucketName | None,
         OptionalText,
-        Field(
-            description="Bucket receiving the log bucket's server access logs (no Object Lock: "
+        key(
+            "Bucket receiving the log bucket's server access logs (no Object Lock: "
             "S3 does not deliver access logs to locked buckets). "
             "Empty: org-trail-server-access-logs-<securityAccountId>-<region>.",
-            json_schema_extra=SECURITY,
+            SECURITY,
         ),
     ] = None
     kms_key_alias: Annotated[
@@ -435,33 +425,33 @@ class StackConfig(Model):
                 else f"{v!r} is not a KMS alias (alias/ followed by letters, digits, / _ -; alias/aws/ is reserved)"
             )
         ),
-        Field(description="Alias of the CloudTrail KMS key.", json_schema_extra=SECURITY),
+        key("Alias of the CloudTrail KMS key.", SECURITY),
     ] = "alias/org-trail"
     object_lock: Annotated[
         ObjectLock,
         BeforeValidator(_engine_json),
-        Field(
-            description="Default retention of every log object: {mode: GOVERNANCE|COMPLIANCE, days: 1-36500}.",
-            json_schema_extra=SECURITY,
+        key(
+            "Default retention of every log object: {mode: GOVERNANCE|COMPLIANCE, days: 1-36500}.",
+            SECURITY,
         ),
     ] = ObjectLock()
     lifecycle: Annotated[
         Archive,
         BeforeValidator(_engine_json),
-        Field(
-            description="Log bucket archival: {archiveAfterDays, storageClass GLACIER_IR|GLACIER|DEEP_ARCHIVE, "
+        key(
+            "Log bucket archival: {archiveAfterDays, storageClass GLACIER_IR|GLACIER|DEEP_ARCHIVE, "
             "expireAfterDays (optional, never shorter than the lock)}.",
-            json_schema_extra=SECURITY,
+            SECURITY,
         ),
     ] = Archive()
     analysis: Annotated[
         Analysis,
         BeforeValidator(_engine_json),
-        Field(
-            description="Athena over the logs: {accountIds, regions (partition projection; empty: every "
+        key(
+            "Athena over the logs: {accountIds, regions (partition projection; empty: every "
             "region of the partition), startDate YYYY/MM/DD, resultsBucketName, resultExpirationDays, "
             "windowDays (how far back queries reach without restores)}.",
-            json_schema_extra=SECURITY,
+            SECURITY,
         ),
     ] = Analysis()
     security_stack: Annotated[
@@ -473,51 +463,48 @@ class StackConfig(Model):
                 else f"{v!r} is not a stack reference (stack, project/stack or org/project/stack)"
             )
         ),
-        Field(
-            description="Stack reference of the security stack, e.g. acme/org-trail/security.",
-            json_schema_extra=_read_by("management", required=True),
+        key(
+            "Stack reference of the security stack, e.g. acme/org-trail/security.",
+            _read_by("management", required=True),
         ),
     ] = ""
     legacy_trails: Annotated[
         list[LegacyTrail],
         BeforeValidator(_engine_json),
-        Field(
-            description="Per-account trails to stop after cutover and whose buckets to archive: "
+        key(
+            "Per-account trails to stop after cutover and whose buckets to archive: "
             "[{accountId, region, trailName, bucket, bucketAccountId?, bucketRegion?, prefix?, roleName?}].",
-            json_schema_extra=MANAGEMENT,
+            MANAGEMENT,
         ),
     ] = []
     legacy_archive: Annotated[
         LegacyArchive,
         BeforeValidator(_engine_json),
-        Field(
-            description="Legacy bucket archival: {archiveAfterDays, storageClass, expireAfterDays (optional)}.",
-            json_schema_extra=MANAGEMENT,
+        key(
+            "Legacy bucket archival: {archiveAfterDays, storageClass, expireAfterDays (optional)}.",
+            MANAGEMENT,
         ),
     ] = LegacyArchive()
     member_preview_role_name: Annotated[
         RoleName | None,
         OptionalText,
-        Field(
-            description="Read-only role assumed in member accounts during `pulumi preview` "
+        key(
+            "Read-only role assumed in member accounts during `pulumi preview` "
             "(empty: each legacy trail's roleName, as `pulumi up` uses).",
-            json_schema_extra=MANAGEMENT,
+            MANAGEMENT,
         ),
     ] = None
     data_events: Annotated[
         DataEvents,
         BeforeValidator(_engine_json),
-        Field(
-            description="Data events: {s3, lambda, s3IncludeTrailBucket (strict CIS 3.8/3.9; costly)}.",
-            json_schema_extra=MANAGEMENT,
+        key(
+            "Data events: {s3, lambda, s3IncludeTrailBucket (strict CIS 3.8/3.9; costly)}.",
+            MANAGEMENT,
         ),
     ] = DataEvents()
     insights: Annotated[
         Flag,
-        Field(
-            description="CloudTrail Insights (ApiCallRate, ApiErrorRate).",
-            json_schema_extra=MANAGEMENT,
-        ),
+        key("CloudTrail Insights (ApiCallRate, ApiErrorRate).", MANAGEMENT),
     ] = True
     log_retention_days: Annotated[
         int,
@@ -528,9 +515,9 @@ class StackConfig(Model):
                 else f"{v} is not a CloudWatch Logs retention (one of {', '.join(map(str, LOG_RETENTION_DAYS))})"
             )
         ),
-        Field(
-            description="Retention of the CloudWatch Logs group, in days (a value CloudWatch Logs accepts).",
-            json_schema_extra=MANAGEMENT,
+        key(
+            "Retention of the CloudWatch Logs group, in days (a value CloudWatch Logs accepts).",
+            MANAGEMENT,
         ),
     ] = 365
     log_group_kms_key_arn: Annotated[
@@ -539,17 +526,16 @@ class StackConfig(Model):
         _rule(
             lambda v: None if v is None or _KMS_KEY_ARN.match(v) else f"{v!r} is not a KMS key ARN"
         ),
-        Field(
-            description="KMS key ARN encrypting the CloudWatch Logs group. Empty: the stack creates one.",
-            json_schema_extra=MANAGEMENT,
+        key(
+            "KMS key ARN encrypting the CloudWatch Logs group. Empty: the stack creates one.",
+            MANAGEMENT,
         ),
     ] = None
     alarms: Annotated[
         Alarms,
         BeforeValidator(_engine_json),
-        Field(
-            description="CIS monitoring alarms: {subscriptions: [{protocol, endpoint}], namespace}.",
-            json_schema_extra=MANAGEMENT,
+        key(
+            "CIS monitoring alarms: {subscriptions: [{protocol, endpoint}], namespace}.", MANAGEMENT
         ),
     ] = Alarms()
 
