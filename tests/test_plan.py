@@ -135,3 +135,24 @@ def test_property_lines_flatten_nested_inputs_and_summarise_policies():
         "rules[0].days = 30",
         "rules[0].x.y = true",
     ]
+
+
+def test_plan_refuses_what_the_pulumi_cli_refuses_in_its_own_words(project, capsys):
+    stack_file = project / "Pulumi.management.yaml"
+    text = stack_file.read_text().replace('  org-trail:securityAccountId: "222222222222"\n', "")
+    stack_file.write_text(text.replace("org-trail:insights: true", "org-trail:insights: maybe"))
+    code = main(["plan", "--stack", "management", "--project-dir", str(project)])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 2
+    assert (
+        "Stack 'management' with configuration key 'org-trail:insights' must be of type 'boolean'"
+        in out
+    )
+    assert "Stack 'management' is missing configuration value 'org-trail:securityAccountId'" in out
+
+
+def test_plan_refuses_a_project_file_the_pulumi_cli_refuses(project, capsys):
+    project_file = project / "Pulumi.yaml"
+    project_file.write_text(project_file.read_text() + "  aws:region:\n    default: us-east-1\n")
+    assert main(["plan", "--stack", "security", "--project-dir", str(project)]) == 2
+    assert "should not define a default value" in " ".join(capsys.readouterr().out.split())
