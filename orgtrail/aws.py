@@ -127,6 +127,19 @@ def bucket_reader(account: Account, role_arn: str | None) -> Account:
         raise CredentialError(f"cannot assume {role_arn}: {error_text(error)}") from None
 
 
+ACTIVE = "ACTIVE"
+
+
+def account_state(account: dict) -> str:
+    """An Organizations account's state: ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED...
+
+    Read from `State`; `Status` "will be retired on September 9, 2026"
+    (Organizations API reference, Account) and is read only where an older
+    endpoint still answers with it alone.
+    """
+    return account.get("State") or account.get("Status") or "UNKNOWN"
+
+
 def paginate(client, operation: str, key: str, **kwargs) -> list:
     """Every item of a paginated list call."""
     paginator = client.get_paginator(operation)

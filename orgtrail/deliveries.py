@@ -17,8 +17,10 @@ _LOG_FILE = re.compile(
 )
 
 
-def region_prefix(organization_id: str, account_id: str, region: str = "") -> str:
-    base = f"AWSLogs/{organization_id}/{account_id}/CloudTrail/"
+def region_prefix(organization_id: str, account_id: str, region: str = "", prefix: str = "") -> str:
+    """Where the trail writes one account's logs: [<prefix>/]AWSLogs/<org>/<account>/CloudTrail/[<region>/]."""
+    base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+    base += f"AWSLogs/{organization_id}/{account_id}/CloudTrail/"
     return f"{base}{region}/" if region else base
 
 
@@ -46,12 +48,13 @@ def deliveries(
     region: str,
     start: datetime,
     end: datetime,
+    key_prefix: str = "",
 ) -> list[datetime]:
     """Delivery times of the account's log files for `region` in [start, end], oldest first."""
     times = []
     paginator = s3.get_paginator("list_objects_v2")
     for day in days_between(start, end):
-        prefix = f"{region_prefix(organization_id, account_id, region)}{day:%Y/%m/%d}/"
+        prefix = f"{region_prefix(organization_id, account_id, region, key_prefix)}{day:%Y/%m/%d}/"
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 at = delivery_time(item["Key"])

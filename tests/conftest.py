@@ -2,6 +2,7 @@ import pytest
 
 from orgtrail.simulate import RecordingMonitor
 from tests.support.moto_org import MotoServer, seed
+from tests.support.proxy import RewritingProxy
 from tests.support.stacks import run_management, run_security
 
 
@@ -62,3 +63,14 @@ def shared_org(moto_server):
     """One seeded organisation for a module of tests that only read it."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         yield _seeded(moto_server, monkeypatch)
+
+
+@pytest.fixture
+def proxy(moto_server, monkeypatch):
+    """AWS answers moto cannot give: the CLI under test talks to moto_server through a
+    rewriting loopback proxy (the seeding helpers still talk to moto_server directly).
+    Request it after the organisation fixture, whose environment it overrides."""
+    rewriting = RewritingProxy(moto_server.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", rewriting.url)
+    yield rewriting
+    rewriting.stop()

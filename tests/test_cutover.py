@@ -8,8 +8,9 @@ import yaml
 
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
-from orgtrail.cutover import cutover, load_management_settings
+from orgtrail.cutover import CutoverError, cutover, load_management_settings
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
+from tests.support.proxy import enabled_regions_only, json_error, xml_error
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 DAY = timedelta(hours=24)
@@ -116,9 +117,7 @@ def test_deliveries_are_counted_per_account_and_region(org, tmp_path):
 def test_an_organization_trail_that_is_not_logging_withholds_everything(org, tmp_path):
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     org.admin.client("cloudtrail").stop_logging(Name=TRAIL_NAME)
-    report = run(org, tmp_path, [payments_trail(org)], apply=True)
-    assert "is not logging" in report["organizationTrailProblem"]
-    (decision,) = report["trails"]
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
     assert decision["action"] == "withheld"
     assert "is not logging" in decision["reason"]
     assert trail_logging(org, "payments", "eu-west-1", "default")
@@ -165,3 +164,282 @@ def test_cli_reports_an_invalid_stack_config_and_exits_2(tmp_path, capsys):
     path.write_text(yaml.safe_dump({"config": config}))
     assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
     assert "org-trail:organizationId" in capsys.readouterr().out
+
+
+# --- what the organization trail records, against what the legacy trail records ------------
+
+
+def org_selectors(org, *selectors):
+    org.admin.client("cloudtrail").put_event_selectors(
+        TrailName=TRAIL_NAME, AdvancedEventSelectors=list(selectors)
+    )
+
+
+MANAGEMENT_WRITES = {
+    "Name": "Management events selector",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]},
+        {"Field": "readOnly", "Equals": ["false"]},
+    ],
+}
+
+
+def test_an_org_trail_recording_only_writes_does_not_replace_one_recording_reads(org, tmp_path):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    org_selectors(org, MANAGEMENT_WRITES)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert decision["action"] == "withheld"
+    assert "does not record: read management events" in decision["reason"]
+    assert trail_logging(org, "payments", "eu-west-1", "default")
+
+
+def test_legacy_data_events_must_be_recorded_by_the_org_trail(org, tmp_path):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    org.member("payments", "eu-west-1").client("cloudtrail").put_event_selectors(
+        TrailName="default",
+        EventSelectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [
+                    {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::payments-data/"]}
+                ],
+            }
+        ],
+    )
+    only_management = {
+        "Name": "Management events selector",
+        "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+    }
+    org_selectors(org, only_management)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert (
+        "read and write AWS::S3::Object data events under arn:aws:s3:::payments-data/"
+        in (decision["reason"])
+    )
+    one_bucket = {
+        "Name": "one bucket",
+        "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Data"]},
+            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+            {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::other-bucket/"]},
+        ],
+    }
+    org_selectors(org, only_management, one_bucket)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert decision["action"] == "withheld"
+    assert trail_logging(org, "payments", "eu-west-1", "default")
+
+
+def test_a_single_region_org_trail_does_not_replace_a_legacy_trail_elsewhere(org, tmp_path):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    org.admin.client("cloudtrail").update_trail(Name=TRAIL_NAME, IsMultiRegionTrail=False)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert decision["action"] == "withheld"
+    assert "region eu-west-1 (the organization trail is single-region)" in decision["reason"]
+
+
+def test_a_multi_region_legacy_trail_needs_every_enabled_region_proven(org, tmp_path, proxy):
+    enabled_regions_only(proxy, {"us-east-1", "eu-west-1", "ap-south-1"})
+    for region in ("us-east-1", "eu-west-1"):
+        org.deliver_every("data", region, NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [data_trail(org)], apply=True)["trails"]
+    assert decision["action"] == "withheld"
+    assert decision["reason"].startswith("ap-south-1: no log file delivered")
+    assert decision["regions"] == ["ap-south-1", "eu-west-1", "us-east-1"]
+    assert trail_logging(org, "data", "us-east-1", "audit")
+    org.deliver_every("data", "ap-south-1", NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [data_trail(org)], apply=True)["trails"]
+    assert decision["action"] == "stopped"
+    assert decision["deliveries"] == 3 * 49
+    assert not trail_logging(org, "data", "us-east-1", "audit")
+
+
+def test_a_legacy_trail_that_is_itself_an_organization_trail_is_refused(org, tmp_path, proxy):
+    def as_organization_trail(call, answer):
+        document = answer.json()
+        for trail in document.get("trailList", []):
+            if trail["Name"] == "default":
+                trail["IsOrganizationTrail"] = True
+        return answer.with_json(document)
+
+    proxy.on("DescribeTrails", as_organization_trail)
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert decision["action"] == "withheld"
+    assert "is itself an organization trail" in decision["reason"]
+    assert trail_logging(org, "payments", "eu-west-1", "default")
+
+
+def test_the_log_bucket_must_be_the_org_trails_bucket(org, tmp_path, capsys):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    argv = [
+        "cutover",
+        "--stack-config",
+        str(path),
+        "--log-bucket",
+        "acme-org-trail-lgos",
+        "--apply",
+    ]
+    assert main(argv) == 2
+    assert "is not where the organization trail delivers" in " ".join(
+        capsys.readouterr().out.split()
+    )
+    assert trail_logging(org, "payments", "eu-west-1", "default")
+
+
+# --- states moto cannot produce ------------------------------------------------------------
+
+
+def test_a_delivery_error_on_the_org_trail_withholds(org, tmp_path, proxy):
+    def failing_delivery(call, answer):
+        if call.json().get("Name", "").endswith(f"trail/{TRAIL_NAME}"):
+            return answer.with_json({**answer.json(), "LatestDeliveryError": "AccessDenied"})
+        return None
+
+    proxy.on("GetTrailStatus", failing_delivery)
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert decision["action"] == "withheld"
+    assert "delivery error: AccessDenied" in decision["reason"]
+
+
+def test_the_org_trail_is_reread_before_each_stop(org, tmp_path, proxy):
+    asked = []
+
+    def stops_after_the_first_stop(call, answer):
+        if call.json().get("Name", "").endswith(f"trail/{TRAIL_NAME}"):
+            asked.append(call)
+            if len(asked) > 1:
+                return answer.with_json({**answer.json(), "IsLogging": False})
+        return None
+
+    proxy.on("GetTrailStatus", stops_after_the_first_stop)
+    enabled_regions_only(proxy, {"us-east-1"})
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    org.deliver_every("data", "us-east-1", NOW - DAY, NOW)
+    report = run(org, tmp_path, [payments_trail(org), data_trail(org)], apply=True)
+    assert [t["action"] for t in report["trails"]] == ["stopped", "withheld"]
+    assert "is not logging" in report["trails"][1]["reason"]
+    assert trail_logging(org, "data", "us-east-1", "audit")
+
+
+def test_a_lost_stop_logging_answer_is_reconciled_from_the_trail(org, tmp_path, proxy):
+    proxy.on("StopLogging", lambda call, answer: json_error(500, "InternalFailure", "lost"))
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert decision["action"] == "stopped"
+    assert "but the trail is stopped" in decision["reason"]
+    assert not trail_logging(org, "payments", "eu-west-1", "default")
+
+
+def test_a_listing_that_fails_after_a_stop_withholds_that_trail_and_reports_all(
+    org, tmp_path, proxy, capsys
+):
+    def throttled(call, answer):
+        prefix = call.query.get("prefix", [""])[0]
+        if call.query.get("list-type") and org.accounts["data"] in prefix:
+            return xml_error(503, "SlowDown", "Please reduce your request rate.")
+        return None
+
+    proxy.add(throttled)
+    enabled_regions_only(proxy, {"us-east-1"})
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    org.deliver_every("data", "us-east-1", NOW - DAY, NOW)
+    path = write_stack(tmp_path, org, [payments_trail(org), data_trail(org)])
+    argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--apply"]
+    assert main([*argv, "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    actions = {t["trailName"]: (t["action"], t["reason"]) for t in report["trails"]}
+    assert actions["default"][0] == "stopped"
+    assert actions["audit"][0] == "withheld"
+    assert "SlowDown" in actions["audit"][1]
+    assert trail_logging(org, "data", "us-east-1", "audit")
+
+
+def test_the_report_is_printed_even_when_something_unexpected_breaks(
+    org, tmp_path, capsys, monkeypatch
+):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    path = write_stack(tmp_path, org, [payments_trail(org), data_trail(org)])
+    import orgtrail.cutover as module
+
+    calls = []
+    real = module.covered_regions
+
+    def breaks_on_the_second(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("a bug")
+        return real(*args)
+
+    monkeypatch.setattr(module, "covered_regions", breaks_on_the_second)
+    argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--apply"]
+    with pytest.raises(RuntimeError):
+        main([*argv, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert [t["action"] for t in report["trails"]] == ["stopped", "withheld"]
+
+
+def test_the_gap_boundary_is_inclusive(org, tmp_path):
+    for start, end in ((DAY, timedelta(hours=14)), (timedelta(hours=12), timedelta(0))):
+        org.deliver_every("payments", "eu-west-1", NOW - start, NOW - end, step_minutes=60)
+    settings = load_management_settings(write_stack(tmp_path, org, [payments_trail(org)]))
+    exactly = cutover(
+        current_account(), settings, CENTRAL_BUCKET, max_gap=timedelta(hours=2), now=NOW
+    )
+    assert exactly["trails"][0]["action"] == "ready"
+    tighter = timedelta(hours=2) - timedelta(minutes=1)
+    withheld = cutover(current_account(), settings, CENTRAL_BUCKET, max_gap=tighter, now=NOW)
+    assert withheld["trails"][0]["action"] == "withheld"
+
+
+# --- usage --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--overlap-hours", "nan"],
+        ["--overlap-hours", "inf"],
+        ["--max-gap-hours", "1e9"],
+        ["--max-gap-hours", "-1"],
+        ["--log-bucket-role-arn", "arn:aws:iam::12:role/x"],
+    ],
+)
+def test_bad_numbers_and_arns_are_usage_errors(tmp_path, option, capsys):
+    path = tmp_path / "Pulumi.management.yaml"
+    with pytest.raises(SystemExit) as exit_:
+        main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, *option])
+    assert exit_.value.code == 2
+    assert "is not" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("overlap", "gap", "message"),
+    [("12", "2", "shorter than the runbook's minimum of 24"), ("24", "24", "must be shorter")],
+)
+def test_windows_the_runbook_does_not_allow_are_refused_before_any_call(
+    org, tmp_path, capsys, overlap, gap, message
+):
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]
+    assert main([*argv, "--overlap-hours", overlap, "--max-gap-hours", gap, "--apply"]) == 2
+    assert message in " ".join(capsys.readouterr().out.split())
+    settings = load_management_settings(path)
+    with pytest.raises(CutoverError, match=message):
+        cutover(
+            current_account(),
+            settings,
+            CENTRAL_BUCKET,
+            overlap=timedelta(hours=float(overlap)),
+            max_gap=timedelta(hours=float(gap)),
+        )
+
+
+def test_a_stack_file_that_is_not_a_mapping_is_a_usage_error(tmp_path, capsys):
+    path = tmp_path / "Pulumi.management.yaml"
+    path.write_text("- not\n- a mapping\n")
+    assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
+    assert "must be a mapping" in capsys.readouterr().out

@@ -1,0 +1,168 @@
+"""A loopback HTTP proxy in front of moto_server, for the AWS answers moto cannot give.
+
+Clients are pointed at the proxy (AWS_ENDPOINT_URL); it forwards every request
+to moto_server unchanged and can, per AWS operation, rewrite the answer
+(Organizations without the retired `Status`, a trail with a delivery error),
+replace it with an error (throttling, access denied), or delay every request
+by a fixed round trip (what a real API costs, which moto on the same two
+cores hides). It listens on 127.0.0.1 only and is stopped by its owner.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Call:
+    """One request as the proxy saw it: enough to tell which AWS operation it is."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    target: str  # X-Amz-Target of JSON protocols, e.g. AWSOrganizationsV20161128.ListAccounts
+    body: bytes
+
+    @property
+    def operation(self) -> str:
+        """The operation name for JSON and query protocols ("" for S3's REST calls)."""
+        if self.target:
+            return self.target.rsplit(".", 1)[-1]
+        if self.method == "POST" and self.body.startswith(b"Action="):
+            return parse_qs(self.body.decode()).get("Action", [""])[0]
+        return ""
+
+    def json(self) -> dict:
+        return json.loads(self.body or b"{}")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body or b"{}")
+
+    def with_json(self, document: dict) -> Answer:
+        return Answer(self.status, self.headers, json.dumps(document).encode())
+
+
+# A rule sees the call and moto's answer, and returns the answer to send instead (or None).
+Rule = Callable[[Call, Answer], "Answer | None"]
+
+
+def json_error(status: int, code: str, message: str) -> Answer:
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return Answer(status, [("Content-Type", "application/x-amz-json-1.1")], body)
+
+
+def xml_error(status: int, code: str, message: str) -> Answer:
+    body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+    return Answer(status, [("Content-Type", "application/xml")], body)
+
+
+class RewritingProxy:
+    def __init__(self, upstream: str, delay: float = 0.0):
+        self.upstream = urlsplit(upstream)
+        self.delay = delay
+        self.rules: list[Rule] = []
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def on(self, operation: str, rewrite: Callable[[Call, Answer], Answer | None]) -> None:
+        """Apply `rewrite` to every call of `operation` (a JSON/query operation name)."""
+        self.rules.append(
+            lambda call, answer: rewrite(call, answer) if call.operation == operation else None
+        )
+
+    def add(self, rule: Rule) -> None:
+        self.rules.append(rule)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+            self.calls.clear()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                split = urlsplit(self.path)
+                call = Call(
+                    self.command,
+                    split.path,
+                    parse_qs(split.query, keep_blank_values=True),
+                    self.headers.get("X-Amz-Target", ""),
+                    body,
+                )
+                with proxy._lock:
+                    proxy.calls.append(call)
+                    rules = list(proxy.rules)
+                if proxy.delay:
+                    time.sleep(proxy.delay)
+                # The Host header stays the client's: it is part of what the request signed.
+                headers = dict(self.headers.items())
+                connection = http.client.HTTPConnection(
+                    proxy.upstream.hostname, proxy.upstream.port, timeout=60
+                )
+                try:
+                    connection.request(self.command, self.path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    answer = Answer(response.status, response.getheaders(), response.read())
+                finally:
+                    connection.close()
+                for rule in rules:
+                    answer = rule(call, answer) or answer
+                self.send_response(answer.status)
+                for name, value in answer.headers:
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+        return Handler
+
+
+def enabled_regions_only(proxy: RewritingProxy, regions: set[str]) -> None:
+    """DescribeRegions answers as for an account with just these regions enabled."""
+
+    def keep(call: Call, answer: Answer) -> Answer:
+        text = answer.body.decode()
+        items = re.findall(r"<item>.*?</item>", text, re.S)
+        for item in items:
+            name = re.search(r"<regionName>(.*?)</regionName>", item)
+            if name and name.group(1) not in regions:
+                text = text.replace(item, "")
+        return Answer(answer.status, answer.headers, text.encode())
+
+    proxy.on("DescribeRegions", keep)
