@@ -34,7 +34,7 @@ from orgtrail.aws import (
     error_text,
 )
 from orgtrail.config import ConfigError, LegacyTrail, ManagementSettings, load_settings
-from orgtrail.deliveries import coverage_gap, deliveries
+from orgtrail.deliveries import coverage_gap, deliveries, own_log_buckets
 from orgtrail.recording import Recording, missing, recording
 from orgtrail.stack_config import StackConfigError, read_stack_config
 
@@ -139,9 +139,7 @@ def covered_regions(member: Account, legacy: Recording, home: str) -> list[str]:
     regions = member.client("ec2", home).describe_regions()["Regions"]
     # Without AllRegions, AWS lists the enabled regions only; skip any opt-in one listed anyway.
     return sorted(
-        region["RegionName"]
-        for region in regions
-        if region.get("OptInStatus") != "not-opted-in"
+        region["RegionName"] for region in regions if region.get("OptInStatus") != "not-opted-in"
     )
 
 
@@ -263,15 +261,17 @@ def start(
     """A run ready to judge trails; CutoverError, before any change, when it cannot be trusted."""
     check_window(overlap, max_gap)
     end = (now or datetime.now(UTC)).astimezone(UTC)
+    reader = reader or management
     return Cutover(
         management,
-        reader or management,
+        reader,
         settings,
         organization_trail(management, settings, log_bucket),
         (end - overlap, end),
         max_gap,
         apply,
-        accepted_exclusions,
+        # The trail's own log buckets are left out of its data events by design.
+        (*own_log_buckets(reader, log_bucket), *accepted_exclusions),
     )
 
 

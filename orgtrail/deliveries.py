@@ -12,6 +12,8 @@ import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
+from orgtrail.aws import AWS_ERRORS
+
 _LOG_FILE = re.compile(
     r"_CloudTrail_(?P<region>[a-z0-9-]+)_(?P<stamp>\d{8}T\d{4}Z)_[^/]+\.json\.gz$"
 )
@@ -91,3 +93,15 @@ def coverage_gap(
         hours = (end - times[-1]).total_seconds() / 3600
         return f"last delivery at {times[-1]:%Y-%m-%d %H:%M} UTC, {hours:.1f} h ago"
     return None
+
+
+def own_log_buckets(reader, bucket: str) -> tuple[str, ...]:
+    """ARN prefixes of the log bucket and its access-log target: excluded from data events by design."""
+    prefixes = [f"arn:{reader.partition}:s3:::{bucket}/"]
+    try:
+        target = reader.client("s3").get_bucket_logging(Bucket=bucket).get("LoggingEnabled", {})
+    except AWS_ERRORS:
+        target = {}  # unreadable: only the bucket itself is accepted, which is the stricter way
+    if target.get("TargetBucket"):
+        prefixes.append(f"arn:{reader.partition}:s3:::{target['TargetBucket']}/")
+    return tuple(prefixes)

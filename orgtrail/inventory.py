@@ -22,9 +22,11 @@ from rich.progress import Progress
 from rich.table import Table
 
 from orgtrail.aws import (
+    ACTIVE,
     AWS_ERRORS,
     Account,
     CredentialError,
+    account_state,
     current_account,
     error_code,
     error_text,
@@ -105,11 +107,12 @@ def scan_account(
     entry: dict[str, Any] = {
         "accountId": account["Id"],
         "name": account.get("Name", ""),
-        "status": account.get("Status", ""),
+        "status": account_state(account),  # from State; Status is retired
         "trails": [],
         "error": None,
+        "regionErrors": {},
     }
-    if entry["status"] != "ACTIVE":
+    if entry["status"] != ACTIVE:
         return entry
     try:
         member = base.assume(account["Id"], role_name)
@@ -118,18 +121,22 @@ def scan_account(
         return entry
     seen: set[str] = set()
     for region in regions:
+        # Every region is tried: one that fails (an opt-in region not enabled, an SCP) is
+        # named and the scan goes on to the next.
         try:
             trails = member.client("cloudtrail", region).describe_trails(includeShadowTrails=True)[
                 "trailList"
             ]
         except AWS_ERRORS as error:
-            entry["error"] = f"{region}: {error_text(error)}"
-            break
+            entry["regionErrors"][region] = error_text(error)
+            continue
         for trail in trails:
             # A multi-region trail shows up in every region: keep it once.
             if trail["TrailARN"] not in seen:
                 seen.add(trail["TrailARN"])
                 entry["trails"].append(_trail_entry(member, trail))
+    if regions and len(entry["regionErrors"]) == len(regions):
+        entry["error"] = f"no region could be read ({entry['regionErrors'][regions[0]]})"
     owned = _owned_buckets(member, entry)
     for trail in entry["trails"]:
         if is_legacy(trail, entry["accountId"]) and trail["s3BucketName"] in owned:
@@ -260,12 +267,30 @@ _QuotingDumper.add_representer(
 )
 
 
+def unread(report: dict) -> list[str]:
+    """Every account, and every region of an account, whose trails could not be read."""
+    lines = []
+    for account in report["accounts"]:
+        where = f"account {account['accountId']} ({account['name']})"
+        if account["error"]:
+            lines.append(f"{where}: {account['error']}")
+        for region, error in sorted(account.get("regionErrors", {}).items()):
+            lines.append(f"{where}, {region}: {error}")
+        if account.get("bucketsError"):
+            lines.append(f"{where}: {account['bucketsError']}")
+    return lines
+
+
 def emit_config(report: dict) -> tuple[str, list[str]]:
     entries, warnings = legacy_entries(report)
+    missed = unread(report)
     header = (
         f"# Legacy trails of organization {report['organizationId']}, found by `orgtrail inventory`.\n"
         "# Paste under `config:` in Pulumi.management.yaml.\n"
     )
+    if missed:
+        header += "# NOT COMPLETE: these could not be read, so their trails are missing below:\n"
+        header += "".join(f"#   {line}\n" for line in missed)
     body = yaml.dump(
         {config_key("legacyTrails"): entries},
         Dumper=_QuotingDumper,
@@ -316,7 +341,7 @@ def _table(report: dict) -> Table:
     table = Table(
         title=f"organization {report['organizationId']} (management {report['managementAccountId']})"
     )
-    for column in ("account", "name", "status", "trails", "error"):
+    for column in ("account", "name", "status", "trails", "errors"):
         table.add_column(column)
     for account in report["accounts"]:
         trails = []
@@ -327,12 +352,14 @@ def _table(report: dict) -> Table:
             trails.append(
                 f"{trail['name']} [{kind}, {scope}, {logging}] -> s3://{trail['s3BucketName']}"
             )
+        errors = [account["error"]] if account["error"] else []
+        errors += [f"{region}: {error}" for region, error in account["regionErrors"].items()]
         table.add_row(
             account["accountId"],
             account["name"],
             account["status"],
             "\n".join(trails) or "-",
-            account["error"] or "",
+            "\n".join(errors),
         )
     return table
 
@@ -370,4 +397,4 @@ def run(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps(report, indent=2))
     else:
         console.print(_table(report))
-    return 1 if any(account["error"] for account in report["accounts"]) else 0
+    return 1 if unread(report) else 0

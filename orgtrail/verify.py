@@ -1,7 +1,10 @@
 """`orgtrail verify`: check the live setup against what the two stacks promise.
 
 The trail: an organization, multi-region, logging, validated, KMS-encrypted
-trail with Insights and S3 + Lambda data events. The central bucket: Object
+trail recording management reads and writes, global service events, S3
+object events of every bucket (its own log buckets aside) and Lambda
+invocations, read and write, Insights, and delivering to CloudWatch Logs:
+what the detections rely on. The central bucket: Object
 Lock with a default retention, versioning, all of Block Public Access,
 SSE-KMS, a policy letting CloudTrail write for this exact trail. Delivery:
 every active account of the organisation has log files from the last 24
@@ -14,30 +17,46 @@ import argparse
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from orgtrail.aws import (
+    ACTIVE,
     AWS_ERRORS,
     Account,
     CredentialError,
+    account_state,
     bucket_reader,
     current_account,
     error_text,
     paginate,
 )
-from orgtrail.deliveries import delivered_regions, deliveries
+from orgtrail.config import ConfigError
+from orgtrail.cutover import load_management_settings
+from orgtrail.deliveries import delivered_regions, deliveries, own_log_buckets
 from orgtrail.policy_eval import ALLOW, Request, evaluate
+from orgtrail.recording import BOTH, recording
+from orgtrail.stack_config import StackConfigError
 
 INSIGHT_TYPES = {"ApiCallRateInsight", "ApiErrorRateInsight"}
-DATA_EVENT_TYPES = {"AWS::S3::Object", "AWS::Lambda::Function"}
+S3_OBJECTS, LAMBDA_FUNCTIONS = "AWS::S3::Object", "AWS::Lambda::Function"
 BLOCK_SETTINGS = (
     "BlockPublicAcls",
     "IgnorePublicAcls",
     "BlockPublicPolicy",
     "RestrictPublicBuckets",
 )
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the stack config asks of the trail (everything, unless a stack file says less)."""
+
+    s3: bool = True
+    lambda_functions: bool = True
+    insights: bool = True
 
 
 @dataclass
@@ -76,19 +95,27 @@ def _requires(required: set[str], present: set[str], detail: str) -> tuple[bool,
     return not missing, f"missing {', '.join(sorted(missing))}" if missing else detail
 
 
-def _selector_types(selectors: dict) -> set[str]:
-    types = set()
-    for selector in selectors.get("AdvancedEventSelectors") or []:
-        for field in selector.get("FieldSelectors", []):
-            if field.get("Field") == "resources.type":
-                types.update(field.get("Equals", []))
-    for selector in selectors.get("EventSelectors") or []:
-        types.update(resource.get("Type") for resource in selector.get("DataResources", []))
-    return types
+def _data_events(found, resource_type: str, accepted: tuple[str, ...]) -> tuple[bool, str]:
+    access = found.data_access(resource_type, None, accepted)
+    if access == BOTH:
+        return True, "read and write, every resource"
+    narrowed = [
+        scope.starts_with or scope.not_starts_with for scope in found.data.get(resource_type, [])
+    ]
+    if not access:
+        detail = f"only {', '.join(p for ps in narrowed for p in ps)}" if narrowed else "none"
+        return False, detail
+    return False, f"only {' and '.join(sorted(access))}"
 
 
 def check_trail(
-    checks: Checks, management: Account, trail_name: str, region: str, log_bucket: str
+    checks: Checks,
+    management: Account,
+    trail_name: str,
+    region: str,
+    log_bucket: str,
+    expected: Expected,
+    accepted: tuple[str, ...] = (),
 ) -> dict | None:
     cloudtrail = management.client("cloudtrail", region)
     try:
@@ -117,36 +144,62 @@ def check_trail(
         trail.get("S3BucketName") == log_bucket,
         str(trail.get("S3BucketName")),
     )
-    checks.guarded(
+    checks.add(
+        "trail",
+        "global service events",
+        trail.get("IncludeGlobalServiceEvents"),
+        "IAM, STS, CloudFront events recorded"
+        if trail.get("IncludeGlobalServiceEvents")
+        else "IncludeGlobalServiceEvents is off",
+    )
+    try:
+        status = cloudtrail.get_trail_status(Name=arn)
+    except AWS_ERRORS as error:
+        status = {"error": error_text(error)}
+    checks.add(
         "trail",
         "logging without delivery errors",
-        lambda: cloudtrail.get_trail_status(Name=arn),
-        lambda status: (
-            bool(status.get("IsLogging")) and not status.get("LatestDeliveryError"),
-            status.get("LatestDeliveryError")
-            or ("logging" if status.get("IsLogging") else "not logging"),
-        ),
+        bool(status.get("IsLogging")) and not status.get("LatestDeliveryError"),
+        status.get("error")
+        or status.get("LatestDeliveryError")
+        or ("logging" if status.get("IsLogging") else "not logging"),
+    )
+    group = trail.get("CloudWatchLogsLogGroupArn")
+    cloudwatch_error = status.get("LatestCloudWatchLogsDeliveryError")
+    checks.add(
+        "trail",
+        "CloudWatch Logs delivery",
+        bool(group) and not cloudwatch_error and "error" not in status,
+        cloudwatch_error or status.get("error") or group or "no CloudWatch Logs group",
     )
 
     def insights(response: dict) -> tuple[bool, str]:
         enabled = {selector["InsightType"] for selector in response.get("InsightSelectors", [])}
         return _requires(INSIGHT_TYPES, enabled, ", ".join(sorted(enabled)))
 
-    checks.guarded(
-        "trail", "Insights", lambda: cloudtrail.get_insight_selectors(TrailName=arn), insights
-    )
-
-    def data_events(response: dict) -> tuple[bool, str]:
-        return _requires(
-            DATA_EVENT_TYPES, _selector_types(response), "S3 objects and Lambda functions"
+    if expected.insights:
+        checks.guarded(
+            "trail", "Insights", lambda: cloudtrail.get_insight_selectors(TrailName=arn), insights
         )
 
-    checks.guarded(
+    try:
+        found = recording(trail, cloudtrail.get_event_selectors(TrailName=arn))
+    except AWS_ERRORS as error:
+        checks.add("trail", "event selectors", False, error_text(error))
+        return trail
+    checks.add(
         "trail",
-        "S3 and Lambda data events",
-        lambda: cloudtrail.get_event_selectors(TrailName=arn),
-        data_events,
+        "management events, read and write",
+        found.management == BOTH,
+        "read and write"
+        if found.management == BOTH
+        else f"only {', '.join(found.management) or 'none'}",
     )
+    wanted = [(S3_OBJECTS, "S3 object data events", expected.s3)]
+    wanted.append((LAMBDA_FUNCTIONS, "Lambda data events", expected.lambda_functions))
+    for resource_type, name, asked in wanted:
+        if asked:
+            checks.add("trail", name, *_data_events(found, resource_type, accepted))
     return trail
 
 
@@ -250,10 +303,10 @@ def check_delivery(
     except AWS_ERRORS as error:
         checks.add("delivery", "accounts", False, error_text(error))
         return
-    active = sorted((a for a in accounts if a.get("Status") == "ACTIVE"), key=lambda a: a["Id"])
+    active = sorted((a for a in accounts if account_state(a) == ACTIVE), key=lambda a: a["Id"])
     s3 = reader.client("s3")
     since = now - timedelta(hours=24)
-    silent = []
+    silent, unverified = [], []
     for account in active:
         try:
             account_regions = regions or delivered_regions(
@@ -264,14 +317,16 @@ def check_delivery(
                 for r in account_regions
             )
         except AWS_ERRORS as error:
+            # Not read is not delivered: the account counts as unverified, never as fine.
             checks.add("delivery", f"account {account['Id']}", False, error_text(error))
+            unverified.append(f"{account['Id']} ({account.get('Name', '')})")
             continue
         if not delivered:
             silent.append(f"{account['Id']} ({account.get('Name', '')})")
-    detail = (
-        f"silent: {', '.join(silent)}" if silent else f"{len(active)} active accounts delivered"
-    )
-    checks.add("delivery", "every active account delivered in the last 24 h", not silent, detail)
+    problems = [f"silent: {', '.join(silent)}"] if silent else []
+    problems += [f"not verified: {', '.join(unverified)}"] if unverified else []
+    detail = "; ".join(problems) or f"{len(active)} active accounts delivered"
+    checks.add("delivery", "every active account delivered in the last 24 h", not problems, detail)
 
 
 def verify(
@@ -282,10 +337,12 @@ def verify(
     regions: list[str] | None = None,
     reader: Account | None = None,
     now: datetime | None = None,
+    expected: Expected = Expected(),
 ) -> list[Check]:
     checks = Checks()
     reader = reader or management
-    trail = check_trail(checks, management, trail_name, region, log_bucket)
+    accepted = own_log_buckets(reader, log_bucket)
+    trail = check_trail(checks, management, trail_name, region, log_bucket, expected, accepted)
     try:
         organization_id = management.client("organizations").describe_organization()[
             "Organization"
@@ -329,21 +386,41 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--log-bucket-role-arn", help="role to assume for reading the central bucket"
     )
+    parser.add_argument(
+        "--stack-config",
+        type=Path,
+        help="Pulumi.<management stack>.yaml: expect the data events and Insights it configures "
+        "(default: all of them)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile")
     parser.set_defaults(run=run)
 
 
+def expected_from(path: Path | None) -> Expected:
+    if path is None:
+        return Expected()
+    settings = load_management_settings(path)
+    return Expected(
+        s3=settings.data_events.s3,
+        lambda_functions=settings.data_events.lambda_functions,
+        insights=settings.insights,
+    )
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     try:
+        expected = expected_from(args.stack_config)
         management = current_account(args.profile, args.region)
         reader = bucket_reader(management, args.log_bucket_role_arn)
-    except CredentialError as error:
+    except (ConfigError, StackConfigError, CredentialError, OSError) as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
         return 2
     regions = [r.strip() for r in args.regions.split(",") if r.strip()] or None
     region = args.region or management.session.region_name
-    results = verify(management, args.log_bucket, args.trail, region, regions, reader)
+    results = verify(
+        management, args.log_bucket, args.trail, region, regions, reader, expected=expected
+    )
     if args.json:
         print(json.dumps([asdict(check) for check in results], indent=2))
     else:

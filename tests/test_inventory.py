@@ -10,6 +10,7 @@ from orgtrail.aws import current_account
 from orgtrail.config import load_settings
 from orgtrail.inventory import inventory, legacy_entries
 from tests.support.moto_org import MANAGEMENT, REGIONS
+from tests.support.proxy import json_error
 from tests.support.stacks import management_config
 
 
@@ -97,7 +98,7 @@ def test_cli_json_has_the_documented_shape_and_exits_1_on_account_errors(org, ca
     assert code == 1
     assert set(report) >= {"organizationId", "managementAccountId", "accounts"}
     account = report["accounts"][0]
-    assert set(account) == {"accountId", "name", "status", "trails", "error"}
+    assert set(account) >= {"accountId", "name", "status", "trails", "error", "regionErrors"}
 
 
 def test_emit_config_prints_legacy_trails_ready_for_the_stack_and_warns(org, capsys):
@@ -166,3 +167,42 @@ def test_a_bucket_whose_owner_was_not_found_is_emitted_with_a_warning_to_fill_it
     assert "bucketAccountId" not in entry
     assert "outside-bucket" in warning
     assert "set bucketAccountId and bucketRegion by hand" in warning
+
+
+def test_account_state_is_read_from_state_now_that_status_is_retired(org, proxy):
+    def without_status(call, answer):
+        document = answer.json()
+        for account in document.get("Accounts", []):
+            account.pop("Status", None)
+        return answer.with_json(document)
+
+    proxy.on("ListAccounts", without_status)
+    accounts = by_name(scan(org))
+    assert accounts["payments"]["status"] == "ACTIVE"
+    assert accounts["closed"]["status"] == "SUSPENDED"
+    assert [t["name"] for t in accounts["payments"]["trails"]] == ["default"]
+
+
+def test_every_region_is_tried_and_each_failure_is_named(org, proxy, capsys):
+    def us_east_1_disabled(call, answer):
+        if call.region == "us-east-1":
+            return json_error(400, "UnrecognizedClientException", "region not enabled")
+        return None
+
+    proxy.on("DescribeTrails", us_east_1_disabled)
+    accounts = by_name(scan(org))
+    payments = accounts["payments"]
+    assert payments["regionErrors"] == {
+        "us-east-1": "UnrecognizedClientException: region not enabled"
+    }
+    assert payments["error"] is None
+    # The payments trail lives in eu-west-1, after the failing region: still found.
+    assert [t["name"] for t in payments["trails"]] == ["default"]
+    main(["inventory", "--emit-config", "--regions", ",".join(REGIONS)])
+    out = capsys.readouterr().out
+    assert "# NOT COMPLETE" in out
+    assert (
+        f"account {org.accounts['payments']} (payments), us-east-1: UnrecognizedClientException"
+        in out
+    )
+    yaml.safe_load(out)  # the comments leave it valid YAML

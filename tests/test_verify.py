@@ -3,10 +3,12 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.verify import verify
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
+from tests.support.proxy import xml_error
 
 NOW = datetime.now(UTC)
 ACTIVE = ("management", "security", "payments", "data", "sandbox", "locked-out")
@@ -26,7 +28,7 @@ def test_a_complete_setup_passes_every_check(org):
     deliver_for(org, ACTIVE)
     checks = results(org)
     assert [name for name, check in checks.items() if not check.ok] == []
-    assert len(checks) == 15
+    assert len(checks) == 19
 
 
 def test_silent_accounts_are_named(org):
@@ -71,9 +73,20 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
         TrailName=weak,
         AdvancedEventSelectors=[
             {
-                "Name": "S3",
-                "FieldSelectors": [{"Field": "resources.type", "Equals": ["AWS::S3::Object"]}],
-            }
+                "Name": "writes only",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Management"]},
+                    {"Field": "readOnly", "Equals": ["false"]},
+                ],
+            },
+            {
+                "Name": "one bucket",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                    {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::one-bucket/"]},
+                ],
+            },
         ],
     )
     s3 = org.member("security").client("s3")
@@ -95,13 +108,19 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
     assert set(failed) == {
         "log file validation",
         "Insights",
-        "S3 and Lambda data events",
+        "management events, read and write",
+        "S3 object data events",
+        "Lambda data events",
+        "CloudWatch Logs delivery",
         "logging without delivery errors",
         "Block Public Access",
         "policy lets this trail write",
     }
     assert failed["Insights"] == "missing ApiErrorRateInsight"
-    assert failed["S3 and Lambda data events"] == "missing AWS::Lambda::Function"
+    assert failed["management events, read and write"] == "only write"
+    assert failed["S3 object data events"] == "only arn:aws:s3:::one-bucket/"
+    assert failed["Lambda data events"] == "none"
+    assert failed["CloudWatch Logs delivery"] == "no CloudWatch Logs group"
     assert failed["logging without delivery errors"] == "not logging"
     assert failed["Block Public Access"] == "off: BlockPublicPolicy"
     assert "other trails may write too" in failed["policy lets this trail write"]
@@ -134,3 +153,112 @@ def test_a_missing_trail_is_a_failed_check_not_a_crash(org):
         "no trail no-such-trail in us-east-1",
     )
     assert {check.area for check in checks} == {"trail", "bucket", "delivery"}
+
+
+def test_the_trails_own_log_buckets_may_be_left_out_of_s3_data_events(org):
+    deliver_for(org, ACTIVE)
+    security = org.member("security").client("s3")
+    security.create_bucket(Bucket="acme-org-trail-access-logs")
+    delivery = access_log_bucket_policy(
+        org.organization, "acme-org-trail-access-logs", [CENTRAL_BUCKET]
+    )
+    # moto applies Deny statements without their conditions (the TLS-only Deny stays out) and
+    # recognises a logging grant only with a single Resource string.
+    delivery["Statement"] = [s for s in delivery["Statement"] if s["Effect"] == "Allow"]
+    (grant,) = delivery["Statement"]
+    (grant["Resource"],) = grant["Resource"]
+    security.put_bucket_policy(Bucket="acme-org-trail-access-logs", Policy=json.dumps(delivery))
+    security.put_bucket_logging(
+        Bucket=CENTRAL_BUCKET,
+        BucketLoggingStatus={
+            "LoggingEnabled": {
+                "TargetBucket": "acme-org-trail-access-logs",
+                "TargetPrefix": f"{CENTRAL_BUCKET}/",
+            }
+        },
+    )
+
+    def s3_excluding(*buckets):
+        org.admin.client("cloudtrail").put_event_selectors(
+            TrailName=TRAIL_NAME,
+            AdvancedEventSelectors=[
+                {
+                    "Name": "Management events selector",
+                    "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+                },
+                {
+                    "Name": "S3 object data events",
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                        {
+                            "Field": "resources.ARN",
+                            "NotStartsWith": [f"arn:aws:s3:::{b}/" for b in buckets],
+                        },
+                    ],
+                },
+            ],
+        )
+
+    s3_excluding(CENTRAL_BUCKET, "acme-org-trail-access-logs")
+    assert results(org)["S3 object data events"].ok
+    s3_excluding(CENTRAL_BUCKET, "payroll-exports")
+    check = results(org)["S3 object data events"]
+    assert not check.ok
+    assert "payroll-exports" in check.detail
+
+
+def test_active_accounts_are_found_by_state_now_that_status_is_retired(org, proxy):
+    def without_status(call, answer):
+        document = answer.json()
+        for account in document.get("Accounts", []):
+            account.pop("Status", None)
+        return answer.with_json(document)
+
+    proxy.on("ListAccounts", without_status)
+    deliver_for(org, [name for name in ACTIVE if name != "sandbox"])
+    check = results(org)["every active account delivered in the last 24 h"]
+    assert not check.ok
+    assert org.accounts["sandbox"] in check.detail
+
+
+def test_an_account_whose_listing_failed_is_not_verified(org, proxy):
+    deliver_for(org, ACTIVE)
+
+    def payments_denied(call, answer):
+        prefix = call.query.get("prefix", [""])[0]
+        if call.query.get("list-type") and org.accounts["payments"] in prefix:
+            return xml_error(403, "AccessDenied", "Access Denied")
+        return None
+
+    proxy.add(payments_denied)
+    checks = results(org)
+    summary = checks["every active account delivered in the last 24 h"]
+    assert not summary.ok
+    assert f"not verified: {org.accounts['payments']}" in summary.detail
+    assert not checks[f"account {org.accounts['payments']}"].ok
+
+
+def test_a_trail_without_global_service_events_fails_that_check(org, proxy):
+    def without_global_events(call, answer):
+        document = answer.json()
+        for trail in document.get("trailList", []):
+            trail["IncludeGlobalServiceEvents"] = False
+        return answer.with_json(document)
+
+    proxy.on("DescribeTrails", without_global_events)
+    deliver_for(org, ACTIVE)
+    failed = [name for name, check in results(org).items() if not check.ok]
+    assert failed == ["global service events"]
+
+
+def test_cloudwatch_delivery_errors_fail_that_check(org, proxy):
+    def failing(call, answer):
+        return answer.with_json(
+            {**answer.json(), "LatestCloudWatchLogsDeliveryError": "AccessDeniedException"}
+        )
+
+    proxy.on("GetTrailStatus", failing)
+    deliver_for(org, ACTIVE)
+    check = results(org)["CloudWatch Logs delivery"]
+    assert (check.ok, check.detail) == (False, "AccessDeniedException")

@@ -315,8 +315,16 @@ def _legacy_trail(
 
 
 def _organization_trail(org: SeededOrg) -> None:
+    logs = org.admin.client("logs")
+    logs.create_log_group(logGroupName=f"/aws/cloudtrail/{TRAIL_NAME}")
+    group = logs.describe_log_groups()["logGroups"][0]["arn"]
+    role = org.admin.client("iam").create_role(
+        RoleName="org-trail-cloudwatch-delivery", AssumeRolePolicyDocument=ALLOW_ALL
+    )["Role"]["Arn"]
     cloudtrail = org.admin.client("cloudtrail")
     cloudtrail.create_trail(
+        CloudWatchLogsLogGroupArn=group if group.endswith(":*") else f"{group}:*",
+        CloudWatchLogsRoleArn=role,
         Name=TRAIL_NAME,
         S3BucketName=CENTRAL_BUCKET,
         IsMultiRegionTrail=True,

@@ -30,6 +30,13 @@ class Call:
     query: dict[str, list[str]]
     target: str  # X-Amz-Target of JSON protocols, e.g. AWSOrganizationsV20161128.ListAccounts
     body: bytes
+    authorization: str = ""
+
+    @property
+    def region(self) -> str:
+        """The region the request was signed for (its SigV4 credential scope)."""
+        match = re.search(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/", self.authorization)
+        return match.group(1) if match else ""
 
     @property
     def operation(self) -> str:
@@ -121,6 +128,7 @@ class RewritingProxy:
                     parse_qs(split.query, keep_blank_values=True),
                     self.headers.get("X-Amz-Target", ""),
                     body,
+                    self.headers.get("Authorization", ""),
                 )
                 with proxy._lock:
                     proxy.calls.append(call)

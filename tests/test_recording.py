@@ -1,0 +1,119 @@
+"""What a trail records, read from CloudTrail's answers, and when one trail covers another."""
+
+import pytest
+
+from orgtrail.recording import BOTH, READ, WRITE, missing, recording
+
+TRAIL = {
+    "Name": "t",
+    "TrailARN": "arn:aws:cloudtrail:us-east-1:111111111111:trail/t",
+    "HomeRegion": "us-east-1",
+    "IsMultiRegionTrail": True,
+    "IncludeGlobalServiceEvents": True,
+    "S3BucketName": "b",
+}
+ORG = {**TRAIL, "Name": "org", "IsOrganizationTrail": True}
+LOG_BUCKET = "arn:aws:s3:::central-logs/"
+
+
+def advanced(*selectors):
+    return {"AdvancedEventSelectors": list(selectors)}
+
+
+def selector(*fields):
+    return {"Name": "s", "FieldSelectors": list(fields)}
+
+
+def field(name, **operators):
+    return {"Field": name, **operators}
+
+
+MANAGEMENT = selector(field("eventCategory", Equals=["Management"]))
+ALL_S3_BUT_LOGS = selector(
+    field("eventCategory", Equals=["Data"]),
+    field("resources.type", Equals=["AWS::S3::Object"]),
+    field("resources.ARN", NotStartsWith=[LOG_BUCKET]),
+)
+
+
+def test_a_trail_without_selectors_records_every_management_event_and_no_data():
+    found = recording(TRAIL, {"EventSelectors": [], "AdvancedEventSelectors": []})
+    assert found.management == BOTH
+    assert found.data == {}
+
+
+@pytest.mark.parametrize(
+    ("read_write", "access"),
+    [("All", BOTH), ("ReadOnly", {READ}), ("WriteOnly", {WRITE})],
+)
+def test_basic_selectors_are_read_by_read_write_type(read_write, access):
+    basic = {
+        "EventSelectors": [
+            {
+                "ReadWriteType": read_write,
+                "IncludeManagementEvents": True,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            }
+        ]
+    }
+    found = recording(TRAIL, basic)
+    assert found.management == access
+    assert found.data_access("AWS::S3::Object", None) == access
+
+
+def test_an_org_trail_leaving_out_only_accepted_buckets_covers_all_s3_events():
+    legacy = recording(
+        TRAIL,
+        {
+            "EventSelectors": [
+                {
+                    "ReadWriteType": "All",
+                    "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+                }
+            ]
+        },
+    )
+    org = recording(ORG, advanced(MANAGEMENT, ALL_S3_BUT_LOGS))
+    assert missing(legacy, org, accepted_exclusions=(LOG_BUCKET,)) == []
+    assert missing(legacy, org) == ["read and write AWS::S3::Object data events"]
+
+
+def test_a_legacy_bucket_the_org_trail_leaves_out_is_missing_even_when_accepted():
+    legacy = recording(
+        TRAIL,
+        advanced(
+            MANAGEMENT,
+            selector(
+                field("eventCategory", Equals=["Data"]),
+                field("resources.type", Equals=["AWS::S3::Object"]),
+                field("resources.ARN", StartsWith=[LOG_BUCKET]),
+            ),
+        ),
+    )
+    org = recording(ORG, advanced(MANAGEMENT, ALL_S3_BUT_LOGS))
+    assert missing(legacy, org, (LOG_BUCKET,)) == [
+        f"read and write AWS::S3::Object data events under {LOG_BUCKET}"
+    ]
+
+
+def test_org_trail_fields_this_tool_cannot_read_are_never_assumed_to_cover():
+    narrowed = selector(
+        field("eventCategory", Equals=["Management"]),
+        field("eventSource", NotEquals=["kms.amazonaws.com"]),
+    )
+    org = recording(ORG, advanced(narrowed))
+    legacy = recording(TRAIL, {})
+    (gap,) = missing(legacy, org)
+    assert "narrows by eventSource" in gap
+
+
+def test_regions_global_events_and_insights_are_compared():
+    legacy = recording(TRAIL, {}, {"InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]})
+    single = recording(
+        {**ORG, "IsMultiRegionTrail": False, "IncludeGlobalServiceEvents": False}, {}
+    )
+    assert missing(legacy, single) == [
+        "every region (the organization trail is single-region)",
+        "global service events (IAM, STS, CloudFront)",
+        "Insights ApiCallRateInsight",
+    ]
