@@ -10,7 +10,7 @@ from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.cutover import CutoverError, cutover, load_management_settings
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
-from tests.support.proxy import enabled_regions_only, json_error, xml_error
+from tests.support.proxy import enabled_regions_only, failing_listings, json_error, xml_error
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 DAY = timedelta(hours=24)
@@ -337,13 +337,8 @@ def test_a_lost_stop_logging_answer_is_reconciled_from_the_trail(org, tmp_path, 
 def test_a_listing_that_fails_after_a_stop_withholds_that_trail_and_reports_all(
     org, tmp_path, proxy, capsys
 ):
-    def throttled(call, answer):
-        prefix = call.query.get("prefix", [""])[0]
-        if call.query.get("list-type") and org.accounts["data"] in prefix:
-            return xml_error(503, "SlowDown", "Please reduce your request rate.")
-        return None
-
-    proxy.add(throttled)
+    throttled = xml_error(503, "SlowDown", "Please reduce your request rate.")
+    failing_listings(proxy, org.accounts["data"], throttled)
     enabled_regions_only(proxy, {"us-east-1"})
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     org.deliver_every("data", "us-east-1", NOW - DAY, NOW)

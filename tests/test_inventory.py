@@ -10,7 +10,7 @@ from orgtrail.aws import current_account
 from orgtrail.config import load_settings
 from orgtrail.inventory import inventory, legacy_entries
 from tests.support.moto_org import MANAGEMENT, REGIONS
-from tests.support.proxy import json_error
+from tests.support.proxy import accounts_without_status, json_error
 from tests.support.stacks import management_config
 
 
@@ -170,13 +170,7 @@ def test_a_bucket_whose_owner_was_not_found_is_emitted_with_a_warning_to_fill_it
 
 
 def test_account_state_is_read_from_state_now_that_status_is_retired(org, proxy):
-    def without_status(call, answer):
-        document = answer.json()
-        for account in document.get("Accounts", []):
-            account.pop("Status", None)
-        return answer.with_json(document)
-
-    proxy.on("ListAccounts", without_status)
+    accounts_without_status(proxy)
     accounts = by_name(scan(org))
     assert accounts["payments"]["status"] == "ACTIVE"
     assert accounts["closed"]["status"] == "SUSPENDED"

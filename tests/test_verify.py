@@ -8,7 +8,7 @@ from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.verify import verify
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
-from tests.support.proxy import xml_error
+from tests.support.proxy import accounts_without_status, failing_listings, xml_error
 
 NOW = datetime.now(UTC)
 ACTIVE = ("management", "security", "payments", "data", "sandbox", "locked-out")
@@ -209,13 +209,7 @@ def test_the_trails_own_log_buckets_may_be_left_out_of_s3_data_events(org):
 
 
 def test_active_accounts_are_found_by_state_now_that_status_is_retired(org, proxy):
-    def without_status(call, answer):
-        document = answer.json()
-        for account in document.get("Accounts", []):
-            account.pop("Status", None)
-        return answer.with_json(document)
-
-    proxy.on("ListAccounts", without_status)
+    accounts_without_status(proxy)
     deliver_for(org, [name for name in ACTIVE if name != "sandbox"])
     check = results(org)["every active account delivered in the last 24 h"]
     assert not check.ok
@@ -225,13 +219,7 @@ def test_active_accounts_are_found_by_state_now_that_status_is_retired(org, prox
 def test_an_account_whose_listing_failed_is_not_verified(org, proxy):
     deliver_for(org, ACTIVE)
 
-    def payments_denied(call, answer):
-        prefix = call.query.get("prefix", [""])[0]
-        if call.query.get("list-type") and org.accounts["payments"] in prefix:
-            return xml_error(403, "AccessDenied", "Access Denied")
-        return None
-
-    proxy.add(payments_denied)
+    failing_listings(proxy, org.accounts["payments"], xml_error(403, "AccessDenied", "Denied"))
     checks = results(org)
     summary = checks["every active account delivered in the last 24 h"]
     assert not summary.ok

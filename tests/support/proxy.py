@@ -174,3 +174,25 @@ def enabled_regions_only(proxy: RewritingProxy, regions: set[str]) -> None:
         return Answer(answer.status, answer.headers, text.encode())
 
     proxy.on("DescribeRegions", keep)
+
+
+def accounts_without_status(proxy: RewritingProxy) -> None:
+    """ListAccounts as Organizations answers since 2026-09-09: `State` only, no `Status`."""
+
+    def retire(call: Call, answer: Answer) -> Answer:
+        document = answer.json()
+        for account in document.get("Accounts", []):
+            account.pop("Status", None)
+        return answer.with_json(document)
+
+    proxy.on("ListAccounts", retire)
+
+
+def failing_listings(proxy: RewritingProxy, account_id: str, error: Answer) -> None:
+    """S3 ListObjectsV2 under an account's log prefix answers `error` (denied, throttled...)."""
+
+    def fail(call: Call, answer: Answer) -> Answer | None:
+        prefix = call.query.get("prefix", [""])[0]
+        return error if call.query.get("list-type") and account_id in prefix else None
+
+    proxy.add(fail)
