@@ -143,13 +143,29 @@ def test_inline_and_native_policies_are_checked_too():
     )
 
 
+# S3 user guide, "The meaning of 'public'": each key, with a fixed value, keeps a grant to
+# everyone private.
 @pytest.mark.parametrize(
     "condition",
     [
         {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+        {"StringEquals": {"aws:PrincipalAccount": "111111111111"}},
+        {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/reader"}},
         {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"}},
-        {"StringEquals": {"AWS:SourceAccount": ["111111111111"]}},
-        {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/*"]}},
+        {"StringEquals": {"aws:SourceVpc": "vpc-1a2b3c4d"}},
+        {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+        {"StringEquals": {"aws:SourceOwner": "111111111111"}},
+        {"StringEquals": {"AWS:SourceAccount": ["111111111111", "222222222222"]}},
+        {"StringEquals": {"aws:userid": "AIDAEXAMPLEUSERID"}},
+        {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "2001:db8::/32"]}},
+        {"StringEquals": {"s3:DataAccessPointAccount": "111111111111"}},
+        {"ArnLike": {"s3:DataAccessPointArn": "arn:aws:s3:us-east-1:111111111111:accesspoint/*"}},
+        {"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}},
+        # Conditions are ANDed: one fixed restriction is enough.
+        {
+            "Bool": {"aws:SecureTransport": "true"},
+            "StringEquals": {"aws:SourceAccount": "111111111111"},
+        },
     ],
 )
 def test_conditions_that_restrict_the_caller_make_everyone_statements_private(condition):
@@ -157,17 +173,63 @@ def test_conditions_that_restrict_the_caller_make_everyone_statements_private(co
     assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document}) == []
 
 
+# The traps: each looks like a restriction and admits everyone.
 @pytest.mark.parametrize(
     "condition",
     [
         {"Bool": {"aws:SecureTransport": "true"}},
         {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
         {"StringLike": {"aws:PrincipalOrgID": "*"}},
+        {"StringLike": {"aws:PrincipalOrgID": "o-*"}},
         {"Null": {"aws:PrincipalOrgID": "false"}},
+        {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::*"}},
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}},
+        {"StringLike": {"aws:SourceAccount": "????????????"}},
+        {"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}},
+        {"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}},
+        {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}},
+        {"StringLike": {"aws:userid": "AROAEXAMPLEROLEID:*"}},
+        {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
+        {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "::/0"]}},
+        {"StringEquals": {"aws:PrincipalTag/team": "data"}},  # not a key the guide lists
+        {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/*"]}},
+        {"StringEquals": {"aws:PrincipalOrgID": []}},
     ],
 )
 def test_conditions_that_do_not_restrict_the_caller_leave_the_bucket_public(condition):
     document = policy({**READ_ALL, "Condition": condition})
+    assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document})
+
+
+def test_a_kms_key_condition_keeps_private_only_grants_without_bad_actions():
+    kms = {
+        "StringEquals": {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:1:key/k"
+        }
+    }
+    benign = {**READ_ALL, "Action": "s3:GetBucketLocation", "Condition": kms}
+    bad = {**READ_ALL, "Action": "s3:PutObject", "Condition": kms}
+    wildcard = {**READ_ALL, "Action": "s3:*Object", "Condition": kms}
+    check = "aws:s3/bucketPolicy:BucketPolicy"
+    assert public(check, {"bucket": "b", "policy": policy(bad)})
+    assert public(check, {"bucket": "b", "policy": policy(wildcard)})
+    # GetBucketLocation is an s3:Get* action too: the guide's star notation makes it bad.
+    assert public(check, {"bucket": "b", "policy": policy(benign)})
+    harmless = {**READ_ALL, "Action": "s3:CreateSession", "Condition": kms}
+    assert public(check, {"bucket": "b", "policy": policy(harmless)}) == []
+
+
+@pytest.mark.parametrize(
+    "principal", [{"AWS": "arn:aws:iam::*:root"}, {"CanonicalUser": "*"}, {"Federated": "*"}]
+)
+def test_any_wildcard_principal_is_everyone(principal):
+    document = policy({**READ_ALL, "Principal": principal})
+    assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document})
+
+
+def test_not_principal_in_an_allow_is_everyone_else():
+    statement = {k: v for k, v in READ_ALL.items() if k != "Principal"}
+    document = policy({**statement, "NotPrincipal": {"AWS": "arn:aws:iam::111111111111:root"}})
     assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document})
 
 

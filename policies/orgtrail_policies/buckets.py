@@ -6,10 +6,20 @@ without the engine; `policies.py` turns them into CrossGuard policies.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from orgtrail_policies.props import MalformedPolicy, as_list, get, is_on, items, policy_document
+from orgtrail_policies.props import (
+    MalformedPolicy,
+    as_list,
+    each,
+    get,
+    is_on,
+    items,
+    policy_document,
+)
 
 # pulumi-aws v6 `Bucket` is the legacy (inline) bucket; v7 `Bucket` and v6 `BucketV2` are the
 # current one. Both tokens accept the inline forms, so both are read the same way.
@@ -19,6 +29,17 @@ BUCKET_TYPES = CLASSIC_BUCKETS | {NATIVE_BUCKET}
 ACL_TYPES = frozenset({"aws:s3/bucketAclV2:BucketAclV2", "aws:s3/bucketAcl:BucketAcl"})
 POLICY_TYPES = frozenset({"aws:s3/bucketPolicy:BucketPolicy", "aws-native:s3:BucketPolicy"})
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+# Objects carry ACLs of their own; an access point has its own policy and block.
+OBJECT_TYPES = frozenset(
+    {
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+        "aws:s3/bucketObject:BucketObject",
+        "aws:s3/objectCopy:ObjectCopy",
+    }
+)
+ACCESS_POINT_TYPES = frozenset({"aws:s3/accessPoint:AccessPoint", "aws-native:s3:AccessPoint"})
+ACCESS_POINT_POLICY = "aws:s3control/accessPointPolicy:AccessPointPolicy"
+OWNERSHIP_CONTROLS = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
 TRAIL_TYPES = frozenset({"aws:cloudtrail/trail:Trail", "aws-native:cloudtrail:Trail"})
 
@@ -31,15 +52,52 @@ BLOCK_SETTINGS = (
 PUBLIC_CANNED_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 PUBLIC_NATIVE_ACLS = frozenset({"PublicRead", "PublicReadWrite", "AuthenticatedRead"})
 PUBLIC_GROUPS = ("/global/AllUsers", "/global/AuthenticatedUsers")
-# Condition keys that pin down who the caller is (or on whose behalf a service acts).
-RESTRICTING_KEYS = frozenset(
+# S3 user guide, "Blocking public access to your Amazon S3 storage", section "The meaning of
+# 'public'" (and the PublicAccessBlockConfiguration API reference): a bucket or access point
+# policy is public unless each statement granting to everyone is limited to *fixed* values (no
+# wildcard, no policy variable) of one of these keys. Lower case: keys are case-insensitive.
+FIXED_VALUE_KEYS = frozenset(
     key.lower()
     for key in (
-        "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalAccount", "aws:PrincipalArn",
-        "aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner", "aws:SourceOrgID", "aws:SourceOrgPaths",
-        "aws:SourceVpce", "aws:SourceVpc", "aws:userid", "aws:username", "aws:PrincipalServiceName",
+        "aws:PrincipalOrgID", "aws:PrincipalAccount", "aws:PrincipalArn", "aws:SourceArn",
+        "aws:SourceVpc", "aws:SourceVpce", "aws:SourceOwner", "aws:SourceAccount", "aws:userid",
+        "s3:DataAccessPointArn", "s3:DataAccessPointAccount", "aws:SourceIp",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
     )
 )  # fmt: skip
+# The KMS key condition keeps a grant private only when it includes none of the "bad actions",
+# those that "could expose the data inside a bucket to reads or writes by the public".
+BAD_ACTIONS = (
+    "s3:get*",
+    "s3:list*",
+    "s3:abortmultipartupload",
+    "s3:delete*",
+    "s3:put*",
+    "s3:restoreobject",
+)
+KMS_KEY_CONDITION = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+# One action of each bad family, to tell whether a wildcard action ("s3:*Object") covers one.
+BAD_ACTION_EXAMPLES = (
+    "s3:getobject", "s3:listbucket", "s3:abortmultipartupload", "s3:deleteobject", "s3:putobject",
+    "s3:restoreobject",
+)  # fmt: skip
+# Operators that hold only when the key is present and equal to one of the values. Negated
+# operators, ...IfExists (true when the key is absent), Null tests and ForAllValues (true for an
+# empty set) admit requests the value does not name, so they restrict nothing.
+POSITIVE_OPERATORS = frozenset(
+    op.lower()
+    for op in (
+        "StringEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "ArnEquals",
+        "ArnLike",
+        "IpAddress",
+    )
+)
+# s3:DataAccessPointArn may name every access point of one fixed account (S3 user guide).
+_ACCESS_POINTS_OF_ONE_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:s3:[a-z0-9-]+:\d{12}:accesspoint/\*$")
+EVERY_ADDRESS = ("0.0.0.0/0", "::/0")
 
 
 def describe_bucket(name: str, props: Mapping[str, Any]) -> str:
@@ -71,21 +129,52 @@ def object_lock_problems(resource_type: str, props: Mapping[str, Any], name: str
 # --- public access ---------------------------------------------------------------------
 
 
-def _restricting(condition: Any) -> bool:
-    """True when some positive condition pins the caller to specific principals."""
+def _fixed(key: str, value: Any) -> bool:
+    """A value that names something: no wildcard, no policy variable, not "everyone"."""
+    text = str(value).strip()
+    if not text or "${" in text:
+        return False
+    if key == "s3:dataaccesspointarn" and _ACCESS_POINTS_OF_ONE_ACCOUNT.match(text):
+        return True
+    if key == "aws:sourceip":
+        return text not in EVERY_ADDRESS
+    return "*" not in text and "?" not in text
+
+
+def _has_bad_action(statement: Mapping[str, Any]) -> bool:
+    """Whether any action (or wildcard) of the statement is one of the bad actions."""
+    if "NotAction" in statement:
+        return True
+    for action in as_list(statement.get("Action")):
+        action = str(action).lower()
+        if any(fnmatch.fnmatchcase(action, bad) for bad in BAD_ACTIONS) or any(
+            fnmatch.fnmatchcase(example, action) for example in BAD_ACTION_EXAMPLES
+        ):
+            return True
+    return False
+
+
+def _restricting(statement: Mapping[str, Any]) -> bool:
+    """True when a condition limits the statement to fixed values of a key AWS recognises."""
+    condition = statement.get("Condition")
     if not isinstance(condition, Mapping):
         return False
     for operator, tests in condition.items():
-        base = operator.split(":")[-1]
-        if "Not" in base or base.startswith("Null") or not isinstance(tests, Mapping):
+        qualifier, _, base = operator.rpartition(":")
+        if (
+            base.lower() not in POSITIVE_OPERATORS
+            or qualifier.lower() not in ("", "foranyvalue")
+            or not isinstance(tests, Mapping)
+        ):
             continue
         for key, values in tests.items():
-            values = [str(v) for v in as_list(values)]
-            if (
-                key.lower() in RESTRICTING_KEYS
-                and values
-                and all(v.strip() not in ("", "*") for v in values)
-            ):
+            key = key.lower()
+            values = as_list(values)
+            if key not in FIXED_VALUE_KEYS or not values:
+                continue
+            if key == KMS_KEY_CONDITION and _has_bad_action(statement):
+                continue
+            if all(_fixed(key, value) for value in values):
                 return True
     return False
 
@@ -96,7 +185,9 @@ def _public_principal(statement: Mapping[str, Any]) -> bool:
     principal = statement.get("Principal")
     if principal == "*":
         return True
-    return isinstance(principal, Mapping) and "*" in [str(p) for p in as_list(principal.get("AWS"))]
+    return isinstance(principal, Mapping) and any(
+        "*" in str(value) for values in principal.values() for value in as_list(values)
+    )
 
 
 def public_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -106,7 +197,7 @@ def public_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         for statement in document["Statement"]
         if statement.get("Effect") == "Allow"
         and _public_principal(statement)
-        and not _restricting(statement.get("Condition"))
+        and not _restricting(statement)
     ]
 
 
@@ -213,7 +304,52 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
         )
     if resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK:
         return _block_problems(f"Account-level public access block '{name}'", props)
+    if resource_type in OBJECT_TYPES:
+        what = f"Object '{name}' in bucket {get(props, 'bucket') or '?'}"
+        problems = []
+        acl = get(props, "acl")
+        if acl in PUBLIC_CANNED_ACLS:
+            problems.append(f"{what} has the public canned ACL {acl!r}. Use 'private' (or none).")
+        return problems + _grant_problems(what, get(props, "grants"))
+    if resource_type in ACCESS_POINT_TYPES:
+        what = f"Access point '{name}' of bucket {get(props, 'bucket') or '?'}"
+        problems = _policy_problems(f"{what}'s policy", get(props, "policy"))
+        block = get(props, "publicAccessBlockConfiguration")
+        # Left out, S3 turns all four settings on for a new access point (CreateAccessPoint).
+        if block is not None:
+            problems += _block_problems(f"{what}'s publicAccessBlockConfiguration", block)
+        return problems
+    if resource_type == ACCESS_POINT_POLICY:
+        return _policy_problems(
+            f"Access point policy '{name}' of {get(props, 'accessPointArn') or '?'}",
+            get(props, "policy"),
+        )
     return []
+
+
+# --- ACLs -------------------------------------------------------------------------------
+
+ACL_ENABLING_OWNERSHIP = ("ObjectWriter", "BucketOwnerPreferred")
+
+
+def acl_problems(resource_type: str, props: Mapping[str, Any], name: str) -> list[str]:
+    """ACLs switched back on: public ACLs then hinge on the public access block alone."""
+    if resource_type == OWNERSHIP_CONTROLS:
+        owners = each(props, "rule", "objectOwnership")
+        what = f"Ownership controls '{name}' of bucket {get(props, 'bucket') or '?'}"
+    elif resource_type == NATIVE_BUCKET:
+        owners = each(props, "ownershipControls", "rule", "objectOwnership")
+        what = f"Bucket {describe_bucket(name, props)}"
+    else:
+        return []
+    enabling = [owner for owner in owners if owner in ACL_ENABLING_OWNERSHIP]
+    if not enabling:
+        return []
+    return [
+        f"{what} sets object ownership to {enabling[0]}, which turns ACLs back on. Use "
+        "BucketOwnerEnforced (ACLs disabled) unless a service that writes with ACLs needs it, "
+        "and then keep the public access block on."
+    ]
 
 
 # --- CloudTrail -------------------------------------------------------------------------

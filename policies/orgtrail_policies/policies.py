@@ -108,8 +108,9 @@ POLICIES = [
     ),
     resource_policy(
         "s3-no-public-bucket",
-        "No S3 bucket is public: no public ACL or grant, no policy open to everyone without conditions, "
-        "every public access block complete.",
+        "No S3 bucket, object or access point is public: no public ACL or grant, no policy open to "
+        "everyone unless limited to fixed values of the keys S3 recognises, every public access "
+        "block complete.",
         buckets.public_access_problems,
         MANDATORY,
     ),
@@ -118,6 +119,12 @@ POLICIES = [
         "Every S3 bucket has a public access block of its own (or an account-level one).",
         stack.missing_public_access_block,
         MANDATORY,
+    ),
+    resource_policy(
+        "s3-bucket-acls-disabled",
+        "S3 buckets keep ACLs disabled (object ownership BucketOwnerEnforced).",
+        buckets.acl_problems,
+        ADVISORY,
     ),
     bucket_stack_policy(
         "s3-bucket-default-retention",

@@ -38,6 +38,30 @@ def items(value: Any) -> Iterator[Any]:
             yield value[index]
 
 
+def each(props: Any, *names: str) -> list[Any]:
+    """Every value found along `names`, whatever shape each step has.
+
+    The same setting arrives singular and as a Mapping (pulumi-aws v7 and the
+    legacy inline forms: `serverSideEncryptionConfiguration.rule`) or plural
+    and as a list (v6 `BucketV2`: `serverSideEncryptionConfigurations[].rules[]`):
+    each step reads `name` and `name + "s"`, a Mapping or a list of them.
+    """
+    found = [props]
+    for name in names:
+        following = []
+        for value in found:
+            for key in (name, f"{name}s"):
+                step = get(value, key)
+                if isinstance(step, Mapping) or (
+                    isinstance(step, Sequence) and not isinstance(step, str)
+                ):
+                    following.extend(items(step))
+                elif step is not None:
+                    following.append(step)
+        found = following
+    return found
+
+
 def is_on(value: Any) -> bool:
     """True, "true" and "Enabled" all mean on (providers disagree on the type)."""
     if isinstance(value, bool):

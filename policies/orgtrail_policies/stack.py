@@ -26,7 +26,7 @@ from orgtrail_policies.buckets import (
     enforces_tls,
     object_lock_problems,
 )
-from orgtrail_policies.props import MalformedPolicy, get, is_on, items, policy_document
+from orgtrail_policies.props import MalformedPolicy, each, get, is_on, policy_document
 
 # Each kind of bucket setting, under its pulumi-aws v6 and v7 type names.
 PART_TYPES: dict[str, str] = {
@@ -118,9 +118,15 @@ class BucketIndex:
                 if target is not None:
                     target.access_log_target = True
         for bucket in self.buckets.values():
-            loggings = _known(lambda b=bucket: get(b.props, "loggings") or get(b.props, "logging"))
-            for logging in items(loggings):
-                target = by_name.get(_known(lambda entry=logging: get(entry, "targetBucket")))
+            targets = _known(
+                lambda b=bucket: [
+                    *each(b.props, "logging", "targetBucket"),
+                    *each(b.props, "loggingConfiguration", "destinationBucketName"),
+                ],
+                [],
+            )
+            for name in targets:
+                target = by_name.get(name) if isinstance(name, str) else None
                 if target is not None:
                     target.access_log_target = True
 
@@ -176,10 +182,10 @@ def missing_public_access_block(index: BucketIndex, bucket: Bucket) -> str | Non
 
 
 def _default_retention(bucket: Bucket) -> bool:
-    inline = get(bucket.props, "objectLockConfiguration", "rule", "defaultRetention")
-    if inline:
+    # Inline on the bucket (v6 `rules[].defaultRetentions[]`, v7/legacy and aws-native singular).
+    if each(bucket.props, "objectLockConfiguration", "rule", "defaultRetention"):
         return True
-    return any(get(part.props, "rule", "defaultRetention") for part in bucket.part("object_lock"))
+    return any(each(part.props, "rule", "defaultRetention") for part in bucket.part("object_lock"))
 
 
 def missing_default_retention(index: BucketIndex, bucket: Bucket) -> str | None:
@@ -192,14 +198,18 @@ def missing_default_retention(index: BucketIndex, bucket: Bucket) -> str | None:
 
 
 def _algorithms(bucket: Bucket) -> list[str]:
-    rules = [
-        *items(get(bucket.props, "serverSideEncryptionConfiguration", "rule")),
-        *(rule for part in bucket.part("encryption") for rule in items(get(part.props, "rules"))),
-    ]
-    found = [get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") for rule in rules]
-    for config in items(get(bucket.props, "bucketEncryption", "serverSideEncryptionConfiguration")):
-        found.append(get(config, "serverSideEncryptionByDefault", "sseAlgorithm"))
-    return [algorithm for algorithm in found if algorithm]
+    default = ("applyServerSideEncryptionByDefault", "sseAlgorithm")
+    found = each(bucket.props, "serverSideEncryptionConfiguration", "rule", *default)
+    for part in bucket.part("encryption"):
+        found += each(part.props, "rule", *default)
+    found += each(
+        bucket.props,
+        "bucketEncryption",
+        "serverSideEncryptionConfiguration",
+        "serverSideEncryptionByDefault",
+        "sseAlgorithm",
+    )
+    return [algorithm for algorithm in found if isinstance(algorithm, str)]
 
 
 def missing_kms_encryption(index: BucketIndex, bucket: Bucket) -> str | None:
@@ -215,7 +225,7 @@ def missing_versioning(index: BucketIndex, bucket: Bucket) -> str | None:
     props = bucket.props
     if (
         is_on(get(props, "objectLockEnabled"))  # Object Lock turns versioning on for good
-        or is_on(get(props, "versioning", "enabled"))
+        or any(is_on(enabled) for enabled in each(props, "versioning", "enabled"))
         or get(props, "versioningConfiguration", "status") == "Enabled"
         or any(
             get(p.props, "versioningConfiguration", "status") == "Enabled"

@@ -1,0 +1,171 @@
+"""A corpus of stacks for the pack, in the style of policy projects' fixtures.
+
+Each case is a small stack (resources as a program would register them), the
+policy it is about, and whether that policy must flag it. The cases cover the
+shapes real programs send: pulumi-aws v7 (`Bucket`, singular inline forms),
+v6 (`BucketV2` with its list shapes, `BucketAclV2`...), aws-native, and the
+split resources.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from orgtrail.simulate import Resource
+from tests.support.policy import declared
+
+V7 = "aws:s3/bucket:Bucket"
+V6 = "aws:s3/bucketV2:BucketV2"
+NATIVE = "aws-native:s3:Bucket"
+BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ALL_BLOCKED = dict.fromkeys(
+    ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
+)
+TLS_DENY = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+READ_ALL = {
+    "Effect": "Allow",
+    "Principal": {"AWS": "*"},
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::data/*",
+}
+FLAGGED, CLEAN = True, False
+
+
+@dataclass
+class Case:
+    id: str
+    policy: str
+    flagged: bool
+    resources: list[Resource]
+
+
+def document(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def bucket(kind: str = V7, name: str = "data", **props) -> Resource:
+    return declared(kind, name, {"bucket": name, "bucketName": name, "id": name, **props})
+
+
+def block(name: str = "data", **settings) -> Resource:
+    return declared(BLOCK, f"{name}-block", {"bucket": name, **ALL_BLOCKED, **settings})
+
+
+def part(type_token: str, resource_name: str, /, **props) -> Resource:
+    return declared(type_token, resource_name, {"bucket": "data", **props})
+
+
+def locked(kind: str = V7) -> Resource:
+    return bucket(kind, objectLockEnabled=True)
+
+
+CASES = [
+    # --- s3-no-public-bucket: policies -------------------------------------------------
+    Case("v7 policy open to everyone", "s3-no-public-bucket", FLAGGED,
+         [locked(), block(), part("aws:s3/bucketPolicy:BucketPolicy", "p", policy=document(READ_ALL))]),
+    Case("v6 inline policy, ArnEquals aws:PrincipalArn arn:aws:iam::*", "s3-no-public-bucket", FLAGGED,
+         [bucket(V6, objectLockEnabled=True, policy=document(
+             {**READ_ALL, "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::*"}}}))]),
+    Case("native policy with StringEqualsIfExists", "s3-no-public-bucket", FLAGGED,
+         [declared("aws-native:s3:BucketPolicy", "p", {"bucket": "data", "policyDocument": json.loads(document(
+             {**READ_ALL, "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}}}))})]),
+    Case("policy variable as the value", "s3-no-public-bucket", FLAGGED,
+         [part("aws:s3/bucketPolicy:BucketPolicy", "p", policy=document(
+             {**READ_ALL, "Condition": {"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}}}))]),
+    Case("organisation members only", "s3-no-public-bucket", CLEAN,
+         [part("aws:s3/bucketPolicy:BucketPolicy", "p", policy=document(
+             {**READ_ALL, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}))]),
+    Case("a named account", "s3-no-public-bucket", CLEAN,
+         [part("aws:s3/bucketPolicy:BucketPolicy", "p", policy=document(
+             {**READ_ALL, "Principal": {"AWS": "arn:aws:iam::111111111111:root"}}))]),
+    # --- s3-no-public-bucket: ACLs, grants, objects --------------------------------------
+    Case("v6 BucketV2 public-read", "s3-no-public-bucket", FLAGGED, [bucket(V6, acl="public-read")]),
+    Case("v6 BucketV2 grant to AllUsers", "s3-no-public-bucket", FLAGGED,
+         [bucket(V6, grants=[{"type": "Group", "permissions": ["READ"],
+                              "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}])]),
+    Case("v6 BucketAclV2 public-read-write", "s3-no-public-bucket", FLAGGED,
+         [part("aws:s3/bucketAclV2:BucketAclV2", "acl", acl="public-read-write")]),
+    Case("native PublicRead", "s3-no-public-bucket", FLAGGED,
+         [bucket(NATIVE, accessControl="PublicRead", publicAccessBlockConfiguration=ALL_BLOCKED)]),
+    Case("native private and blocked", "s3-no-public-bucket", CLEAN,
+         [bucket(NATIVE, objectLockEnabled=True, publicAccessBlockConfiguration=ALL_BLOCKED)]),
+    Case("v7 object public-read", "s3-no-public-bucket", FLAGGED,
+         [part("aws:s3/bucketObjectv2:BucketObjectv2", "index", key="index.html", acl="public-read")]),
+    Case("v6 object authenticated-read", "s3-no-public-bucket", FLAGGED,
+         [part("aws:s3/bucketObject:BucketObject", "doc", key="doc.pdf", acl="authenticated-read")]),
+    Case("object copy with a grant to everyone", "s3-no-public-bucket", FLAGGED,
+         [part("aws:s3/objectCopy:ObjectCopy", "copy", key="k", source="src/k", grants=[
+             {"type": "Group", "permissions": ["READ"], "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}])]),
+    Case("private object", "s3-no-public-bucket", CLEAN,
+         [part("aws:s3/bucketObjectv2:BucketObjectv2", "index", key="index.html", acl="private")]),
+    # --- s3-no-public-bucket: access points -----------------------------------------------
+    Case("access point policy open to everyone", "s3-no-public-bucket", FLAGGED,
+         [part("aws:s3/accessPoint:AccessPoint", "ap", name="ap", policy=document(
+             {**READ_ALL, "Resource": "arn:aws:s3:us-east-1:111111111111:accesspoint/ap/object/*"}))]),
+    Case("access point with its block off", "s3-no-public-bucket", FLAGGED,
+         [part("aws:s3/accessPoint:AccessPoint", "ap", name="ap",
+               publicAccessBlockConfiguration={**ALL_BLOCKED, "restrictPublicBuckets": False})]),
+    Case("native access point policy open to everyone", "s3-no-public-bucket", FLAGGED,
+         [part("aws-native:s3:AccessPoint", "ap", policy=json.loads(document(READ_ALL)))]),
+    Case("access point policy resource open to everyone", "s3-no-public-bucket", FLAGGED,
+         [declared("aws:s3control/accessPointPolicy:AccessPointPolicy", "app", {
+             "accessPointArn": "arn:aws:s3:us-east-1:111111111111:accesspoint/ap",
+             "policy": document(READ_ALL)})]),
+    Case("access point without block settings (S3 blocks by default)", "s3-no-public-bucket", CLEAN,
+         [part("aws:s3/accessPoint:AccessPoint", "ap", name="ap")]),
+    # --- s3-bucket-public-access-block -----------------------------------------------------
+    Case("v7 bucket without a block", "s3-bucket-public-access-block", FLAGGED, [locked()]),
+    Case("v6 bucket with a block by name", "s3-bucket-public-access-block", CLEAN, [locked(V6), block()]),
+    Case("block with a setting off", "s3-no-public-bucket", FLAGGED, [locked(), block(blockPublicPolicy=False)]),
+    # --- s3-bucket-object-lock-enabled -----------------------------------------------------
+    Case("v7 bucket without Object Lock", "s3-bucket-object-lock-enabled", FLAGGED, [bucket(), block()]),
+    Case("v6 inline lock configuration", "s3-bucket-object-lock-enabled", CLEAN,
+         [bucket(V6, objectLockConfiguration={"objectLockEnabled": "Enabled"}), block()]),
+    Case("native bucket with Object Lock", "s3-bucket-object-lock-enabled", CLEAN,
+         [bucket(NATIVE, objectLockEnabled=True, publicAccessBlockConfiguration=ALL_BLOCKED)]),
+    Case("server access log target without a lock", "s3-bucket-object-lock-enabled", CLEAN,
+         [locked(), block(), bucket(name="access-logs"), block("access-logs"),
+          part("aws:s3/bucketLogging:BucketLogging", "logging", targetBucket="access-logs")]),
+    Case("v6 inline loggings[] target without a lock", "s3-bucket-object-lock-enabled", CLEAN,
+         [bucket(V6, objectLockEnabled=True, loggings=[{"targetBucket": "access-logs"}]), block(),
+          bucket(V6, name="access-logs"), block("access-logs")]),
+    # --- advisory: retention, KMS, versioning ------------------------------------------------
+    Case("v6 retention in rules[].defaultRetentions[]", "s3-bucket-default-retention", CLEAN,
+         [bucket(V6, objectLockEnabled=True, objectLockConfiguration={
+             "objectLockEnabled": "Enabled",
+             "rules": [{"defaultRetentions": [{"mode": "GOVERNANCE", "days": 30}]}]}), block()]),
+    Case("no retention anywhere", "s3-bucket-default-retention", FLAGGED, [locked(), block()]),
+    Case("v6 KMS in serverSideEncryptionConfigurations[]", "s3-bucket-kms-encryption", CLEAN,
+         [bucket(V6, objectLockEnabled=True, serverSideEncryptionConfigurations=[{"rules": [
+             {"applyServerSideEncryptionByDefaults": [{"sseAlgorithm": "aws:kms"}]}]}]), block()]),
+    Case("v7 split encryption with SSE-S3", "s3-bucket-kms-encryption", FLAGGED,
+         [locked(), block(), part(
+             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+             "enc", rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])]),
+    Case("v6 versionings[]", "s3-bucket-versioning", CLEAN,
+         [bucket(V6, versionings=[{"enabled": True}]), block()]),
+    Case("versioning suspended", "s3-bucket-versioning", FLAGGED,
+         [bucket(), block(), part("aws:s3/bucketVersioning:BucketVersioning", "v",
+                                  versioningConfiguration={"status": "Suspended"})]),
+    # --- advisory: TLS only, ACLs ----------------------------------------------------------
+    Case("TLS-only deny", "s3-bucket-tls-only", CLEAN,
+         [locked(), block(), part("aws:s3/bucketPolicy:BucketPolicy", "p", policy=document(TLS_DENY))]),
+    Case("an Allow on insecure transport is not TLS-only", "s3-bucket-tls-only", FLAGGED,
+         [locked(), block(), part("aws:s3/bucketPolicy:BucketPolicy", "p", policy=document(
+             {**TLS_DENY, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}}))]),
+    Case("ownership controls turning ACLs back on", "s3-bucket-acls-disabled", FLAGGED,
+         [part("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "own",
+               rule={"objectOwnership": "BucketOwnerPreferred"})]),
+    Case("native bucket with ObjectWriter ownership", "s3-bucket-acls-disabled", FLAGGED,
+         [bucket(NATIVE, ownershipControls={"rules": [{"objectOwnership": "ObjectWriter"}]})]),
+    Case("ACLs disabled", "s3-bucket-acls-disabled", CLEAN,
+         [part("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "own",
+               rule={"objectOwnership": "BucketOwnerEnforced"})]),
+]  # fmt: skip
