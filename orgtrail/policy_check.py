@@ -110,7 +110,8 @@ class RunningPack:
         return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
 
     def configure(self, config: Mapping[str, Mapping[str, Any]]) -> None:
-        """Policy config as in a `--policy-pack-config` file: {policy: {enforcementLevel?, ...props}}.
+        """Policy config as in a `--policy-pack-config` file: {policy: {enforcementLevel?, ...props}},
+        or the CLI's shorthand {policy: "mandatory"}.
 
         Like the CLI, every policy is sent its effective enforcement level (the
         pack's default unless the config overrides it): a policy configured
@@ -119,7 +120,8 @@ class RunningPack:
         level_values = dict(analyzer_pb2.EnforcementLevel.items())
         policy_config = {}
         for policy in self.info().policies:
-            values = dict(config.get(policy.name, {}))
+            given = config.get(policy.name, {})
+            values = {"enforcementLevel": given} if isinstance(given, str) else dict(given)
             level = values.pop("enforcementLevel", None)
             policy_config[policy.name] = analyzer_pb2.PolicyConfig(
                 enforcementLevel=level_values[level.upper()] if level else policy.enforcementLevel,

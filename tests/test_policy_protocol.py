@@ -111,7 +111,8 @@ def test_enforcement_levels_follow_policy_config(pack):
     pack.configure(
         {
             "s3-bucket-object-lock-enabled": {"enforcementLevel": "disabled"},
-            "s3-no-public-bucket": {"enforcementLevel": "advisory"},
+            # The CLI's shorthand: a policy name and its level.
+            "s3-no-public-bucket": "advisory",
         }
     )
     site = declared(BUCKET, "site", {"bucket": "site", "acl": "public-read"})
