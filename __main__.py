@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from components.cis_alarms import CisAlarms, CisAlarmsArgs
+from components.guardrails import Guardrails, GuardrailsArgs
 from components.legacy_trail_archive import LegacyTrailArchive, LegacyTrailArchiveArgs
 from components.log_analysis import LogAnalysis, LogAnalysisArgs
 from components.log_bucket import LogBucket, LogBucketArgs
@@ -116,6 +117,29 @@ async def management_stack(settings: ManagementSettings) -> None:
     org = settings.organization
     require_account(org.management_account_id, "management")
     security = await security_outputs(settings)
+    log_buckets = [security["logBucketName"], security["accessLogBucketName"]]
+    guardrails = settings.guardrails
+    if any(
+        (
+            guardrails.block_public_access,
+            guardrails.protect_log_pipeline,
+            guardrails.deny_leave_organization,
+            guardrails.data_perimeter,
+        )
+    ):
+        # First: a guardrail that would lock something out stops the program before the rest.
+        Guardrails(
+            "guardrails",
+            GuardrailsArgs(
+                organization=org,
+                settings=guardrails,
+                log_buckets=log_buckets,
+                key_arn=security["kmsKeyArn"],
+                root_id=guardrails.targets[0]
+                if guardrails.targets
+                else aws.organizations.get_organization().roots[0].id,
+            ),
+        )
     trail = OrganizationTrail(
         "organization-trail",
         OrganizationTrailArgs(
@@ -123,7 +147,7 @@ async def management_stack(settings: ManagementSettings) -> None:
             bucket_name=security["logBucketName"],
             kms_key_arn=security["kmsKeyArn"],
             data_events=settings.data_events,
-            log_buckets=[security["logBucketName"], security["accessLogBucketName"]],
+            log_buckets=log_buckets,
             insights=settings.insights,
             log_retention_days=settings.log_retention_days,
             log_group_kms_key_arn=settings.log_group_kms_key_arn,

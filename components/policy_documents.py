@@ -318,3 +318,96 @@ def alarm_topic_policy(organization: Organization, topic: str) -> dict:
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         },
     )
+
+
+# --- AWS Organizations guardrails ----------------------------------------------------------
+
+# What would stop delivery or destroy readability of the logs (Service Authorization
+# Reference: Amazon S3 and AWS KMS actions).
+PIPELINE_BUCKET_ACTIONS = (
+    "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:PutBucketLogging",
+    "s3:PutBucketAcl",
+)  # fmt: skip
+PIPELINE_OBJECT_ACTIONS = ("s3:BypassGovernanceRetention",)
+PIPELINE_KEY_ACTIONS = (
+    "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:DisableKeyRotation",
+    "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+)  # fmt: skip
+
+
+def s3_block_public_access_policy() -> dict:
+    """Organizations S3 policy: all four Block Public Access settings, in every target account
+    (Organizations user guide, "Amazon S3 policy syntax and examples")."""
+    return {"s3_attributes": {"public_access_block_configuration": {"@@assign": "all"}}}
+
+
+def protect_pipeline_scp(
+    organization: Organization, buckets: Sequence[str], key_arn: str, exempt_roles: Sequence[str]
+) -> dict:
+    """SCP for the security account: the log buckets and key cannot be taken apart, except by
+    the exempt roles (the security stack's deployer, break-glass)."""
+    unless_exempt = {"ArnNotLike": {"aws:PrincipalArn": list(exempt_roles)}}
+    arns = [bucket_arn(organization, bucket) for bucket in buckets]
+    return document(
+        {
+            "Sid": "ProtectLogBuckets",
+            "Effect": "Deny",
+            "Action": list(PIPELINE_BUCKET_ACTIONS),
+            "Resource": arns,
+            "Condition": unless_exempt,
+        },
+        {
+            "Sid": "KeepLockedLogsLocked",
+            "Effect": "Deny",
+            "Action": list(PIPELINE_OBJECT_ACTIONS),
+            "Resource": [f"{arn}/*" for arn in arns],
+            "Condition": unless_exempt,
+        },
+        {
+            "Sid": "ProtectTrailKey",
+            "Effect": "Deny",
+            "Action": list(PIPELINE_KEY_ACTIONS),
+            "Resource": key_arn,
+            "Condition": unless_exempt,
+        },
+    )
+
+
+def deny_leave_organization_scp() -> dict:
+    """SCP: no member account leaves the organisation, and so the organization trail."""
+    return document(
+        {
+            "Sid": "StayInTheOrganization",
+            "Effect": "Deny",
+            "Action": "organizations:LeaveOrganization",
+            "Resource": "*",
+        }
+    )
+
+
+def log_data_perimeter_rcp(
+    organization: Organization, buckets: Sequence[str], key_arn: str
+) -> dict:
+    """RCP for the security account: the log buckets and key answer only principals of the
+    organisation and AWS services (CloudTrail, S3 log delivery), whatever a resource policy says.
+
+    An RCP rather than an SCP: it bounds who may reach the *resources* from anywhere, including
+    accounts outside the organisation that an SCP never sees. `aws:PrincipalIsAWSService`
+    keeps CloudTrail's and S3 logging's service access (AWS's data perimeter examples).
+    """
+    arns = [bucket_arn(organization, bucket) for bucket in buckets]
+    return document(
+        {
+            "Sid": "LogsOnlyInsideTheOrganization",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:*", "kms:*"],
+            "Resource": [*arns, *(f"{arn}/*" for arn in arns), key_arn],
+            "Condition": {
+                "StringNotEqualsIfExists": {"aws:PrincipalOrgID": organization.organization_id},
+                "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+            },
+        }
+    )

@@ -328,6 +328,32 @@ class Analysis(Model):
     window_days: Annotated[int, Field(ge=1)] = 365
 
 
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+# Organizations IDs a policy attaches to (API reference, AttachPolicy TargetId).
+_TARGET_ID = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|\d{12})$")
+
+
+class Guardrails(Model):
+    """AWS Organizations policies that keep the pipeline whole from inside the organisation."""
+
+    # S3 policy: all four Block Public Access settings in every account of the targets.
+    block_public_access: Flag = True
+    # SCP on the security account: nobody but exemptRoleArns may take the log buckets or key apart.
+    protect_log_pipeline: Flag = True
+    # SCP on the targets: no member account leaves the organisation (and the trail).
+    deny_leave_organization: Flag = True
+    # RCP on the security account: the log buckets and key answer only the organisation
+    # and AWS services.
+    data_perimeter: Flag = True
+    exempt_role_arns: list[
+        Annotated[str, _pattern(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
+    ] = Field(default_factory=list)
+    # Where the organisation-wide guardrails attach; empty: the organisation's root.
+    targets: list[
+        Annotated[str, _pattern(_TARGET_ID, "a root (r-...), OU (ou-...-...) or account ID")]
+    ] = Field(default_factory=list)
+
+
 class Subscription(Model):
     protocol: Literal[SUBSCRIPTION_PROTOCOLS]  # type: ignore[valid-type]
     endpoint: Annotated[str, Field(min_length=1)]
@@ -531,6 +557,17 @@ class StackConfig(Model):
             MANAGEMENT,
         ),
     ] = None
+    guardrails: Annotated[
+        Guardrails,
+        BeforeValidator(_engine_json),
+        key(
+            "Organizations guardrails, each on unless switched off: {blockPublicAccess, "
+            "protectLogPipeline, denyLeaveOrganization, dataPerimeter, exemptRoleArns (the role "
+            "that deploys the security stack and a break-glass role: required while "
+            "protectLogPipeline is on), targets (root/OU/account IDs; empty: the root)}.",
+            MANAGEMENT,
+        ),
+    ] = Guardrails()
     alarms: Annotated[
         Alarms,
         BeforeValidator(_engine_json),
@@ -578,6 +615,7 @@ class ManagementSettings(Model):
     log_retention_days: int
     log_group_kms_key_arn: str | None
     alarms: Alarms
+    guardrails: Guardrails
 
 
 Settings = SecuritySettings | ManagementSettings
@@ -828,6 +866,21 @@ def _security_checks(config: StackConfig) -> list[tuple[str, str]]:
 def _management_checks(config: StackConfig) -> list[tuple[str, str]]:
     problems = _archive_problems(config_key("legacyArchive"), config.legacy_archive, None)
     problems += _legacy_trail_problems(config)
+    guardrails = config.guardrails
+    in_security = [
+        arn
+        for arn in guardrails.exempt_role_arns
+        if arn.split(":")[4] == config.security_account_id
+    ]
+    if guardrails.protect_log_pipeline and not in_security:
+        problems.append(
+            (
+                f"{config_key('guardrails')}.exemptRoleArns",
+                "protectLogPipeline would lock out the role that deploys the security stack: "
+                f"name it (arn:aws:iam::{config.security_account_id}:role/<name>), and a "
+                "break-glass role, or switch protectLogPipeline off",
+            )
+        )
     for index, subscription in enumerate(config.alarms.subscriptions):
         at = f"{config_key('alarms')}.subscriptions[{index}].endpoint"
         if subscription.protocol == "email" and "@" not in subscription.endpoint:
@@ -929,6 +982,7 @@ def _settings(config: StackConfig, kind: str) -> Settings:
             log_retention_days=config.log_retention_days,
             log_group_kms_key_arn=config.log_group_kms_key_arn,
             alarms=config.alarms,
+            guardrails=config.guardrails,
         )
     names = _bucket_names(config)
     analysis = config.analysis

@@ -89,6 +89,20 @@ class OfflineMocks(pulumi_mocks.Mocks):
                 "userId": "AIDAOFFLINEPLAN",
                 "id": self.account_id,
             }
+        if args.token == "aws:organizations/getOrganization:getOrganization":
+            root = f"r-{_short_id('root', self.account_id)[:4]}"
+            return {
+                "id": "o-offlineplan",
+                "masterAccountId": self.account_id,
+                "roots": [
+                    {
+                        "id": root,
+                        "name": "Root",
+                        "arn": f"arn:aws:organizations::{self.account_id}:root/o-offlineplan/{root}",
+                        "policyTypes": [],
+                    }
+                ],
+            }
         raise NotImplementedError(f"the offline plan cannot answer invoke {args.token}")
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):

@@ -50,13 +50,17 @@ BLOCK_SETTINGS = (
 )
 
 
+GUARDRAIL_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "S3_POLICY")
+
+
 @dataclass(frozen=True)
 class Expected:
-    """What the stack config asks of the trail (everything, unless a stack file says less)."""
+    """What the stack config asks for (everything, unless a stack file says less)."""
 
     s3: bool = True
     lambda_functions: bool = True
     insights: bool = True
+    guardrail_types: tuple[str, ...] = GUARDRAIL_TYPES
 
 
 @dataclass
@@ -329,6 +333,59 @@ def check_delivery(
     checks.add("delivery", "every active account delivered in the last 24 h", not problems, detail)
 
 
+def check_guardrails(checks: Checks, management: Account, expected: Expected) -> None:
+    """Each guardrail policy type enabled on the root, and org-trail's policies of it attached."""
+    organizations = management.client("organizations")
+    try:
+        root = organizations.list_roots()["Roots"][0]
+    except AWS_ERRORS as error:
+        checks.add("guardrails", "policy types", False, error_text(error))
+        return
+    enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"}
+    for kind in expected.guardrail_types:
+        name = f"{kind} enabled and attached"
+        if kind not in enabled:
+            checks.add(
+                "guardrails",
+                name,
+                False,
+                "not enabled: aws organizations enable-policy-type "
+                f"--root-id {root['Id']} --policy-type {kind}",
+            )
+            continue
+        try:
+            ours = [
+                p
+                for p in paginate(organizations, "list_policies", "Policies", Filter=kind)
+                if p["Name"].startswith("org-trail-")
+            ]
+            places = {
+                p["Name"]: [
+                    t["TargetId"]
+                    for t in paginate(
+                        organizations, "list_targets_for_policy", "Targets", PolicyId=p["Id"]
+                    )
+                ]
+                for p in ours
+            }
+        except AWS_ERRORS as error:
+            checks.add("guardrails", name, False, error_text(error))
+            continue
+        unattached = sorted(policy for policy, targets in places.items() if not targets)
+        detail = "; ".join(
+            f"{policy} -> {', '.join(targets)}" for policy, targets in places.items()
+        )
+        if not places:
+            checks.add("guardrails", name, False, "no org-trail policy of this type")
+        else:
+            checks.add(
+                "guardrails",
+                name,
+                not unattached,
+                f"not attached: {', '.join(unattached)}" if unattached else detail,
+            )
+
+
 def verify(
     management: Account,
     log_bucket: str,
@@ -356,6 +413,7 @@ def verify(
         else f"arn:{management.partition}:cloudtrail:{region}:{management.account_id}:trail/{trail_name}"
     )
     check_bucket(checks, reader, log_bucket, trail_arn, organization_id)
+    check_guardrails(checks, management, expected)
     check_delivery(
         checks,
         management,
@@ -401,10 +459,18 @@ def expected_from(path: Path | None) -> Expected:
     if path is None:
         return Expected()
     settings = load_management_settings(path)
+    guardrails = settings.guardrails
+    wanted = {
+        "SERVICE_CONTROL_POLICY": guardrails.protect_log_pipeline
+        or guardrails.deny_leave_organization,
+        "RESOURCE_CONTROL_POLICY": guardrails.data_perimeter,
+        "S3_POLICY": guardrails.block_public_access,
+    }
     return Expected(
         s3=settings.data_events.s3,
         lambda_functions=settings.data_events.lambda_functions,
         insights=settings.insights,
+        guardrail_types=tuple(kind for kind in GUARDRAIL_TYPES if wanted[kind]),
     )
 
 

@@ -25,6 +25,9 @@ def write_stack(tmp_path, org, legacy):
         "org-trail:trailName": TRAIL_NAME,
         "org-trail:securityStack": "acme/org-trail/security",
         "org-trail:legacyTrails": legacy,
+        "org-trail:guardrails": {
+            "exemptRoleArns": [f"arn:aws:iam::{org.accounts['security']}:role/deploy"]
+        },
     }
     path = tmp_path / "Pulumi.management.yaml"
     path.write_text(yaml.safe_dump({"config": config}))

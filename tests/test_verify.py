@@ -3,11 +3,13 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import yaml
+
 from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
-from orgtrail.verify import verify
-from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
+from orgtrail.verify import Expected, verify
+from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
 from tests.support.proxy import accounts_without_status, failing_listings, xml_error
 
 NOW = datetime.now(UTC)
@@ -19,8 +21,14 @@ def deliver_for(org, names):
         org.deliver(name, "us-east-1", NOW - timedelta(hours=3))
 
 
-def results(org, trail=TRAIL_NAME, now=NOW) -> dict[str, object]:
-    checks = verify(current_account(), CENTRAL_BUCKET, trail, "us-east-1", now=now)
+# moto has no Organizations S3 policies; the seeded organisation has the SCPs and the RCP.
+IN_THE_EMULATOR = Expected(guardrail_types=("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"))
+
+
+def results(org, trail=TRAIL_NAME, now=NOW, expected=IN_THE_EMULATOR) -> dict[str, object]:
+    checks = verify(
+        current_account(), CENTRAL_BUCKET, trail, "us-east-1", now=now, expected=expected
+    )
     return {check.name: check for check in checks}
 
 
@@ -28,7 +36,7 @@ def test_a_complete_setup_passes_every_check(org):
     deliver_for(org, ACTIVE)
     checks = results(org)
     assert [name for name, check in checks.items() if not check.ok] == []
-    assert len(checks) == 19
+    assert len(checks) == 21
 
 
 def test_silent_accounts_are_named(org):
@@ -126,7 +134,19 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
     assert "other trails may write too" in failed["policy lets this trail write"]
 
 
-def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys):
+def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys, tmp_path):
+    # The stack as the emulator can hold it: no Organizations S3 policy.
+    stack = tmp_path / "Pulumi.management.yaml"
+    security_role = f"arn:aws:iam::{org.accounts['security']}:role/deploy"
+    config = {
+        "aws:region": "us-east-1",
+        "org-trail:organizationId": org.organization_id,
+        "org-trail:managementAccountId": MANAGEMENT,
+        "org-trail:securityAccountId": org.accounts["security"],
+        "org-trail:securityStack": "acme/org-trail/security",
+        "org-trail:guardrails": {"blockPublicAccess": False, "exemptRoleArns": [security_role]},
+    }
+    stack.write_text(yaml.safe_dump({"config": config}))
     args = [
         "verify",
         "--log-bucket",
@@ -135,6 +155,8 @@ def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys):
         TRAIL_NAME,
         "--region",
         "us-east-1",
+        "--stack-config",
+        str(stack),
         "--json",
     ]
     assert main(args) == 1
@@ -152,7 +174,7 @@ def test_a_missing_trail_is_a_failed_check_not_a_crash(org):
         False,
         "no trail no-such-trail in us-east-1",
     )
-    assert {check.area for check in checks} == {"trail", "bucket", "delivery"}
+    assert {check.area for check in checks} == {"trail", "bucket", "guardrails", "delivery"}
 
 
 def test_the_trails_own_log_buckets_may_be_left_out_of_s3_data_events(org):
@@ -250,3 +272,24 @@ def test_cloudwatch_delivery_errors_fail_that_check(org, proxy):
     deliver_for(org, ACTIVE)
     check = results(org)["CloudWatch Logs delivery"]
     assert (check.ok, check.detail) == (False, "AccessDeniedException")
+
+
+def test_guardrail_policy_types_must_be_enabled_and_attached(org):
+    deliver_for(org, ACTIVE)
+    checks = results(org, expected=Expected())
+    s3 = checks["S3_POLICY enabled and attached"]
+    assert not s3.ok
+    assert "aws organizations enable-policy-type --root-id r-" in s3.detail
+    assert "--policy-type S3_POLICY" in s3.detail
+    scp = checks["SERVICE_CONTROL_POLICY enabled and attached"]
+    assert scp.ok
+    assert f"org-trail-protect-log-pipeline -> {org.accounts['security']}" in scp.detail
+    organizations = org.admin.client("organizations")
+    (perimeter,) = [
+        p
+        for p in organizations.list_policies(Filter="RESOURCE_CONTROL_POLICY")["Policies"]
+        if p["Name"] == "org-trail-log-data-perimeter"
+    ]
+    organizations.detach_policy(PolicyId=perimeter["Id"], TargetId=org.accounts["security"])
+    rcp = results(org)["RESOURCE_CONTROL_POLICY enabled and attached"]
+    assert (rcp.ok, rcp.detail) == (False, "not attached: org-trail-log-data-perimeter")

@@ -227,6 +227,7 @@ def _seed(server: MotoServer, environment: dict[str, str]) -> SeededOrg:
         org, "security", "us-east-1", "security-legacy", SHARED_LEGACY_BUCKET, owned=False
     )
     _organization_trail(org)
+    _guardrails(org)
     server.enforce_iam()
     return org
 
@@ -312,6 +313,27 @@ def _legacy_trail(
     where = {"S3BucketName": bucket, **({"S3KeyPrefix": prefix} if prefix else {})}
     cloudtrail.create_trail(Name=name, IsMultiRegionTrail=multi_region, **where)
     cloudtrail.start_logging(Name=name)
+
+
+def _guardrails(org: SeededOrg) -> None:
+    """The stack's SCPs and RCP, attached (moto has no S3 policies: the tests expect none)."""
+    organizations = org.admin.client("organizations")
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    for kind in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
+        organizations.enable_policy_type(RootId=root, PolicyType=kind)
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "x:y", "Resource": "*"}],
+    }
+    for name, kind, target in (
+        ("org-trail-deny-leave-organization", "SERVICE_CONTROL_POLICY", root),
+        ("org-trail-protect-log-pipeline", "SERVICE_CONTROL_POLICY", org.accounts["security"]),
+        ("org-trail-log-data-perimeter", "RESOURCE_CONTROL_POLICY", org.accounts["security"]),
+    ):
+        policy = organizations.create_policy(
+            Name=name, Type=kind, Content=json.dumps(deny), Description=name
+        )["Policy"]["PolicySummary"]["Id"]
+        organizations.attach_policy(PolicyId=policy, TargetId=target)
 
 
 def _organization_trail(org: SeededOrg) -> None:

@@ -33,10 +33,13 @@ SECURITY = {
     "objectLock": {"mode": "COMPLIANCE", "days": 400},
     "lifecycle": {"archiveAfterDays": 90, "storageClass": "GLACIER_IR"},
 }
+DEPLOY_ROLE = f"arn:aws:iam::{SECURITY_ACCOUNT}:role/security-stack-deploy"
+BREAK_GLASS_ROLE = f"arn:aws:iam::{SECURITY_ACCOUNT}:role/break-glass"
 MANAGEMENT = {
     **SHARED,
     "securityStack": SECURITY_STACK,
     "legacyTrails": [],
+    "guardrails": {"exemptRoleArns": [DEPLOY_ROLE, BREAK_GLASS_ROLE]},
 }
 
 
