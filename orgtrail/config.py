@@ -720,55 +720,68 @@ def _allowed_fields(loc: tuple) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
+def _unknown_field(loc: tuple, value: Any, ctx: dict) -> str:
+    allowed = _allowed_fields(loc[:-1])
+    if len(loc) == 1:
+        close = difflib.get_close_matches(loc[0], allowed, n=1)
+        hint = f"; did you mean {config_key(close[0])}?" if close else ""
+        return f"is not an {NAMESPACE} key{hint}"
+    return f"is not a field of {_location(loc[:-1])} (allowed: {', '.join(allowed)})"
+
+
+def _missing(loc: tuple, value: Any, ctx: dict) -> str:
+    if loc == (AWS_REGION_KEY,):
+        return "is required (the home region, e.g. us-east-1)"
+    field = StackConfig.model_fields.get(_field_name(loc[0])) if len(loc) == 1 else None
+    return f"is required ({field.description})" if field and field.description else "is required"
+
+
+def _not_a_whole_number(loc: tuple, value: Any, ctx: dict) -> str:
+    bounds = " and ".join(
+        f"{sign} {ctx[name]}" for name, sign in (("ge", ">="), ("le", "<=")) if name in ctx
+    )
+    return f"{value!r} is not allowed: a whole number{' ' + bounds if bounds else ''}"
+
+
+def _not_one_of(loc: tuple, value: Any, ctx: dict) -> str:
+    allowed = ctx["expected"].replace(" or ", ", ").replace("'", "")
+    return f"{value!r} is not allowed: one of {allowed}"
+
+
+# Pydantic's error types, in this project's words: what is wrong and what is allowed.
+_MESSAGES = {
+    "extra_forbidden": _unknown_field,
+    "missing": _missing,
+    "value_error": lambda loc, value, ctx: str(ctx["error"]),
+    "literal_error": _not_one_of,
+    **dict.fromkeys(
+        ("greater_than_equal", "less_than_equal", "int_parsing", "int_type", "int_from_float"),
+        _not_a_whole_number,
+    ),
+    **dict.fromkeys(
+        ("model_type", "model_attributes_type", "dict_type"),
+        lambda loc, value, ctx: (
+            f"must be an object with {', '.join(_allowed_fields(loc))}, got {value!r}"
+        ),
+    ),
+    "list_type": lambda loc, value, ctx: f"must be a list, got {value!r}",
+    **dict.fromkeys(
+        ("string_type", "string_too_short"),
+        lambda loc, value, ctx: f"must be a non-empty string, got {value!r}",
+    ),
+}
+
+
 def _problems(error: ValidationError) -> list[tuple[str, str]]:
-    """Pydantic's errors in this project's words: the key, what is wrong, what is allowed."""
+    """Every pydantic error as (key, message), the key as users write it."""
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(part for part in item["loc"] if not _is_union_branch(part))
-        key = _location(loc)
-        value = item.get("input")
-        ctx = item.get("ctx") or {}
-        kind = item["type"]
-        if kind == "extra_forbidden":
-            allowed = _allowed_fields(loc[:-1])
-            if len(loc) == 1:
-                close = difflib.get_close_matches(loc[0], allowed, n=1)
-                hint = f"; did you mean {config_key(close[0])}?" if close else ""
-                message = f"is not an {NAMESPACE} key{hint}"
-            else:
-                parent = _location(loc[:-1])
-                message = f"is not a field of {parent} (allowed: {', '.join(allowed)})"
-        elif kind == "missing":
-            field = StackConfig.model_fields.get(_field_name(loc[0])) if len(loc) == 1 else None
-            described = f" ({field.description})" if field and field.description else ""
-            message = f"is required{described}"
-            if loc == (AWS_REGION_KEY,):
-                message = "is required (the home region, e.g. us-east-1)"
-        elif kind == "value_error":
-            message = str(ctx.get("error", item["msg"]))
-        elif kind == "literal_error":
-            message = f"{value!r} is not allowed: one of {ctx['expected'].replace(' or ', ', ').replace(chr(39), '')}"
-        elif kind in (
-            "greater_than_equal",
-            "less_than_equal",
-            "int_parsing",
-            "int_type",
-            "int_from_float",
-        ):
-            bounds = " and ".join(
-                f"{sign} {ctx[name]}" for name, sign in (("ge", ">="), ("le", "<=")) if name in ctx
-            )
-            message = f"{value!r} is not allowed: a whole number{' ' + bounds if bounds else ''}"
-        elif kind in ("model_type", "model_attributes_type", "dict_type"):
-            fields = ", ".join(_allowed_fields(loc))
-            message = f"must be an object with {fields}, got {value!r}"
-        elif kind == "list_type":
-            message = f"must be a list, got {value!r}"
-        elif kind in ("string_type", "string_too_short"):
-            message = f"must be a non-empty string, got {value!r}"
-        else:
-            message = item["msg"]
-        problems.append((key, message))
+        describe = _MESSAGES.get(item["type"])
+        message = (
+            describe(loc, item.get("input"), item.get("ctx") or {}) if describe else item["msg"]
+        )
+        problems.append((_location(loc), message))
     return problems
 
 

@@ -275,9 +275,13 @@ def start(
     )
 
 
-def cutover(*args: Any, **kwargs: Any) -> dict[str, Any]:
-    """Judge (and with `apply`, stop) every legacy trail of the settings; the report."""
-    job = start(*args, **kwargs)
+def cutover(
+    management: Account, settings: ManagementSettings, log_bucket: str, **options: Any
+) -> dict[str, Any]:
+    """Judge (and with `apply`, stop) every legacy trail of the settings; the report.
+
+    `options` are those of `start`."""
+    job = start(management, settings, log_bucket, **options)
     for legacy in job.settings.legacy_trails:
         job.decide(legacy)
     return report_of(job)
