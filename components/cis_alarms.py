@@ -15,65 +15,17 @@ import pulumi_aws as aws
 
 from components.policy_documents import alarm_topic_key_policy, alarm_topic_policy
 from orgtrail.config import Alarms, Organization
+from orgtrail.detections import SELECTIONS, Selection
 
 TOPIC = "org-trail-cis-alarms"
 
 
-IAM_POLICY_EVENTS = (
-    "DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy",
-    "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion",
-    "SetDefaultPolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy",
-    "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy",
-)  # fmt: skip
-TRAIL_EVENTS = ("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging")
-KEY_EVENTS = ("DisableKey", "ScheduleKeyDeletion")
-BUCKET_POLICY_EVENTS = (
-    "PutBucketAcl", "PutBucketPolicy", "PutBucketCors", "PutBucketLifecycle", "PutBucketReplication",
-    "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle", "DeleteBucketReplication",
-)  # fmt: skip
-CONFIG_EVENTS = (
-    "StopConfigurationRecorder",
-    "DeleteDeliveryChannel",
-    "PutDeliveryChannel",
-    "PutConfigurationRecorder",
-)
-SECURITY_GROUP_EVENTS = (
-    "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
-    "RevokeSecurityGroupEgress", "CreateSecurityGroup", "DeleteSecurityGroup",
-)  # fmt: skip
-NACL_EVENTS = (
-    "CreateNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAcl", "DeleteNetworkAclEntry",
-    "ReplaceNetworkAclEntry", "ReplaceNetworkAclAssociation",
-)  # fmt: skip
-GATEWAY_EVENTS = (
-    "CreateCustomerGateway", "DeleteCustomerGateway", "AttachInternetGateway", "CreateInternetGateway",
-    "DeleteInternetGateway", "DetachInternetGateway",
-)  # fmt: skip
-ROUTE_TABLE_EVENTS = (
-    "CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation", "DeleteRouteTable",
-    "DeleteRoute", "DisassociateRouteTable",
-)  # fmt: skip
-VPC_EVENTS = (
-    "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection", "CreateVpcPeeringConnection",
-    "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection", "AttachClassicLinkVpc", "DetachClassicLinkVpc",
-    "DisableVpcClassicLink", "EnableVpcClassicLink",
-)  # fmt: skip
-# The CIS 4.15 list plus the three names Prowler's check requires (all 21 must be present).
-ORGANIZATIONS_EVENTS = (
-    "AcceptHandshake", "AttachPolicy", "CancelHandshake", "CreateAccount", "CreateOrganization",
-    "CreateOrganizationalUnit", "CreatePolicy", "DeclineHandshake", "DeleteOrganization",
-    "DeleteOrganizationalUnit", "DeletePolicy", "DetachPolicy", "DisablePolicyType", "EnableAllFeatures",
-    "EnablePolicyType", "InviteAccountToOrganization", "LeaveOrganization", "MoveAccount",
-    "RemoveAccountFromOrganization", "UpdatePolicy", "UpdateOrganizationalUnit",
-)  # fmt: skip
-
-
-def any_event(names: tuple[str, ...], source: str | None = None) -> str:
-    """A filter pattern for any of `names`, from `source` when given."""
-    selection = "(" + " || ".join(f"($.eventName = {name})" for name in names) + ")"
-    if source:
-        selection = f"($.eventSource = {source}) && {selection}"
-    return "{ " + selection + " }"
+def any_event(selection: Selection) -> str:
+    """A filter pattern for any of the selection's names, from its service when it pins one."""
+    names = "(" + " || ".join(f"($.eventName = {name})" for name in selection.names) + ")"
+    if selection.pins_source:
+        names = f"($.eventSource = {selection.service}) && {names}"
+    return "{ " + names + " }"
 
 
 # CIS AWS Foundations Benchmark v3.0, 4.1-4.15, as CloudWatch Logs JSON filter patterns.
@@ -84,18 +36,9 @@ METRIC_FILTERS: dict[str, str] = {
     '&& ($.additionalEventData.MFAUsed != "Yes") && ($.responseElements.ConsoleLogin = "Success") }',
     "root-account-usage": '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) '
     '&& ($.eventType != "AwsServiceEvent") }',
-    "iam-policy-changes": any_event(IAM_POLICY_EVENTS, "iam.amazonaws.com"),
-    "cloudtrail-config-changes": any_event(TRAIL_EVENTS),
     "console-auth-failures": '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
-    "cmk-disable-or-deletion": any_event(KEY_EVENTS, "kms.amazonaws.com"),
-    "s3-bucket-policy-changes": any_event(BUCKET_POLICY_EVENTS, "s3.amazonaws.com"),
-    "config-changes": any_event(CONFIG_EVENTS, "config.amazonaws.com"),
-    "security-group-changes": any_event(SECURITY_GROUP_EVENTS),
-    "nacl-changes": any_event(NACL_EVENTS),
-    "network-gateway-changes": any_event(GATEWAY_EVENTS),
-    "route-table-changes": any_event(ROUTE_TABLE_EVENTS, "ec2.amazonaws.com"),
-    "vpc-changes": any_event(VPC_EVENTS),
-    "organizations-changes": any_event(ORGANIZATIONS_EVENTS, "organizations.amazonaws.com"),
+    # The name-list detections: built from their one definition.
+    **{detection: any_event(selection) for detection, selection in SELECTIONS.items()},
 }
 
 

@@ -5,12 +5,13 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+import sqlglot
 
 from components.cis_alarms import METRIC_FILTERS
 from components.log_analysis import location_template
 from orgtrail.__main__ import main
 from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
-from orgtrail.detections import detections
+from orgtrail.detections import SELECTIONS, detections
 from orgtrail.query import LocalLogs, log_files, to_duckdb
 from tests.support.cloudtrail_events import ORGANIZATION_ID, corpus, log_key, write_logs
 from tests.support.filter_pattern import compile_pattern
@@ -195,3 +196,19 @@ def test_organizations_changes_select_the_21_names_prowler_requires_in_query_and
     pattern = METRIC_FILTERS["organizations-changes"]
     assert {name for name in required if f"'{name}'" in sql} == required
     assert {name for name in required if f"($.eventName = {name})" in pattern} == required
+
+
+@pytest.mark.parametrize("name", sorted(SELECTIONS))
+def test_each_query_selects_exactly_the_names_and_source_of_its_definition(name):
+    selection = SELECTIONS[name]
+    where = sqlglot.parse_one(detections()[name].read_text(), read="athena").args["where"]
+    (names,) = [
+        node for node in where.find_all(sqlglot.exp.In) if node.this.name.lower() == "eventname"
+    ]
+    assert tuple(literal.name for literal in names.expressions) == selection.names
+    sources = [
+        node.expression.name
+        for node in where.find_all(sqlglot.exp.EQ)
+        if node.this.name.lower() == "eventsource"
+    ]
+    assert sources == ([selection.service] if selection.pins_source else [])

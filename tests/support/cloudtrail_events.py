@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
+from orgtrail.detections import SELECTIONS, Selection
+
 ACCOUNTS = ("111111111111", "222222222222", "333333333333", "444444444444")
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 ORGANIZATION_ID = "o-a1b2c3d4e5"
@@ -178,7 +180,7 @@ class Generator:
             **fields,
         )
 
-    # --- planted events, two per detection -----------------------------------------------
+    # --- planted events: two per condition-based detection, one per name of each name list ----
 
     PLANTED: ClassVar[dict[str, tuple[Callable[[Generator], dict], ...]]] = {
         "unauthorized-api-calls": (
@@ -193,55 +195,22 @@ class Generator:
             lambda g: g.event("s3", "ListBuckets", kind="Root"),
             lambda g: g.event("ec2", "DescribeRegions", kind="Root"),
         ),
-        "iam-policy-changes": (
-            lambda g: g.event("iam", "PutRolePolicy"),
-            lambda g: g.event("iam", "AttachUserPolicy"),
-        ),
-        "cloudtrail-config-changes": (
-            lambda g: g.event("cloudtrail", "StopLogging"),
-            lambda g: g.event("cloudtrail", "UpdateTrail"),
-        ),
         "console-auth-failures": (
             lambda g: g.console_login("IAMUser", mfa="No", result="Failure"),
             lambda g: g.console_login("IAMUser", mfa="Yes", result="Failure"),
         ),
-        "cmk-disable-or-deletion": (
-            lambda g: g.event("kms", "DisableKey"),
-            lambda g: g.event("kms", "ScheduleKeyDeletion"),
-        ),
-        "s3-bucket-policy-changes": (
-            lambda g: g.event("s3", "PutBucketPolicy"),
-            lambda g: g.event("s3", "DeleteBucketCors"),
-        ),
-        "config-changes": (
-            lambda g: g.event("config", "StopConfigurationRecorder"),
-            lambda g: g.event("config", "DeleteDeliveryChannel"),
-        ),
-        "security-group-changes": (
-            lambda g: g.event("ec2", "AuthorizeSecurityGroupIngress"),
-            lambda g: g.event("ec2", "DeleteSecurityGroup"),
-        ),
-        "nacl-changes": (
-            lambda g: g.event("ec2", "CreateNetworkAclEntry"),
-            lambda g: g.event("ec2", "ReplaceNetworkAclAssociation"),
-        ),
-        "network-gateway-changes": (
-            lambda g: g.event("ec2", "CreateCustomerGateway"),
-            lambda g: g.event("ec2", "AttachInternetGateway"),
-        ),
-        "route-table-changes": (
-            lambda g: g.event("ec2", "CreateRoute"),
-            lambda g: g.event("ec2", "DisassociateRouteTable"),
-        ),
-        "vpc-changes": (
-            lambda g: g.event("ec2", "CreateVpc"),
-            lambda g: g.event("ec2", "ModifyVpcAttribute"),
-        ),
-        "organizations-changes": (
-            lambda g: g.event("organizations", "CreateAccount"),
-            lambda g: g.event("organizations", "AttachPolicy"),
-        ),
     }
+
+
+def _one_per_name(selection: Selection) -> tuple[Callable[[Generator], dict], ...]:
+    """Every name of a detection's list, from its service: a name dropped anywhere is missed."""
+    source = selection.service.removesuffix(".amazonaws.com")
+    return tuple(lambda g, name=name: g.event(source, name) for name in selection.names)
+
+
+Generator.PLANTED.update(
+    {detection: _one_per_name(selection) for detection, selection in SELECTIONS.items()}
+)
 
 
 def corpus(benign: int = 2000, seed: int = 7) -> Corpus:
