@@ -4,9 +4,10 @@ It answers "would this policy allow this request?" the way AWS evaluates a
 single resource policy: an explicit Deny wins, then any Allow, otherwise the
 request is implicitly denied. It supports what org-trail's policies and the
 checks on live policies need: Principal (`*`, AWS accounts and ARNs,
-services), Action and Resource with wildcards, policy variables such as
-`${aws:PrincipalAccount}`, and the String, Arn, Bool and Null condition
-operators (with IfExists). Anything else raises rather than guessing.
+services), NotPrincipal, Action/NotAction and Resource/NotResource with
+wildcards, policy variables such as `${aws:PrincipalAccount}`, and the
+String, Arn, Bool and Null condition operators (with IfExists). Anything
+else raises rather than guessing.
 """
 
 from __future__ import annotations
@@ -143,20 +144,33 @@ def _condition_holds(operator: str, key: str, expected: Any, request: Request) -
     return not matched if negated else matched
 
 
+def _actions_match(patterns: Any, request: Request) -> bool:
+    return any(_wildcard(a, request.action, case_sensitive=False) for a in _as_list(patterns))
+
+
+def _resources_match(patterns: Any, request: Request) -> bool:
+    resources = [_substitute(r, request) for r in _as_list(patterns)]
+    return any(r is not None and _wildcard(r, request.resource) for r in resources)
+
+
 def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
-    for unsupported in ("NotPrincipal", "NotAction", "NotResource"):
-        if unsupported in statement:
-            raise UnsupportedPolicy(f"{unsupported} is not supported by this evaluator")
-    if not _principal_matches(statement.get("Principal", "*"), request):
+    # NotPrincipal, NotAction and NotResource match everything their list does not name
+    # (IAM user guide, "IAM JSON policy elements").
+    if "NotPrincipal" in statement:
+        if _principal_matches(statement["NotPrincipal"], request):
+            return False
+    elif not _principal_matches(statement.get("Principal", "*"), request):
         return False
-    if not any(
-        _wildcard(a, request.action, case_sensitive=False)
-        for a in _as_list(statement.get("Action"))
-    ):
+    if "NotAction" in statement:
+        if _actions_match(statement["NotAction"], request):
+            return False
+    elif not _actions_match(statement.get("Action"), request):
         return False
+    if "NotResource" in statement:
+        if _resources_match(statement["NotResource"], request):
+            return False
     # A role's trust policy has no Resource: the role itself is the resource.
-    resources = [_substitute(r, request) for r in _as_list(statement.get("Resource", "*"))]
-    if not any(r is not None and _wildcard(r, request.resource) for r in resources):
+    elif not _resources_match(statement.get("Resource", "*"), request):
         return False
     for operator, tests in (statement.get("Condition") or {}).items():
         for key, expected in tests.items():

@@ -1,0 +1,173 @@
+"""The policy evaluator against the IAM user guide's evaluation rules ("Policy evaluation
+logic", "IAM JSON policy elements: Condition operators", "Policy variables")."""
+
+import pytest
+
+from orgtrail.policy_eval import (
+    ALLOW,
+    DENY,
+    IMPLICIT_DENY,
+    Request,
+    UnsupportedPolicy,
+    evaluate,
+)
+
+ALICE = "arn:aws:iam::111111111111:user/alice"
+BUCKET = "arn:aws:s3:::amzn-s3-demo-bucket"
+
+
+def policy(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(**fields):
+    return {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"{BUCKET}/*",
+        **fields,
+    }
+
+
+def get(key=f"{BUCKET}/a.txt", principal=ALICE, **context):
+    return Request("s3:GetObject", key, principal_arn=principal, context=context)
+
+
+def test_an_explicit_deny_overrides_any_allow():
+    document = policy(allow(), {**allow(), "Effect": "Deny"})
+    assert evaluate(document, get()) == DENY
+
+
+def test_without_a_matching_allow_the_request_is_implicitly_denied():
+    assert evaluate(policy(allow(Action="s3:PutObject")), get()) == IMPLICIT_DENY
+    assert evaluate(policy(), get()) == IMPLICIT_DENY
+
+
+def test_actions_match_case_insensitively_and_resources_case_sensitively():
+    assert evaluate(policy(allow(Action="S3:getobject")), get()) == ALLOW
+    assert evaluate(policy(allow(Action="s3:Get*")), get()) == ALLOW
+    assert evaluate(policy(allow(Resource=f"{BUCKET}/A.TXT")), get()) == IMPLICIT_DENY
+    assert evaluate(policy(allow(Resource=f"{BUCKET}/?.txt")), get()) == ALLOW
+
+
+@pytest.mark.parametrize(
+    ("principal", "matches"),
+    [
+        ("*", True),
+        ({"AWS": "*"}, True),
+        ({"AWS": "111111111111"}, True),
+        ({"AWS": "arn:aws:iam::111111111111:root"}, True),
+        ({"AWS": ALICE}, True),
+        ({"AWS": "arn:aws:iam::222222222222:root"}, False),
+        ({"Service": "cloudtrail.amazonaws.com"}, False),
+    ],
+)
+def test_principals_name_everyone_an_account_or_an_identity(principal, matches):
+    assert (evaluate(policy(allow(Principal=principal)), get()) == ALLOW) is matches
+
+
+def test_not_principal_not_action_and_not_resource_match_what_they_do_not_name():
+    others = {"Effect": "Deny", "NotPrincipal": {"AWS": ALICE}, "Action": "s3:*", "Resource": "*"}
+    assert evaluate(policy(allow(), others), get()) == ALLOW
+    assert evaluate(policy(allow(), others), get(principal="arn:aws:iam::1:user/bob")) == DENY
+    not_action = {"Effect": "Allow", "Principal": "*", "NotAction": "s3:Delete*", "Resource": "*"}
+    assert evaluate(policy(not_action), get()) == ALLOW
+    deleting = Request("s3:DeleteObject", f"{BUCKET}/a.txt", principal_arn=ALICE)
+    assert evaluate(policy(not_action), deleting) == IMPLICIT_DENY
+    not_resource = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:*",
+        "NotResource": f"{BUCKET}/private/*",
+    }
+    assert evaluate(policy(not_resource), get()) == ALLOW
+    assert evaluate(policy(not_resource), get(f"{BUCKET}/private/x")) == IMPLICIT_DENY
+
+
+@pytest.mark.parametrize(
+    ("operator", "expected", "context", "holds"),
+    [
+        ("StringEquals", "o-1", {"aws:PrincipalOrgID": "o-1"}, True),
+        ("StringEquals", "o-1", {"aws:PrincipalOrgID": "o-2"}, False),
+        ("StringEquals", "o-1", {}, False),  # a missing key matches nothing
+        ("StringEqualsIgnoreCase", "O-1", {"aws:PrincipalOrgID": "o-1"}, True),
+        ("StringLike", "o-*", {"aws:PrincipalOrgID": "o-1"}, True),
+        ("StringNotEquals", "o-1", {"aws:PrincipalOrgID": "o-2"}, True),
+        ("StringNotEquals", "o-1", {}, True),  # negated, key missing: true (IAM user guide)
+        ("StringNotLike", "o-*", {"aws:PrincipalOrgID": "o-1"}, False),
+        ("StringEqualsIfExists", "o-1", {}, True),  # IfExists, key missing: true
+        ("StringEqualsIfExists", "o-1", {"aws:PrincipalOrgID": "o-2"}, False),
+    ],
+)
+def test_string_operators(operator, expected, context, holds):
+    document = policy(allow(Condition={operator: {"aws:PrincipalOrgID": expected}}))
+    assert (evaluate(document, get(**context)) == ALLOW) is holds
+
+
+def test_condition_keys_are_case_insensitive_and_values_any_of_a_list():
+    document = policy(allow(Condition={"StringEquals": {"AWS:PrincipalOrgID": ["o-1", "o-2"]}}))
+    assert evaluate(document, get(**{"aws:principalorgid": "o-2"})) == ALLOW
+
+
+def test_arn_bool_and_null_operators():
+    arn = {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:111111111111:trail/*"}}
+    assert (
+        evaluate(
+            policy(allow(Condition=arn)),
+            get(**{"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"}),
+        )
+        == ALLOW
+    )
+    assert (
+        evaluate(policy(allow(Condition={"ArnNotEquals": {"aws:SourceArn": "arn:x"}})), get())
+        == ALLOW
+    )
+    tls = {"Bool": {"aws:SecureTransport": "false"}}
+    assert evaluate(policy(allow(Condition=tls)), get(**{"aws:SecureTransport": "False"})) == ALLOW
+    assert (
+        evaluate(policy(allow(Condition=tls)), get(**{"aws:SecureTransport": "true"}))
+        == IMPLICIT_DENY
+    )
+    absent = {"Null": {"aws:MultiFactorAuthAge": "true"}}
+    assert evaluate(policy(allow(Condition=absent)), get()) == ALLOW
+    assert (
+        evaluate(policy(allow(Condition=absent)), get(**{"aws:MultiFactorAuthAge": "10"}))
+        == IMPLICIT_DENY
+    )
+
+
+def test_conditions_of_a_statement_must_all_hold():
+    both = {"StringEquals": {"aws:PrincipalOrgID": "o-1"}, "Bool": {"aws:SecureTransport": "true"}}
+    assert (
+        evaluate(policy(allow(Condition=both)), get(**{"aws:PrincipalOrgID": "o-1"}))
+        == IMPLICIT_DENY
+    )
+    context = {"aws:PrincipalOrgID": "o-1", "aws:SecureTransport": "true"}
+    assert evaluate(policy(allow(Condition=both)), get(**context)) == ALLOW
+
+
+def test_policy_variables_are_resolved_from_the_request_and_a_missing_one_matches_nothing():
+    own = allow(Resource=f"{BUCKET}/home/${{aws:username}}/*")
+    assert (
+        evaluate(policy(own), get(f"{BUCKET}/home/alice/x", **{"aws:username": "alice"})) == ALLOW
+    )
+    assert (
+        evaluate(policy(own), get(f"{BUCKET}/home/bob/x", **{"aws:username": "alice"}))
+        == IMPLICIT_DENY
+    )
+    assert evaluate(policy(own), get(f"{BUCKET}/home/alice/x")) == IMPLICIT_DENY
+    in_condition = allow(
+        Condition={"StringEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}}
+    )
+    context = {"aws:SourceAccount": "111111111111", "aws:PrincipalAccount": "111111111111"}
+    assert evaluate(policy(in_condition), get(**context)) == ALLOW
+
+
+def test_what_it_cannot_evaluate_it_refuses_rather_than_guesses():
+    with pytest.raises(UnsupportedPolicy):
+        evaluate(
+            policy(allow(Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}})), get()
+        )
+    with pytest.raises(UnsupportedPolicy):
+        evaluate(policy(allow(Principal={"Federated": "cognito-identity.amazonaws.com"})), get())
