@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import yaml
 
 from components.policy_documents import access_log_bucket_policy
@@ -10,7 +11,7 @@ from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.verify import Expected, verify
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
-from tests.support.proxy import accounts_without_status, failing_listings, xml_error
+from tests.support.proxy import Answer, accounts_without_status, failing_listings, xml_error
 
 NOW = datetime.now(UTC)
 ACTIVE = ("management", "security", "payments", "data", "sandbox", "locked-out")
@@ -293,3 +294,58 @@ def test_guardrail_policy_types_must_be_enabled_and_attached(org):
     organizations.detach_policy(PolicyId=perimeter["Id"], TargetId=org.accounts["security"])
     rcp = results(org)["RESOURCE_CONTROL_POLICY enabled and attached"]
     assert (rcp.ok, rcp.detail) == (False, "not attached: org-trail-log-data-perimeter")
+
+
+def trail_rewrite(change):
+    def rewrite(call, answer):
+        document = answer.json()
+        for trail in document.get("trailList", []):
+            change(trail)
+        return answer.with_json(document)
+
+    return "DescribeTrails", rewrite
+
+
+def s3_rewrite(subresource, old, new):
+    def rewrite(call, answer):
+        if subresource not in call.query:
+            return None
+        return Answer(answer.status, answer.headers, answer.body.replace(old, new))
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    ("check", "operation", "rewrite"),
+    [
+        ("organization trail", *trail_rewrite(lambda t: t.update(IsOrganizationTrail=False))),
+        ("multi-region", *trail_rewrite(lambda t: t.update(IsMultiRegionTrail=False))),
+        ("KMS encryption", *trail_rewrite(lambda t: t.pop("KmsKeyId", None))),
+        (
+            "delivers to the central bucket",
+            *trail_rewrite(lambda t: t.update(S3BucketName="somewhere-else")),
+        ),
+        (
+            "logging without delivery errors",
+            "GetTrailStatus",
+            lambda call, answer: answer.with_json(
+                {**answer.json(), "LatestDeliveryError": "NoSuchBucket"}
+            ),
+        ),
+        (
+            "Object Lock with default retention",
+            None,
+            s3_rewrite("object-lock", b"<DefaultRetention>", b"<Nothing>"),
+        ),
+        ("versioning", None, s3_rewrite("versioning", b"Enabled", b"Suspended")),
+        ("SSE-KMS default encryption", None, s3_rewrite("encryption", b"aws:kms", b"AES256")),
+    ],
+)
+def test_each_check_fails_when_exactly_its_property_breaks(org, proxy, check, operation, rewrite):
+    deliver_for(org, ACTIVE)
+    if operation:
+        proxy.on(operation, rewrite)
+    else:
+        proxy.add(rewrite)
+    failed = [name for name, result in results(org).items() if not result.ok]
+    assert failed == [check]
