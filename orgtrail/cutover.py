@@ -31,6 +31,7 @@ from orgtrail.aws import (
     CredentialError,
     bucket_reader,
     current_account,
+    error_code,
     error_text,
 )
 from orgtrail.config import ConfigError, LegacyTrail, ManagementSettings, load_settings
@@ -88,11 +89,13 @@ def describe(account: Account, region: str, name: str) -> Recording | None:
         return None
     trail = found[0]
     selectors = cloudtrail.get_event_selectors(TrailName=trail["TrailARN"])
-    insights = (
-        cloudtrail.get_insight_selectors(TrailName=trail["TrailARN"])
-        if trail.get("HasInsightSelectors")
-        else {}
-    )
+    try:
+        insights = cloudtrail.get_insight_selectors(TrailName=trail["TrailARN"])
+    except AWS_ERRORS as error:
+        # A trail without Insights answers InsightNotEnabledException (CloudTrail API reference).
+        if error_code(error) != "InsightNotEnabledException":
+            raise
+        insights = {}
     return recording(trail, selectors, insights)
 
 

@@ -441,3 +441,15 @@ def test_a_stack_file_that_is_not_a_mapping_is_a_usage_error(tmp_path, capsys):
     path.write_text("- not\n- a mapping\n")
     assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
     assert "must be a mapping" in capsys.readouterr().out
+
+
+def test_a_trail_without_insights_answers_as_aws_does_and_is_judged(org, tmp_path, proxy):
+    def not_enabled(call, answer):
+        if "trail/default" in call.json().get("TrailName", ""):
+            return json_error(400, "InsightNotEnabledException", "Insights are not enabled")
+        return None
+
+    proxy.on("GetInsightSelectors", not_enabled)
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [payments_trail(org)])["trails"]
+    assert decision["action"] == "ready"
