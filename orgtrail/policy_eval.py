@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,14 +192,3 @@ def evaluate(policy: Mapping[str, Any], request: Request) -> str:
 
 def allows(policy: Mapping[str, Any], request: Request) -> bool:
     return evaluate(policy, request) == ALLOW
-
-
-def unconditioned_public_allows(policy: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    """Allow statements granting to everyone (`*` or AWS `*`) with no condition at all."""
-    for statement in _as_list(policy.get("Statement")):
-        principal = statement.get("Principal")
-        public = principal == "*" or (
-            isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))
-        )
-        if statement.get("Effect") == "Allow" and public and not statement.get("Condition"):
-            yield statement

@@ -2,14 +2,8 @@
 
 import pytest
 
-from orgtrail.policy_eval import (
-    ALLOW,
-    DENY,
-    IMPLICIT_DENY,
-    Request,
-    evaluate,
-    unconditioned_public_allows,
-)
+from orgtrail.policy_eval import ALLOW, DENY, IMPLICIT_DENY, Request, evaluate
+from tests.support.policy import unconditioned_public_allows
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
     LOG_BUCKET,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from orgtrail_policies.props import as_list
 from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
@@ -66,3 +68,14 @@ def declared(resource_type: str, name: str, props: dict[str, Any], **options: An
         outputs=props,
         **options,
     )
+
+
+def unconditioned_public_allows(policy: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    """Allow statements granting to everyone (`*` or AWS `*`) with no condition at all."""
+    for statement in as_list(policy.get("Statement")):
+        principal = statement.get("Principal")
+        public = principal == "*" or (
+            isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS"))
+        )
+        if statement.get("Effect") == "Allow" and public and not statement.get("Condition"):
+            yield statement
