@@ -244,6 +244,12 @@ def _block_problems(what: str, block: Any) -> list[str]:
     ]
 
 
+def _canned_acl_problems(what: str, acl: Any) -> list[str]:
+    if acl in PUBLIC_CANNED_ACLS:
+        return [f"{what} has the public canned ACL {acl!r}. Use 'private' (or no ACL at all)."]
+    return []
+
+
 def _grant_problems(what: str, grants: Any) -> list[str]:
     for grant in items(grants):
         uri = str(get(grant, "uri") or get(grant, "grantee", "uri") or "")
@@ -258,12 +264,7 @@ def _grant_problems(what: str, grants: Any) -> list[str]:
 def public_access_problems(resource_type: str, props: Mapping[str, Any], name: str) -> list[str]:
     if resource_type in CLASSIC_BUCKETS:
         what = f"Bucket {describe_bucket(name, props)}"
-        problems = []
-        acl = get(props, "acl")
-        if acl in PUBLIC_CANNED_ACLS:
-            problems.append(
-                f"{what} has the public canned ACL {acl!r}. Use 'private' (or no ACL at all)."
-            )
+        problems = _canned_acl_problems(what, get(props, "acl"))
         problems += _grant_problems(what, get(props, "grants"))
         problems += _policy_problems(f"{what}'s inline policy", get(props, "policy"))
         return problems
@@ -283,12 +284,8 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
         return problems
     if resource_type in ACL_TYPES:
         what = f"ACL '{name}' of bucket {get(props, 'bucket') or '?'}"
-        problems = []
-        acl = get(props, "acl")
-        if acl in PUBLIC_CANNED_ACLS:
-            problems.append(f"{what} applies the public canned ACL {acl!r}. Use 'private'.")
-        problems += _grant_problems(what, get(props, "accessControlPolicy", "grants"))
-        return problems
+        problems = _canned_acl_problems(what, get(props, "acl"))
+        return problems + _grant_problems(what, get(props, "accessControlPolicy", "grants"))
     if resource_type in POLICY_TYPES:
         document = (
             get(props, "policy")
@@ -306,10 +303,7 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
         return _block_problems(f"Account-level public access block '{name}'", props)
     if resource_type in OBJECT_TYPES:
         what = f"Object '{name}' in bucket {get(props, 'bucket') or '?'}"
-        problems = []
-        acl = get(props, "acl")
-        if acl in PUBLIC_CANNED_ACLS:
-            problems.append(f"{what} has the public canned ACL {acl!r}. Use 'private' (or none).")
+        problems = _canned_acl_problems(what, get(props, "acl"))
         return problems + _grant_problems(what, get(props, "grants"))
     if resource_type in ACCESS_POINT_TYPES:
         what = f"Access point '{name}' of bucket {get(props, 'bucket') or '?'}"
