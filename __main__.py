@@ -119,14 +119,7 @@ async def management_stack(settings: ManagementSettings) -> None:
     security = await security_outputs(settings)
     log_buckets = [security["logBucketName"], security["accessLogBucketName"]]
     guardrails = settings.guardrails
-    if any(
-        (
-            guardrails.block_public_access,
-            guardrails.protect_log_pipeline,
-            guardrails.deny_leave_organization,
-            guardrails.data_perimeter,
-        )
-    ):
+    if guardrails.any_on:
         # First: a guardrail that would lock something out stops the program before the rest.
         Guardrails(
             "guardrails",

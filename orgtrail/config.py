@@ -353,6 +353,17 @@ class Guardrails(Model):
         Annotated[str, _pattern(_TARGET_ID, "a root (r-...), OU (ou-...-...) or account ID")]
     ] = Field(default_factory=list)
 
+    @property
+    def any_on(self) -> bool:
+        return any(
+            (
+                self.block_public_access,
+                self.protect_log_pipeline,
+                self.deny_leave_organization,
+                self.data_perimeter,
+            )
+        )
+
 
 class Subscription(Model):
     protocol: Literal[SUBSCRIPTION_PROTOCOLS]  # type: ignore[valid-type]
@@ -658,12 +669,14 @@ def _fields_of(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def _default_of(alias: str) -> Any:
-    field = next(f for f in StackConfig.model_fields.values() if f.alias == alias)
+def declared_default(field: Any) -> Any:
+    """A key's default as Pulumi.yaml declares it and the engine passes it ("" for none)."""
     default = field.get_default(call_default_factory=True)
     if isinstance(default, BaseModel):
         return default.model_dump(by_alias=True, exclude_none=True)
-    return default
+    if isinstance(default, list):
+        return [item.model_dump(by_alias=True, exclude_none=True) for item in default]
+    return "" if default is None else default
 
 
 def _other_stack_keys(fields: dict[str, Any], kind: str) -> list[tuple[str, str]]:
@@ -679,11 +692,8 @@ def _other_stack_keys(fields: dict[str, Any], kind: str) -> list[tuple[str, str]
             decoded = _engine_json(value) if isinstance(value, str) else value
         except ValueError:
             decoded = value
-        if (
-            decoded in ("", None)
-            or decoded == _default_of(alias)
-            or value == to_engine_value(_default_of(alias))
-        ):
+        default = declared_default(field)
+        if decoded in ("", None) or decoded == default or value == to_engine_value(default):
             continue
         problems.append(
             (config_key(alias), f"belongs to the {' and '.join(stacks)} stack, not {kind}")

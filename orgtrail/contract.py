@@ -11,12 +11,10 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
-from orgtrail.config import AWS_REGION_KEY, NAMESPACE, StackConfig, config_key
+from orgtrail.config import AWS_REGION_KEY, NAMESPACE, StackConfig, config_key, declared_default
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = Path("schema") / "stack-config.schema.json"
@@ -32,15 +30,6 @@ def _declared_fields():
     for name, field in StackConfig.model_fields.items():
         if field.alias != AWS_REGION_KEY:
             yield field.alias or name, field
-
-
-def _default(field) -> Any:
-    default = field.get_default(call_default_factory=True)
-    if isinstance(default, BaseModel):
-        return default.model_dump(by_alias=True, exclude_none=True)
-    if isinstance(default, list):
-        return [item.model_dump(by_alias=True, exclude_none=True) for item in default]
-    return "" if default is None else default
 
 
 def _schema() -> dict:
@@ -79,7 +68,7 @@ def pulumi_declarations() -> dict[str, dict]:
             "description": field.description,
         }
         if not field.is_required():
-            declaration["default"] = _default(field)
+            declaration["default"] = declared_default(field)
         declarations[config_key(alias)] = declaration
     return declarations
 

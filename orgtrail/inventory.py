@@ -102,8 +102,13 @@ def _owned_buckets(member: Account, entry: dict[str, Any]) -> set[str]:
 
 
 def scan_account(
-    base: Account, account: dict, regions: list[str], role_name: str
+    base: Account,
+    account: dict,
+    regions: list[str],
+    role_name: str,
+    owners: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """One account's trails; `owners` (bucket -> account) gains the buckets it owns."""
     entry: dict[str, Any] = {
         "accountId": account["Id"],
         "name": account.get("Name", ""),
@@ -141,7 +146,8 @@ def scan_account(
     for trail in entry["trails"]:
         if is_legacy(trail, entry["accountId"]) and trail["s3BucketName"] in owned:
             _locate(trail, member)
-    entry["_owned"] = owned
+    if owners is not None:
+        owners.update(dict.fromkeys(owned, entry["accountId"]))
     return entry
 
 
@@ -154,11 +160,10 @@ def _locate(trail: dict[str, Any], owner: Account) -> None:
         trail["bucketLocationError"] = f"GetBucketLocation: {error_text(error)}"
 
 
-def locate_shared_buckets(base: Account, accounts: list[dict], role_name: str) -> None:
+def locate_shared_buckets(
+    base: Account, accounts: list[dict], role_name: str, owners: dict[str, str]
+) -> None:
     """Legacy buckets another account owns: found among the buckets of every account scanned."""
-    owners = {
-        bucket: account["accountId"] for account in accounts for bucket in account.pop("_owned", ())
-    }
     for account in accounts:
         for trail in account["trails"]:
             if not is_legacy(trail, account["accountId"]) or "bucketAccountId" in trail:
@@ -199,15 +204,17 @@ def inventory(
         on_total(len(accounts))
     base.client("sts")  # created once here: sessions are not thread-safe, clients are
 
+    owners: dict[str, str] = {}
+
     def scan(account: dict) -> dict:
-        result = scan_account(base, account, regions, role_name)
+        result = scan_account(base, account, regions, role_name, owners)
         if on_account:
             on_account(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         scanned = list(pool.map(scan, accounts))
-    locate_shared_buckets(base, scanned, role_name)
+    locate_shared_buckets(base, scanned, role_name, owners)
     return {
         "organizationId": organization["Id"],
         "managementAccountId": organization["MasterAccountId"],
