@@ -25,8 +25,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/zizmor --offline --persona=pedantic .github/workflows/
 
+# One worker per core: the moto-backed tests spend most of their time waiting on loopback.
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 bench: $(STAMP)
 	$(PY) benchmarks/plan_scale.py
