@@ -12,7 +12,6 @@ else raises rather than guessing.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,31 +48,26 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _wildcard(pattern: str, value: str, case_sensitive: bool = True) -> bool:
-    if not case_sensitive:
-        pattern, value = pattern.lower(), value.lower()
-    # IAM wildcards are * and ?; fnmatch's [] classes must be taken literally.
-    escaped = pattern.replace("[", "[[]")
-    return fnmatch.fnmatchcase(value, escaped)
+def _wild(text: str) -> str:
+    """An IAM pattern as a regular expression: `*` any run of characters, `?` any one."""
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
 
 
-def _substitute(pattern: str, request: Request) -> str | None:
-    """Resolve ${...} policy variables; None when a variable has no value (the statement cannot match)."""
-    missing = False
-
-    def value_of(match: re.Match) -> str:
-        nonlocal missing
+def _substitute(pattern: str, request: Request, like: bool) -> str | None:
+    """Resolve ${...} policy variables; None when a variable has no value (the statement
+    cannot match). With `like`, the result is a regular expression in which the pattern's
+    wildcards stay wildcards and what the variables stand for is literal: `${*}`, `${?}` and
+    `${$}` are the characters themselves (IAM user guide, "Special characters")."""
+    literal, wild = (re.escape, _wild) if like else (str, str)
+    parts, position = [], 0
+    for match in _VARIABLE.finditer(pattern):
         name = match.group(1)
-        if name in ("*", "?", "$"):
-            return name
-        values = request.context_values(name)
+        values = [name] if name in ("*", "?", "$") else request.context_values(name)
         if not values:
-            missing = True
-            return ""
-        return values[0]
-
-    resolved = _VARIABLE.sub(value_of, pattern)
-    return None if missing else resolved
+            return None
+        parts += [wild(pattern[position : match.start()]), literal(values[0])]
+        position = match.end()
+    return "".join([*parts, wild(pattern[position:])])
 
 
 def _principal_matches(principal: Any, request: Request) -> bool:
@@ -103,15 +97,19 @@ def _principal_matches(principal: Any, request: Request) -> bool:
     return False
 
 
+def _like(regex: str, value: str) -> bool:
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
 def _string_test(operator: str) -> tuple[bool, Any]:
-    """(negated, test(policy_value, request_value))."""
+    """(negated, test(policy_value, request_value)); a test named in LIKE takes a regex."""
     base = operator.removesuffix("IfExists")
     tests = {
         "StringEquals": lambda p, v: p == v,
         "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
-        "StringLike": lambda p, v: _wildcard(p, v),
+        "StringLike": _like,
         "ArnEquals": lambda p, v: p == v,
-        "ArnLike": lambda p, v: _wildcard(p, v),
+        "ArnLike": _like,
         "Bool": lambda p, v: p.lower() == v.lower(),
     }
     negations = {
@@ -137,20 +135,21 @@ def _condition_holds(operator: str, key: str, expected: Any, request: Request) -
     negated, test = _string_test(operator)
     if actual is None:
         return if_exists or negated
-    patterns = [
-        p for p in (_substitute(str(e), request) for e in _as_list(expected)) if p is not None
-    ]
+    like = test is _like
+    resolved = (_substitute(str(e), request, like) for e in _as_list(expected))
+    patterns = [p for p in resolved if p is not None]
     matched = any(test(pattern, value) for pattern in patterns for value in actual)
     return not matched if negated else matched
 
 
 def _actions_match(patterns: Any, request: Request) -> bool:
-    return any(_wildcard(a, request.action, case_sensitive=False) for a in _as_list(patterns))
+    # Action names are case-insensitive (IAM user guide, "IAM JSON policy elements: Action").
+    return any(re.fullmatch(_wild(a), request.action, re.IGNORECASE) for a in _as_list(patterns))
 
 
 def _resources_match(patterns: Any, request: Request) -> bool:
-    resources = [_substitute(r, request) for r in _as_list(patterns)]
-    return any(r is not None and _wildcard(r, request.resource) for r in resources)
+    resources = [_substitute(r, request, like=True) for r in _as_list(patterns)]
+    return any(r is not None and _like(r, request.resource) for r in resources)
 
 
 def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool:

@@ -9,6 +9,7 @@ from orgtrail.policy_eval import (
     IMPLICIT_DENY,
     Request,
     UnsupportedPolicy,
+    allows,
     evaluate,
 )
 
@@ -49,6 +50,8 @@ def test_actions_match_case_insensitively_and_resources_case_sensitively():
     assert evaluate(policy(allow(Action="s3:Get*")), get()) == ALLOW
     assert evaluate(policy(allow(Resource=f"{BUCKET}/A.TXT")), get()) == IMPLICIT_DENY
     assert evaluate(policy(allow(Resource=f"{BUCKET}/?.txt")), get()) == ALLOW
+    # An object key may hold any UTF-8 character, a line break included: * matches it too.
+    assert evaluate(policy(allow()), get(f"{BUCKET}/two\nlines.txt")) == ALLOW
 
 
 @pytest.mark.parametrize(
@@ -65,6 +68,25 @@ def test_actions_match_case_insensitively_and_resources_case_sensitively():
 )
 def test_principals_name_everyone_an_account_or_an_identity(principal, matches):
     assert (evaluate(policy(allow(Principal=principal)), get()) == ALLOW) is matches
+
+
+def test_a_service_principal_matches_that_service_and_any_entry_of_a_list_may_match():
+    delivering = Request("s3:PutObject", f"{BUCKET}/a.txt", service="cloudtrail.amazonaws.com")
+    trail = allow(Action="s3:PutObject", Principal={"Service": "cloudtrail.amazonaws.com"})
+    assert allows(policy(trail), delivering)
+    other = Request("s3:PutObject", f"{BUCKET}/a.txt", service="config.amazonaws.com")
+    assert not allows(policy(trail), other)
+    # A service is no AWS identity: the account entry is passed over, "*" still names everyone.
+    accounts_then_everyone = {"AWS": ["111111111111", "*"]}
+    assert allows(policy(allow(Action="s3:*", Principal=accounts_then_everyone)), other)
+
+
+def test_a_statement_without_principal_or_resource_applies_to_the_policy_holder():
+    # An identity policy has no Principal, a role's trust policy no Resource.
+    identity = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{BUCKET}/*"}
+    assert evaluate(policy(identity), get()) == ALLOW
+    trust = {"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "s3:GetObject"}
+    assert evaluate(policy(trust), get()) == ALLOW
 
 
 def test_not_principal_not_action_and_not_resource_match_what_they_do_not_name():
@@ -98,6 +120,12 @@ def test_not_principal_not_action_and_not_resource_match_what_they_do_not_name()
         ("StringNotLike", "o-*", {"aws:PrincipalOrgID": "o-1"}, False),
         ("StringEqualsIfExists", "o-1", {}, True),  # IfExists, key missing: true
         ("StringEqualsIfExists", "o-1", {"aws:PrincipalOrgID": "o-2"}, False),
+        ("StringNotEqualsIgnoreCase", "O-1", {"aws:PrincipalOrgID": "o-1"}, False),
+        ("StringNotEqualsIgnoreCase", "O-1", {"aws:PrincipalOrgID": "o-2"}, True),
+        ("ArnEquals", "o-1", {"aws:PrincipalOrgID": "o-1"}, True),
+        ("ArnEquals", "o-1", {"aws:PrincipalOrgID": "o-2"}, False),
+        ("ArnNotLike", "o-*", {"aws:PrincipalOrgID": "o-1"}, False),
+        ("ArnNotLike", "o-*", {"aws:PrincipalOrgID": "x-1"}, True),
     ],
 )
 def test_string_operators(operator, expected, context, holds):
@@ -108,6 +136,9 @@ def test_string_operators(operator, expected, context, holds):
 def test_condition_keys_are_case_insensitive_and_values_any_of_a_list():
     document = policy(allow(Condition={"StringEquals": {"AWS:PrincipalOrgID": ["o-1", "o-2"]}}))
     assert evaluate(document, get(**{"aws:principalorgid": "o-2"})) == ALLOW
+    # A multivalued key in the request matches when any of its values does.
+    assert evaluate(document, get(**{"aws:PrincipalOrgID": ["o-9", "o-1"]})) == ALLOW
+    assert evaluate(document, get(**{"aws:PrincipalOrgID": ["o-9", "o-8"]})) == IMPLICIT_DENY
 
 
 def test_arn_bool_and_null_operators():
@@ -157,6 +188,9 @@ def test_policy_variables_are_resolved_from_the_request_and_a_missing_one_matche
         == IMPLICIT_DENY
     )
     assert evaluate(policy(own), get(f"{BUCKET}/home/alice/x")) == IMPLICIT_DENY
+    # Not resolved to an empty string, which would turn the pattern into a wildcard.
+    anyone = allow(Resource=f"{BUCKET}/${{aws:username}}*")
+    assert evaluate(policy(anyone), get(f"{BUCKET}/x")) == IMPLICIT_DENY
     in_condition = allow(
         Condition={"StringEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}}
     )
@@ -164,10 +198,23 @@ def test_policy_variables_are_resolved_from_the_request_and_a_missing_one_matche
     assert evaluate(policy(in_condition), get(**context)) == ALLOW
 
 
+def test_special_characters_are_literal_through_their_variables_and_brackets_are_not_classes():
+    starred = allow(Resource=f"{BUCKET}/${{*}}${{?}}${{$}}.txt")
+    assert evaluate(policy(starred), get(f"{BUCKET}/*?$.txt")) == ALLOW
+    assert evaluate(policy(starred), get(f"{BUCKET}/ab$.txt")) == IMPLICIT_DENY
+    like = allow(Condition={"StringLike": {"aws:userid": "AROA*:${*}"}})
+    assert evaluate(policy(like), get(**{"aws:userid": "AROAEXAMPLE:*"})) == ALLOW
+    assert evaluate(policy(like), get(**{"aws:userid": "AROAEXAMPLE:alice"})) == IMPLICIT_DENY
+    bracketed = allow(Resource=f"{BUCKET}/[ab].txt")
+    assert evaluate(policy(bracketed), get(f"{BUCKET}/a.txt")) == IMPLICIT_DENY
+    assert evaluate(policy(bracketed), get(f"{BUCKET}/[ab].txt")) == ALLOW
+
+
 def test_what_it_cannot_evaluate_it_refuses_rather_than_guesses():
-    with pytest.raises(UnsupportedPolicy):
-        evaluate(
-            policy(allow(Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}})), get()
-        )
-    with pytest.raises(UnsupportedPolicy):
+    numeric = {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}
+    with pytest.raises(UnsupportedPolicy, match="unsupported condition operator 'NumericLessThan'"):
+        evaluate(policy(allow(Condition=numeric)), get())
+    with pytest.raises(UnsupportedPolicy, match="unsupported principal type 'Federated'"):
         evaluate(policy(allow(Principal={"Federated": "cognito-identity.amazonaws.com"})), get())
+    with pytest.raises(UnsupportedPolicy, match="unsupported Principal 'alice'"):
+        evaluate(policy(allow(Principal="alice")), get())
