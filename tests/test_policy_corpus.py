@@ -1,14 +1,19 @@
-"""The pack against a corpus of stacks, through the real Analyzer protocol: each case's policy
-flags it, or does not, in every provider's shape."""
+"""The pack against a corpus of stacks: each case's policy flags it, or does not, in every
+provider's shape. Through the real Analyzer protocol (what the CLI sees) and with the same
+policies called in process (what mutation testing sees)."""
 
 import pytest
 
 from orgtrail.policy_check import RunningPack
+from tests.support.policy import InProcessPack
 from tests.support.policy_corpus import CASES, Case
 
 
-@pytest.fixture(scope="module")
-def pack():
+@pytest.fixture(scope="module", params=["grpc", "in-process"])
+def pack(request):
+    if request.param == "in-process":
+        yield InProcessPack()
+        return
     with RunningPack() as running:
         running.configure({})
         yield running
@@ -18,3 +23,12 @@ def pack():
 def test_corpus_case(pack, case: Case):
     flagged = {verdict.policy for verdict in pack.verdicts(case.resources)}
     assert (case.policy in flagged) is case.flagged, sorted(flagged)
+
+
+def test_the_in_process_pack_answers_exactly_as_the_running_pack():
+    in_process = InProcessPack()
+    with RunningPack() as running:
+        running.configure({})
+        for case in CASES:
+            expected = running.verdicts(case.resources)
+            assert in_process.verdicts(case.resources) == expected, case.id

@@ -263,24 +263,28 @@ def _grant_problems(what: str, grants: Any) -> list[str]:
 
 def public_access_problems(resource_type: str, props: Mapping[str, Any], name: str) -> list[str]:
     if resource_type in CLASSIC_BUCKETS:
-        what = f"Bucket {describe_bucket(name, props)}"
-        problems = _canned_acl_problems(what, get(props, "acl"))
-        problems += _grant_problems(what, get(props, "grants"))
-        problems += _policy_problems(f"{what}'s inline policy", get(props, "policy"))
+        bucket = describe_bucket(name, props)
+        problems = _canned_acl_problems(f"Bucket {bucket}", get(props, "acl"))
+        problems += _grant_problems(f"Bucket {bucket}", get(props, "grants"))
+        problems += _policy_problems(f"The inline policy of bucket {bucket}", get(props, "policy"))
         return problems
     if resource_type == NATIVE_BUCKET:
-        what = f"Bucket {describe_bucket(name, props)}"
+        bucket = describe_bucket(name, props)
         problems = []
         acl = get(props, "accessControl")
         if acl in PUBLIC_NATIVE_ACLS:
-            problems.append(f"{what} has the public access control {acl!r}. Use 'Private'.")
+            problems.append(
+                f"Bucket {bucket} has the public access control {acl!r}. Use 'Private'."
+            )
         block = get(props, "publicAccessBlockConfiguration")
         if block is None:
             problems.append(
-                f"{what} has no publicAccessBlockConfiguration. Set {', '.join(BLOCK_SETTINGS)} to true."
+                f"Bucket {bucket} has no publicAccessBlockConfiguration. Set {', '.join(BLOCK_SETTINGS)} to true."
             )
         else:
-            problems += _block_problems(f"{what}'s publicAccessBlockConfiguration", block)
+            problems += _block_problems(
+                f"The publicAccessBlockConfiguration of bucket {bucket}", block
+            )
         return problems
     if resource_type in ACL_TYPES:
         what = f"ACL '{name}' of bucket {get(props, 'bucket') or '?'}"
@@ -306,12 +310,12 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
         problems = _canned_acl_problems(what, get(props, "acl"))
         return problems + _grant_problems(what, get(props, "grants"))
     if resource_type in ACCESS_POINT_TYPES:
-        what = f"Access point '{name}' of bucket {get(props, 'bucket') or '?'}"
-        problems = _policy_problems(f"{what}'s policy", get(props, "policy"))
+        point = f"access point '{name}' of bucket {get(props, 'bucket') or '?'}"
+        problems = _policy_problems(f"The policy of {point}", get(props, "policy"))
         block = get(props, "publicAccessBlockConfiguration")
         # Left out, S3 turns all four settings on for a new access point (CreateAccessPoint).
         if block is not None:
-            problems += _block_problems(f"{what}'s publicAccessBlockConfiguration", block)
+            problems += _block_problems(f"The publicAccessBlockConfiguration of {point}", block)
         return problems
     if resource_type == ACCESS_POINT_POLICY:
         return _policy_problems(

@@ -5,11 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from orgtrail_policies.policies import POLICIES
 from orgtrail_policies.props import as_list
-from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from pulumi_policy.proxy import (
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    unknown_checking_proxy,
+)
 
+from orgtrail.policy_check import Verdict
 from orgtrail.simulate import Resource
 
 UNKNOWN_BOOL = UNKNOWN_BOOLEAN_VALUE
@@ -35,6 +50,9 @@ def urn(resource_type: str, name: str) -> str:
     return f"urn:pulumi:dev::app::{resource_type}::{name}"
 
 
+OPTIONS = PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
 def resource(
     resource_type: str,
     name: str,
@@ -42,13 +60,12 @@ def resource(
     property_dependencies: dict[str, list[PolicyResource]] | None = None,
     provider: Any = None,
 ) -> PolicyResource:
-    options = PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [])
     return PolicyResource(
         resource_type,
         proxied(props),
         urn(resource_type, name),
         name,
-        options,
+        OPTIONS,
         provider,
         None,
         [],
@@ -79,3 +96,91 @@ def unconditioned_public_allows(policy: Mapping[str, Any]) -> Iterable[Mapping[s
         )
         if statement.get("Effect") == "Allow" and public and not statement.get("Condition"):
             yield statement
+
+
+class NotApplicable(Exception):
+    pass
+
+
+class _ResourceArgs(ResourceValidationArgs):
+    def not_applicable(self, reason: str | None = None) -> None:
+        raise NotApplicable(reason)
+
+
+class InProcessPack:
+    """The pack's policies called in this process the way the SDK's analyzer calls them
+    (every resource through the resource policies, then the stack through the stack policies,
+    in the pack's order), with `RunningPack`'s configuration and verdicts.
+
+    The corpus runs both ways: over gRPC it proves what the CLI sees; in process it is what
+    mutation testing sees, since mutmut only records the calls made in its own process.
+    """
+
+    def __init__(self) -> None:
+        self.config: Mapping[str, Any] = {}
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+
+    def _settings(self, policy: Any) -> tuple[str, dict[str, Any]]:
+        given = self.config.get(policy.name, {})
+        values = {"enforcementLevel": given} if isinstance(given, str) else dict(given)
+        return values.pop("enforcementLevel", policy.enforcement_level.value), values
+
+    def verdicts(self, resources: list[Resource]) -> list[Verdict]:
+        found: list[Verdict] = []
+        stack = _policy_resources(resources)
+        for policy in sorted(POLICIES, key=lambda p: not isinstance(p, ResourceValidationPolicy)):
+            level, config = self._settings(policy)
+            if level == "disabled":
+                continue
+
+            def report(message: str, urn: str | None = None, policy=policy, level=level) -> None:
+                text = f"{policy.description}\n{message}" if message else policy.description
+                found.append(Verdict(policy.name, level, text, urn or ""))
+
+            if isinstance(policy, ResourceValidationPolicy):
+                for r in resources:
+                    if not r.custom:
+                        continue
+                    args = _ResourceArgs(
+                        r.type, proxied(r.inputs), r.urn, r.name, OPTIONS, None, config
+                    )
+                    try:
+                        policy.validate(args, report)
+                    except NotApplicable:
+                        pass
+                    except UnknownValueError as error:  # the SDK's note, as over gRPC
+                        report(f"can't run policy '{policy.name}' during preview: {error.message}")
+            else:
+                policy.validate(StackValidationArgs(stack, config), report)
+        return found
+
+
+def _policy_resources(resources: list[Resource]) -> list[PolicyResource]:
+    """The stack as AnalyzeStack hands it over: outputs, providers, parents and dependencies."""
+    by_urn = {
+        r.urn: PolicyResource(
+            r.type,
+            proxied(r.outputs),
+            r.urn,
+            r.name,
+            OPTIONS,
+            PolicyProviderResource("", {}, r.provider.rsplit("::", 1)[0], "")
+            if r.provider
+            else None,
+            None,
+            [],
+            {},
+        )
+        for r in resources
+    }
+    for r in resources:
+        made = by_urn[r.urn]
+        made.parent = by_urn.get(r.parent)
+        made.dependencies = [by_urn[d] for d in r.dependencies if d in by_urn]
+        made.property_dependencies = {
+            key: [by_urn[u] for u in urns if u in by_urn]
+            for key, urns in r.property_dependencies.items()
+        }
+    return list(by_urn.values())

@@ -1,0 +1,124 @@
+"""Exemptions and enforcement levels, with the pack's policies called in process (the same
+wiring as over gRPC, see test_policy_corpus): who is exempted, why it is shown, and what a
+reasonless entry does."""
+
+import pytest
+from orgtrail_policies.exemptions import Exemptions
+
+from tests.support.policy import InProcessPack
+from tests.support.policy_corpus import V7, block, bucket, locked, part
+
+PUBLIC = "s3-no-public-bucket"
+BLOCK = "s3-bucket-public-access-block"
+LOCK = "s3-bucket-object-lock-enabled"
+# The advisory hardening rules would flag these small stacks too; they are not under test here.
+QUIET = dict.fromkeys(
+    (
+        "s3-bucket-acls-disabled",
+        "s3-bucket-default-retention",
+        "s3-bucket-kms-encryption",
+        "s3-bucket-versioning",
+        "s3-bucket-tls-only",
+    ),
+    "disabled",
+)
+
+
+def site(name="marketing-site"):
+    return bucket(V7, name, acl="public-read", objectLockEnabled=True)
+
+
+def run(config, *resources):
+    pack = InProcessPack()
+    pack.configure({**QUIET, **config})
+    return pack.verdicts(list(resources))
+
+
+def exempting(policy, resource, reason="public website, approved in SEC-123"):
+    return {policy: {"exemptions": [{"resource": resource, "reason": reason}]}}
+
+
+def test_an_exempted_resource_is_not_flagged_and_the_report_names_it_and_why():
+    verdicts = run(exempting(PUBLIC, "marketing-*"), site(), block("marketing-site"))
+    assert [v.policy for v in verdicts] == ["exemptions-applied"]
+    (report,) = verdicts
+    assert report.level == "advisory"
+    assert report.urn == site().urn
+    assert report.message.endswith(
+        "\nexempted from s3-no-public-bucket by 'marketing-*': public website, approved in SEC-123"
+    )
+
+
+def test_an_exemption_applies_only_to_what_it_matches():
+    verdicts = run(exempting(PUBLIC, "marketing-*"), site("data"), block())
+    assert [(v.policy, v.level) for v in verdicts] == [(PUBLIC, "mandatory")]
+
+
+def test_an_exemption_without_a_reason_exempts_nothing_and_the_violation_says_so():
+    verdicts = run(exempting(PUBLIC, "marketing-*", reason=" "), site(), block("marketing-site"))
+    ((policy, message),) = [(v.policy, v.message) for v in verdicts]
+    assert policy == PUBLIC
+    assert message.endswith(
+        " (exemption 'marketing-*' matches but has no reason, so it does not apply)"
+    )
+
+
+def test_stack_policy_exemptions_match_urn_globs_and_are_reported():
+    bare = locked()
+    verdicts = run(exempting(BLOCK, "urn:pulumi:dev::*::data", reason="legacy import"), bare)
+    assert [(v.policy, v.urn) for v in verdicts] == [("exemptions-applied", bare.urn)]
+    assert verdicts[0].message.endswith(
+        "\nexempted from s3-bucket-public-access-block by 'urn:pulumi:dev::*::data': legacy import"
+    )
+    unexempted = run(exempting(BLOCK, "urn:pulumi:dev::*::other"), bare)
+    assert [(v.policy, v.urn) for v in unexempted] == [(BLOCK, bare.urn)]
+
+
+def test_a_stack_policy_reasonless_exemption_is_named_in_its_violation():
+    (violation,) = run(exempting(BLOCK, "data", reason=""), locked())
+    assert violation.policy == BLOCK
+    assert "(exemption 'data' matches but has no reason, so it does not apply)" in violation.message
+
+
+def test_an_access_log_target_is_excused_from_object_lock_and_the_report_says_why():
+    target = bucket(V7, "access-logs")
+    verdicts = run(
+        {},
+        locked(),
+        block(),
+        target,
+        block("access-logs"),
+        part("aws:s3/bucketLogging:BucketLogging", "logging", targetBucket="access-logs"),
+    )
+    (report,) = verdicts
+    assert (report.policy, report.urn) == ("exemptions-applied", target.urn)
+    assert f"exempted from {LOCK} by '(rule)': " in report.message
+    assert "server access log" in report.message
+
+
+@pytest.mark.parametrize("level", ["advisory", "disabled"])
+def test_a_policy_runs_at_its_configured_level(level):
+    verdicts = run({PUBLIC: level}, site(), block("marketing-site"))
+    assert [(v.policy, v.level) for v in verdicts] == (
+        [(PUBLIC, level)] if level != "disabled" else []
+    )
+
+
+def test_exemption_entries_without_a_resource_are_ignored_and_the_first_valid_match_wins():
+    exemptions = Exemptions(
+        {
+            "exemptions": [
+                {"reason": "no resource"},
+                "not an object",
+                {"resource": "data", "reason": ""},
+                {"resource": "d*", "reason": "first"},
+                {"resource": "data", "reason": "second"},
+            ]
+        }
+    )
+    assert [e.resource for e in exemptions.entries] == ["data", "d*", "data"]
+    assert exemptions.find("data", "urn:x").reason == "first"
+    assert exemptions.find("other", "urn:x") is None
+    assert exemptions.unreasoned("data", "urn:x").resource == "data"
+    assert exemptions.note_for("other", "urn:x") == ""
+    assert Exemptions(None).entries == []

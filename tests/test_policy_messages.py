@@ -1,0 +1,224 @@
+"""What each rule tells the person whose preview it stops: the resource and its bucket by name,
+what is wrong, and how to fix it. One case per message the pack can send."""
+
+import json
+
+import pytest
+from orgtrail_policies.buckets import (
+    acl_problems,
+    object_lock_problems,
+    public_access_problems,
+    trail_problems,
+)
+
+from tests.support.policy import proxied
+
+OPEN = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Open",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::data/*",
+            }
+        ],
+    }
+)
+HALF = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": False,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": False,
+}
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+EVERYONE = (
+    "allows everyone (statement Open) without a condition on who the caller is. Name the "
+    "principals, or add a condition such as aws:PrincipalOrgID, aws:SourceArn or aws:SourceAccount."
+)
+HALF_OFF = (
+    "leaves blockPublicPolicy, restrictPublicBuckets off. Set all four of blockPublicAcls, "
+    "blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets to true."
+)
+CANNED = "has the public canned ACL {!r}. Use 'private' (or no ACL at all)."
+GRANT = "grants access to {}. Remove the grant; share through a bucket policy with conditions."
+
+CASES = [
+    (
+        "aws:s3/bucket:Bucket",
+        "site",
+        {"bucket": "site-prod", "acl": "public-read"},
+        [f"Bucket 'site' (bucket site-prod) {CANNED.format('public-read')}"],
+    ),
+    (
+        "aws:s3/bucketV2:BucketV2",
+        "site",
+        {"bucket": "site", "grants": [{"type": "Group", "uri": ALL_USERS}]},
+        [f"Bucket 'site' {GRANT.format('AllUsers')}"],
+    ),
+    (
+        "aws:s3/bucket:Bucket",
+        "site",
+        {"policy": OPEN},
+        [f"The inline policy of bucket 'site' {EVERYONE}"],
+    ),
+    (
+        "aws:s3/bucket:Bucket",
+        "site",
+        {"policy": "{not json"},
+        [
+            "The inline policy of bucket 'site' is not valid JSON (Expecting property name enclosed "
+            "in double quotes at line 1 column 2); a policy that cannot be read cannot be shown to "
+            "be private. Fix the JSON."
+        ],
+    ),
+    (
+        "aws-native:s3:Bucket",
+        "site",
+        {
+            "bucketName": "site-prod",
+            "accessControl": "PublicRead",
+            "publicAccessBlockConfiguration": HALF,
+        },
+        [
+            "Bucket 'site' (bucket site-prod) has the public access control 'PublicRead'. Use 'Private'.",
+            f"The publicAccessBlockConfiguration of bucket 'site' (bucket site-prod) {HALF_OFF}",
+        ],
+    ),
+    (
+        "aws-native:s3:Bucket",
+        "site",
+        {},
+        [
+            "Bucket 'site' has no publicAccessBlockConfiguration. Set blockPublicAcls, "
+            "blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets to true."
+        ],
+    ),
+    (
+        "aws:s3/bucketAclV2:BucketAclV2",
+        "acl",
+        {"bucket": "data", "acl": "public-read-write"},
+        [f"ACL 'acl' of bucket data {CANNED.format('public-read-write')}"],
+    ),
+    (
+        "aws:s3/bucketAclV2:BucketAclV2",
+        "acl",
+        {
+            "bucket": "data",
+            "accessControlPolicy": {
+                "grants": [
+                    {"grantee": {"type": "Group", "uri": AUTHENTICATED}, "permission": "READ"}
+                ]
+            },
+        },
+        [f"ACL 'acl' of bucket data {GRANT.format('AuthenticatedUsers')}"],
+    ),
+    (
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "p",
+        {"bucket": "data", "policy": OPEN},
+        [f"Bucket policy 'p' of bucket data {EVERYONE}"],
+    ),
+    (
+        "aws-native:s3:BucketPolicy",
+        "p",
+        {"bucket": "data", "policyDocument": json.loads(OPEN)},
+        [f"Bucket policy 'p' of bucket data {EVERYONE}"],
+    ),
+    (
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "p",
+        {"policy": OPEN},
+        [f"Bucket policy 'p' of bucket ? {EVERYONE}"],
+    ),
+    (
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "b",
+        {"bucket": "data", **HALF},
+        [f"Public access block 'b' of bucket data {HALF_OFF}"],
+    ),
+    (
+        "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+        "account",
+        HALF,
+        [f"Account-level public access block 'account' {HALF_OFF}"],
+    ),
+    (
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+        "index",
+        {"bucket": "data", "acl": "public-read"},
+        [f"Object 'index' in bucket data {CANNED.format('public-read')}"],
+    ),
+    (
+        "aws:s3/bucketObject:BucketObject",
+        "index",
+        {"bucket": "data", "grants": [{"type": "Group", "uri": ALL_USERS}]},
+        [f"Object 'index' in bucket data {GRANT.format('AllUsers')}"],
+    ),
+    (
+        "aws:s3/accessPoint:AccessPoint",
+        "ap",
+        {"bucket": "data", "policy": OPEN, "publicAccessBlockConfiguration": HALF},
+        [
+            f"The policy of access point 'ap' of bucket data {EVERYONE}",
+            f"The publicAccessBlockConfiguration of access point 'ap' of bucket data {HALF_OFF}",
+        ],
+    ),
+    (
+        "aws:s3control/accessPointPolicy:AccessPointPolicy",
+        "app",
+        {"accessPointArn": "arn:aws:s3:us-east-1:111111111111:accesspoint/ap", "policy": OPEN},
+        [
+            "Access point policy 'app' of arn:aws:s3:us-east-1:111111111111:accesspoint/ap "
+            + EVERYONE
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "name", "props", "messages"),
+    CASES,
+    ids=[f"{case[0].rpartition(':')[2]}-{index}" for index, case in enumerate(CASES)],
+)
+def test_public_access_messages(resource_type, name, props, messages):
+    assert public_access_problems(resource_type, proxied(props), name) == messages
+
+
+ACLS_ON = (
+    "which turns ACLs back on. Use BucketOwnerEnforced (ACLs disabled) unless a service that "
+    "writes with ACLs needs it, and then keep the public access block on."
+)
+
+
+def test_acl_messages():
+    controls = {"bucket": "data", "rule": {"objectOwnership": "ObjectWriter"}}
+    assert acl_problems(
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls", proxied(controls), "own"
+    ) == [
+        f"Ownership controls 'own' of bucket data sets object ownership to ObjectWriter, {ACLS_ON}"
+    ]
+    native = {
+        "bucketName": "site-prod",
+        "ownershipControls": {"rules": [{"objectOwnership": "BucketOwnerPreferred"}]},
+    }
+    assert acl_problems("aws-native:s3:Bucket", proxied(native), "site") == [
+        "Bucket 'site' (bucket site-prod) sets object ownership to BucketOwnerPreferred, " + ACLS_ON
+    ]
+
+
+def test_trail_and_object_lock_messages():
+    assert trail_problems("aws:cloudtrail/trail:Trail", proxied({}), "org") == [
+        "Trail 'org' lacks isMultiRegionTrail: true (log every region, including ones nobody "
+        "uses); enableLogFileValidation: true (digest files prove logs were not altered); "
+        "kmsKeyId (encrypt log files with a customer-managed key)."
+    ]
+    assert object_lock_problems(
+        "aws:s3/bucket:Bucket", proxied({"bucket": "site-prod"}), "site"
+    ) == [
+        "Bucket 'site' (bucket site-prod) is created without Object Lock. Object Lock can only be "
+        "enabled when a bucket is created: set objectLockEnabled: true on the bucket."
+    ]
