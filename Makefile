@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install plan test lint bench clean contract
+.PHONY: install plan test lint bench clean contract mutation
 
 install: $(STAMP)
 
@@ -29,8 +29,16 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest -q -n auto
 
+# Not part of `make test`: minutes per module (see README, "Mutation testing").
+$(VENV)/.mutation-installed: $(STAMP) requirements-mutation.txt
+	$(PY) -m pip install --quiet -r requirements-mutation.txt
+	touch $@
+
+mutation: $(VENV)/.mutation-installed
+	$(PY) tools/mutation.py $(GROUPS)
+
 bench: $(STAMP)
 	$(PY) benchmarks/plan_scale.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mutation

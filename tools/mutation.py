@@ -1,0 +1,212 @@
+"""Mutation testing of the modules that decide security outcomes (`make mutation`).
+
+    .venv/bin/python tools/mutation.py [GROUP ...] [--jobs 2]
+
+For each group, mutmut changes the group's modules one small edit at a time
+(a `<` for a `<=`, `and` for `or`, a string altered, a call argument dropped)
+and runs the tests written for those modules against each change. A change
+no test notices ("survived") is behaviour the suite does not pin.
+
+Each group runs in its own staging copy of the checkout under `.mutation/`
+(mutmut writes its `mutants/` tree next to the configuration it reads), so
+the working tree is never touched. The policy pack is lifted to the top of
+the staging copy because mutmut names a mutant after its file path, and the
+pack is imported as `orgtrail_policies`, not `policies.orgtrail_policies`.
+
+Mutants listed in `tools/mutation_equivalent.yaml` were read and judged
+equivalent (no test could tell them apart from the original); the kill rate
+leaves them out and the table counts them. Timeouts count as killed (the
+change made the tests hang, which a run notices). Exit 1 when a module is
+under the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGING = ROOT / ".mutation"
+EQUIVALENT = Path(__file__).resolve().parent / "mutation_equivalent.yaml"
+TARGET = 0.90
+PACK = "policies/orgtrail_policies"
+
+
+@dataclass(frozen=True)
+class Group:
+    sources: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+# The tests written for each module: mutmut then runs, per mutant, only those
+# that reach the mutated function (fastest first, stopping at the first failure).
+GROUPS = {
+    "policy-eval": Group(("orgtrail/policy_eval.py",), ("tests/test_policy_eval.py",)),
+    "policy-documents": Group(
+        ("components/policy_documents.py",),
+        ("tests/test_policy_documents.py", "tests/test_security_stack.py", "tests/test_guardrails.py"),
+    ),
+    "pack": Group(
+        ("orgtrail_policies",),
+        (
+            "tests/test_policy_rules.py",
+            "tests/test_policy_stack_rules.py",
+            "tests/test_policy_exemptions.py",
+            "tests/test_policy_corpus.py",
+            # Compares the pack in process with the pack over gRPC, whose process imports the
+            # staging copy's unmutated policies/: here it would kill every mutant by comparison
+            # with the original, which `make test` could not do.
+            "--deselect",
+            "tests/test_policy_corpus.py::test_the_in_process_pack_answers_exactly_as_the_running_pack",
+        ),
+    ),
+    "config": Group(
+        ("orgtrail/config.py", "orgtrail/contract.py"),
+        ("tests/test_config.py", "tests/test_project_files.py"),
+    ),
+    "detections": Group(
+        ("orgtrail/detections.py",),
+        ("tests/test_detections.py", "tests/test_analysis_and_alarms.py"),
+    ),
+    "verify": Group(
+        ("orgtrail/verify.py",), ("tests/test_verify.py", "tests/test_verify_checks.py")
+    ),
+    "cutover": Group(
+        ("orgtrail/cutover.py", "orgtrail/recording.py"),
+        ("tests/test_cutover.py", "tests/test_recording.py"),
+    ),
+}
+
+
+def stage(name: str, group: Group) -> Path:
+    """A copy of the checkout's tracked files with a mutmut section for this group."""
+    where = STAGING / name
+    shutil.rmtree(where, ignore_errors=True)
+    tracked = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    for path in tracked:
+        if (ROOT / path).is_file():
+            (where / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / path, where / path)
+    shutil.copytree(ROOT / PACK, where / "orgtrail_policies")
+    copied = sorted({Path(path).parts[0] for path in tracked} | {"orgtrail_policies"})
+    settings = {
+        "source_paths": list(group.sources),
+        "also_copy": [entry for entry in copied if entry not in group.sources],
+        "pytest_add_cli_args_test_selection": list(group.tests),
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "no:xdist"],
+        # The stack tests run the program under the SDK's gRPC mocks: not fork-safe once
+        # the suite has run in the forking process.
+        "process_isolation": "forkserver",
+    }
+    with (where / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("\n[tool.mutmut]\n")
+        for key, value in settings.items():
+            pyproject.write(f"{key} = {value!r}\n".replace("'", '"'))
+    return where
+
+
+def run(where: Path, jobs: int) -> dict[str, str]:
+    """mutmut's verdict on every mutant of the group, by mutant name."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    mutmut = [sys.executable, "-m", "mutmut"]
+    started = time.monotonic()
+    with (where / "mutmut.log").open("w") as log:
+        outcome = subprocess.run(
+            [*mutmut, "run", "--max-children", str(jobs)], cwd=where, env=env, stdout=log
+        )
+    if outcome.returncode:
+        sys.exit(f"mutmut failed in {where}; its output is in {where / 'mutmut.log'}")
+    listing = subprocess.run(
+        [*mutmut, "results", "--all", "true"],
+        cwd=where,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    verdicts = {}
+    for line in listing.splitlines():
+        mutant, _, status = line.strip().rpartition(": ")
+        if mutant:
+            verdicts[mutant] = status
+    print(f"   {len(verdicts)} mutants in {time.monotonic() - started:.0f} s", flush=True)
+    return verdicts
+
+
+def module_of(mutant: str) -> str:
+    return mutant.partition(".x")[0]
+
+
+def report(verdicts: dict[str, str], equivalent: dict[str, str]) -> bool:
+    by_module: dict[str, Counter] = {}
+    survivors = []
+    for mutant, status in sorted(verdicts.items()):
+        counts = by_module.setdefault(module_of(mutant), Counter())
+        if status in ("killed", "timeout"):
+            counts["killed"] += 1
+        elif mutant in equivalent:
+            counts["equivalent"] += 1
+        else:
+            counts["not killed"] += 1
+            survivors.append(f"{mutant}: {status}")
+        counts["mutants"] += 1
+
+    table = Table(title="Mutation testing")
+    for column in ("module", "mutants", "killed", "equivalent", "not killed", "kill rate"):
+        table.add_column(column, justify="left" if column == "module" else "right", no_wrap=True)
+    every_module_on_target = True
+    for module, counts in by_module.items():
+        judged = counts["killed"] + counts["not killed"]
+        rate = counts["killed"] / judged if judged else 1.0
+        every_module_on_target &= rate >= TARGET
+        table.add_row(
+            module,
+            *(str(counts[key]) for key in ("mutants", "killed", "equivalent", "not killed")),
+            f"{rate:.1%}",
+        )
+    console = Console(width=120)
+    console.print(table)
+    if survivors:
+        console.print("Not killed (show one with `mutmut show NAME` in its .mutation/ directory):")
+        console.print(textwrap.indent("\n".join(survivors), "  "), highlight=False)
+    return every_module_on_target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"one of {', '.join(GROUPS)}")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    arguments = parser.parse_args()
+    unknown = set(arguments.groups) - set(GROUPS)
+    if unknown:
+        parser.error(
+            f"unknown group {', '.join(sorted(unknown))}; the groups are {', '.join(GROUPS)}"
+        )
+    equivalent = yaml.safe_load(EQUIVALENT.read_text()) or {}
+    verdicts = {}
+    for name in arguments.groups or GROUPS:
+        print(f"== {name}", flush=True)
+        verdicts |= run(stage(name, GROUPS[name]), arguments.jobs)
+    return 0 if report(verdicts, equivalent) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
