@@ -3,16 +3,17 @@ import pytest
 from orgtrail.simulate import RecordingMonitor
 from tests.support.moto_org import MotoServer, seed
 from tests.support.proxy import RewritingProxy
+from tests.support.scopes import shared
 from tests.support.stacks import run_management, run_security
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=shared("session"))
 def security():
     """The security stack with the default test config."""
     return run_security()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=shared("session"))
 def management(security):
     """The management stack reading the default security stack's outputs."""
     return run_management(security_exports=security.exports)

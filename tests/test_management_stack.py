@@ -7,6 +7,7 @@ import pytest
 
 from orgtrail.policy_eval import ALLOW, IMPLICIT_DENY, Request, evaluate
 from orgtrail.simulate import simulate
+from tests.support.scopes import shared
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
     LOG_BUCKET,
@@ -220,7 +221,7 @@ LEGACY = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def legacy(security):
     return run_management(management_config(legacyTrails=LEGACY), security_exports=security.exports)
 

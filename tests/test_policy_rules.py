@@ -194,11 +194,30 @@ def test_conditions_that_restrict_the_caller_make_everyone_statements_private(co
         {"StringEquals": {"aws:PrincipalTag/team": "data"}},  # not a key the guide lists
         {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/*"]}},
         {"StringEquals": {"aws:PrincipalOrgID": []}},
+        # Every access point of one account is fixed for s3:DataAccessPointArn only.
+        {"ArnLike": {"aws:SourceArn": "arn:aws:s3:us-east-1:111111111111:accesspoint/*"}},
     ],
 )
 def test_conditions_that_do_not_restrict_the_caller_leave_the_bucket_public(condition):
     document = policy({**READ_ALL, "Condition": condition})
     assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document})
+
+
+def test_a_fixed_key_after_unrecognised_ones_still_restricts():
+    # Each operator and key is looked at, whatever comes first.
+    condition = {
+        "NumericLessThan": {"s3:max-keys": "10"},
+        "StringEquals": {
+            "aws:PrincipalTag/team": "data",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:1:key/k",
+            "aws:SourceAccount": "111111111111",
+        },
+    }
+    statement = {**READ_ALL, "Action": "s3:PutObject", "Condition": condition}
+    assert (
+        public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": policy(statement)})
+        == []
+    )
 
 
 def test_a_kms_key_condition_keeps_private_only_grants_without_bad_actions():
@@ -217,6 +236,10 @@ def test_a_kms_key_condition_keeps_private_only_grants_without_bad_actions():
     assert public(check, {"bucket": "b", "policy": policy(benign)})
     harmless = {**READ_ALL, "Action": "s3:CreateSession", "Condition": kms}
     assert public(check, {"bucket": "b", "policy": policy(harmless)}) == []
+    # NotAction grants every action it does not name, the bad ones included.
+    everything_else = {k: v for k, v in harmless.items() if k != "Action"}
+    not_action = {**everything_else, "NotAction": "s3:DeleteBucket"}
+    assert public(check, {"bucket": "b", "policy": policy(not_action)})
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import pytest
 
 from orgtrail.policy_eval import ALLOW, DENY, IMPLICIT_DENY, Request, evaluate
 from tests.support.policy import unconditioned_public_allows
+from tests.support.scopes import shared
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
     LOG_BUCKET,
@@ -45,13 +46,13 @@ def member(account: str, action: str, resource: str, org: str = ORGANIZATION_ID,
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def bucket_policy(security):
     (policy,) = part_of_bucket(security, LOG_BUCKET, "aws:s3/bucketPolicy:BucketPolicy")
     return policy_of(policy)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def key_policy(security):
     return policy_of(security.one("aws:kms/key:Key"))
 

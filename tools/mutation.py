@@ -56,7 +56,11 @@ GROUPS = {
     "policy-eval": Group(("orgtrail/policy_eval.py",), ("tests/test_policy_eval.py",)),
     "policy-documents": Group(
         ("components/policy_documents.py",),
-        ("tests/test_policy_documents.py", "tests/test_security_stack.py", "tests/test_guardrails.py"),
+        (
+            "tests/test_policy_documents.py",
+            "tests/test_security_stack.py",
+            "tests/test_guardrails.py",
+        ),
     ),
     "pack": Group(
         ("orgtrail_policies",),
@@ -64,6 +68,7 @@ GROUPS = {
             "tests/test_policy_rules.py",
             "tests/test_policy_stack_rules.py",
             "tests/test_policy_exemptions.py",
+            "tests/test_policy_messages.py",
             "tests/test_policy_corpus.py",
             # Compares the pack in process with the pack over gRPC, whose process imports the
             # staging copy's unmutated policies/: here it would kill every mutant by comparison

@@ -8,6 +8,7 @@ SSE-KMS, versioning, TLS only, and the organization-trail essentials.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from pulumi_policy import (
@@ -26,31 +27,59 @@ ResourceRule = Callable[[str, Mapping[str, Any], str], list[str]]
 SKIPPED_PREFIXES = ("pulumi:providers:", "pulumi:pulumi:")
 
 
+# The validations are module functions bound with partial, not closures: what runs for each
+# resource is then code of its own (mutation testing can only change code called at run time,
+# and the policies are built at import).
+def validate_resource(
+    name: str, rule: ResourceRule, args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    if args.resource_type.startswith(SKIPPED_PREFIXES):
+        return
+    problems = rule(args.resource_type, args.props, args.name)
+    if not problems:
+        return
+    exemptions = Exemptions(args.get_config())
+    exemption = exemptions.find(args.name, args.urn)
+    if exemption is not None:
+        LEDGER.record(name, args.urn, exemption)
+        args.not_applicable(describe(name, exemption))
+    note = exemptions.note_for(args.name, args.urn)
+    for problem in problems:
+        report_violation(problem + note, args.urn)
+
+
 def resource_policy(
     name: str, description: str, rule: ResourceRule, level: EnforcementLevel
 ) -> ResourceValidationPolicy:
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type.startswith(SKIPPED_PREFIXES):
-            return
-        problems = rule(args.resource_type, args.props, args.name)
-        if not problems:
-            return
-        exemptions = Exemptions(args.get_config())
-        exemption = exemptions.find(args.name, args.urn)
-        if exemption is not None:
-            LEDGER.record(name, args.urn, exemption)
-            args.not_applicable(describe(name, exemption))
-        note = exemptions.note_for(args.name, args.urn)
-        for problem in problems:
-            report_violation(problem + note, args.urn)
-
     return ResourceValidationPolicy(
         name=name,
         description=description,
-        validate=validate,
+        validate=partial(validate_resource, name, rule),
         enforcement_level=level,
         config_schema=SCHEMA,
     )
+
+
+def validate_buckets(
+    name: str,
+    check: stack.BucketCheck,
+    excuse: stack.Excuse | None,
+    args: StackValidationArgs,
+    report_violation: ReportViolation,
+) -> None:
+    exemptions = Exemptions(args.get_config())
+    findings, excused = stack.bucket_findings(args.resources, check, excuse)
+    for bucket, reason in excused:
+        LEDGER.record(name, bucket.resource.urn, Exemption("(rule)", reason))
+    for bucket, problem in findings:
+        resource = bucket.resource
+        exemption = exemptions.find(resource.name, resource.urn)
+        if exemption is not None:
+            LEDGER.record(name, resource.urn, exemption)
+        else:
+            report_violation(
+                problem + exemptions.note_for(resource.name, resource.urn), resource.urn
+            )
 
 
 def bucket_stack_policy(
@@ -62,26 +91,10 @@ def bucket_stack_policy(
 ) -> StackValidationPolicy:
     """A check over every bucket; `excuse` names buckets the rule itself lets through, and why
     (reported by `exemptions-applied` like a configured exemption)."""
-
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        exemptions = Exemptions(args.get_config())
-        findings, excused = stack.bucket_findings(args.resources, check, excuse)
-        for bucket, reason in excused:
-            LEDGER.record(name, bucket.resource.urn, Exemption("(rule)", reason))
-        for bucket, problem in findings:
-            resource = bucket.resource
-            exemption = exemptions.find(resource.name, resource.urn)
-            if exemption is not None:
-                LEDGER.record(name, resource.urn, exemption)
-            else:
-                report_violation(
-                    problem + exemptions.note_for(resource.name, resource.urn), resource.urn
-                )
-
     return StackValidationPolicy(
         name=name,
         description=description,
-        validate=validate,
+        validate=partial(validate_buckets, name, check, excuse),
         enforcement_level=level,
         config_schema=SCHEMA,
     )

@@ -16,17 +16,14 @@ from typing import Any
 ENABLED_STRINGS = ("true", "enabled")
 
 
-def get(props: Any, *path: str | int, default: Any = None) -> Any:
-    """props[path[0]][path[1]]... or default when any step is missing or of the wrong kind."""
+def get(props: Any, *path: str) -> Any:
+    """props[path[0]][path[1]]..., or None when any step is missing or not a Mapping."""
     value = props
     for step in path:
-        if isinstance(step, int):
-            if not isinstance(value, Sequence) or isinstance(value, str) or step >= len(value):
-                return default
-        elif not isinstance(value, Mapping) or step not in value:
-            return default
+        if not isinstance(value, Mapping) or step not in value:
+            return None
         value = value[step]
-    return default if value is None else value
+    return value
 
 
 def items(value: Any) -> Iterator[Any]:
