@@ -12,6 +12,7 @@ else raises rather than guessing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,23 @@ from typing import Any
 
 ALLOW, DENY, IMPLICIT_DENY = "Allow", "Deny", "ImplicitDeny"
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
+# The elements of the IAM JSON policy grammar (IAM user guide, "Grammar of the IAM JSON policy
+# language"): AWS refuses a policy with any other, so an unknown one here is a broken document.
+_POLICY_ELEMENTS = frozenset({"Version", "Id", "Statement"})
+_STATEMENT_ELEMENTS = frozenset(
+    {
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    }
+)
+_VERSIONS = ("2012-10-17", "2008-10-17")
 
 
 @dataclass(frozen=True)
@@ -178,8 +196,29 @@ def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
     return True
 
 
+def _check_grammar(policy: Mapping[str, Any]) -> None:
+    for element in policy:
+        if element not in _POLICY_ELEMENTS:
+            raise UnsupportedPolicy(f"unknown policy element {element!r}")
+    # Without a Version, AWS reads a policy as 2008-10-17, in which ${...} is literal text.
+    version = policy.get("Version", "2008-10-17")
+    if version not in _VERSIONS:
+        raise UnsupportedPolicy(f"unknown policy Version {version!r}")
+    if version != "2012-10-17" and "${" in json.dumps(policy):
+        raise UnsupportedPolicy("policy variables need Version 2012-10-17")
+    for statement in _as_list(policy.get("Statement")):
+        for element in statement:
+            if element not in _STATEMENT_ELEMENTS:
+                raise UnsupportedPolicy(f"unknown statement element {element!r}")
+        if statement.get("Effect") not in (ALLOW, DENY):
+            raise UnsupportedPolicy(
+                f"Effect must be Allow or Deny, not {statement.get('Effect')!r}"
+            )
+
+
 def evaluate(policy: Mapping[str, Any], request: Request) -> str:
     """ALLOW, DENY (an explicit Deny matched) or IMPLICIT_DENY."""
+    _check_grammar(policy)
     decision = IMPLICIT_DENY
     for statement in _as_list(policy.get("Statement")):
         if _statement_applies(statement, request):

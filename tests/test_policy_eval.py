@@ -1,6 +1,8 @@
 """The policy evaluator against the IAM user guide's evaluation rules ("Policy evaluation
 logic", "IAM JSON policy elements: Condition operators", "Policy variables")."""
 
+import re
+
 import pytest
 
 from orgtrail.policy_eval import (
@@ -218,3 +220,27 @@ def test_what_it_cannot_evaluate_it_refuses_rather_than_guesses():
         evaluate(policy(allow(Principal={"Federated": "cognito-identity.amazonaws.com"})), get())
     with pytest.raises(UnsupportedPolicy, match="unsupported Principal 'alice'"):
         evaluate(policy(allow(Principal="alice")), get())
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({**policy(allow()), "version": "2012-10-17"}, "unknown policy element 'version'"),
+        ({**policy(allow()), "Version": "2012-10-18"}, "unknown policy Version '2012-10-18'"),
+        (policy(allow(sid="x")), "unknown statement element 'sid'"),
+        (policy(allow(Effect="allow")), "Effect must be Allow or Deny, not 'allow'"),
+        (policy({k: v for k, v in allow().items() if k != "Effect"}), "not None"),
+        (
+            {"Statement": [allow(Resource=f"{BUCKET}/${{aws:username}}/*")]},
+            "policy variables need Version 2012-10-17",
+        ),
+    ],
+)
+def test_a_document_aws_would_refuse_is_refused(document, message):
+    with pytest.raises(UnsupportedPolicy, match=re.escape(message)):
+        evaluate(document, get())
+
+
+def test_without_a_version_a_policy_is_read_as_2008_10_17():
+    assert evaluate({"Statement": [allow()]}, get()) == ALLOW
+    assert evaluate({"Version": "2008-10-17", "Id": "p", "Statement": allow()}, get()) == ALLOW
