@@ -100,11 +100,11 @@ def _principal_matches(principal: Any, request: Request) -> bool:
                     return True
                 if request.principal_arn is None:
                     continue
-                account = request.principal_arn.split(":")[4]
-                if (
-                    value == account
-                    or value.endswith(f":iam::{account}:root")
-                    or value == request.principal_arn
+                _, partition, _, _, account, *_ = request.principal_arn.split(":")
+                if value in (
+                    account,
+                    f"arn:{partition}:iam::{account}:root",
+                    request.principal_arn,
                 ):
                     return True
             elif kind == "Service":

@@ -139,6 +139,14 @@ def test_the_logs_answer_only_the_organisation_and_aws_services(management):
 
     assert decision("o-zzzzzzzzzz") == DENY
     assert decision(None) == DENY
+    key_arn = next(r for r in rcp["Statement"][0]["Resource"] if ":kms:" in r)
+    outsider = Request(
+        "kms:Decrypt",
+        key_arn,
+        principal_arn="arn:aws:iam::999999999999:role/anyone",
+        context={"aws:PrincipalOrgID": "o-zzzzzzzzzz", "aws:PrincipalIsAWSService": "false"},
+    )
+    assert evaluate(rcp, outsider) == DENY
     assert decision(ORGANIZATION_ID) != DENY
     assert decision(None, service="cloudtrail.amazonaws.com") != DENY
 

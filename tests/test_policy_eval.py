@@ -65,6 +65,7 @@ def test_actions_match_case_insensitively_and_resources_case_sensitively():
         ({"AWS": "arn:aws:iam::111111111111:root"}, True),
         ({"AWS": ALICE}, True),
         ({"AWS": "arn:aws:iam::222222222222:root"}, False),
+        ({"AWS": "arn:aws-cn:iam::111111111111:root"}, False),  # same number, other partition
         ({"Service": "cloudtrail.amazonaws.com"}, False),
     ],
 )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,8 +129,9 @@ def stage(name: str, group: Group) -> Path:
     return where
 
 
-def run(where: Path, jobs: int) -> dict[str, str]:
-    """mutmut's verdict on every mutant of the group, by mutant name."""
+def run(where: Path, jobs: int) -> dict[str, tuple[str, str | None]]:
+    """mutmut's verdict on every mutant of the group, by mutant name, with the reason a
+    survivor is equivalent when a rule says so."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     mutmut = [sys.executable, "-m", "mutmut"]
     started = time.monotonic()
@@ -151,7 +153,8 @@ def run(where: Path, jobs: int) -> dict[str, str]:
     for line in listing.splitlines():
         mutant, _, status = line.strip().rpartition(": ")
         if mutant:
-            verdicts[mutant] = status
+            survived = status not in ("killed", "timeout")
+            verdicts[mutant] = (status, equivalent_by_rule(where, mutant) if survived else None)
     print(f"   {len(verdicts)} mutants in {time.monotonic() - started:.0f} s", flush=True)
     return verdicts
 
@@ -160,14 +163,52 @@ def module_of(mutant: str) -> str:
     return mutant.partition(".x")[0]
 
 
-def report(verdicts: dict[str, str], equivalent: dict[str, str]) -> bool:
+# Modules whose string literals are policy documents sent to AWS.
+DOCUMENT_MODULES = ("components.policy_documents",)
+IAM_NAME = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9:*/._-]+$")
+STRING = re.compile(r'"([^"]*)"')
+CASE_ONLY = (
+    "only the case of IAM action or condition-key names (or a Bool value) changes, and AWS "
+    "compares those case-insensitively (IAM user guide, 'IAM JSON policy elements')"
+)
+
+
+def equivalent_by_rule(where: Path, mutant: str) -> str | None:
+    """The reason a mutant of a policy document is equivalent, when it is."""
+    if module_of(mutant) not in DOCUMENT_MODULES:
+        return None
+    diff = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", mutant],
+        cwd=where,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    removed = [line[1:] for line in diff if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
+    if len(removed) != 1 or len(added) != 1:
+        return None
+    before, after = STRING.findall(removed[0]), STRING.findall(added[0])
+    changed = [(a, b) for a, b in zip(before, after, strict=False) if a != b]
+    if len(before) != len(after) or not changed:
+        return None
+    if before[0] == after[0] == "Sid":
+        return "a Sid only labels a statement; nothing AWS decides depends on it"
+    for original, mutated in changed:
+        iam_name = IAM_NAME.match(original) and not original.startswith("arn:")
+        boolean = original.lower() in ("true", "false")
+        if original.lower() != mutated.lower() or not (iam_name or boolean):
+            return None
+    return CASE_ONLY
+
+
+def report(verdicts: dict[str, tuple[str, str | None]], equivalent: dict[str, str]) -> bool:
     by_module: dict[str, Counter] = {}
     survivors = []
-    for mutant, status in sorted(verdicts.items()):
+    for mutant, (status, by_rule) in sorted(verdicts.items()):
         counts = by_module.setdefault(module_of(mutant), Counter())
         if status in ("killed", "timeout"):
             counts["killed"] += 1
-        elif mutant in equivalent:
+        elif mutant in equivalent or by_rule:
             counts["equivalent"] += 1
         else:
             counts["not killed"] += 1
