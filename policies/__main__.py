@@ -2,7 +2,7 @@
 
 import gc
 
-from orgtrail_policies.policies import POLICIES
+from orgtrail_policies.policies import policies
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 # A pack is a long-lived server whose AnalyzeStack requests hold every resource of a
@@ -12,7 +12,7 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 gc.set_threshold(200_000, 20, 20)
 PolicyPack(
     name="org-trail-guardrails",
-    policies=POLICIES,
+    policies=policies(),
     enforcement_level=EnforcementLevel.ADVISORY,
     description="No public and no unlocked S3 bucket anywhere in the organisation.",
     provider="aws",

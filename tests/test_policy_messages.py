@@ -176,6 +176,63 @@ CASES = [
             + EVERYONE
         ],
     ),
+    (
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "p",
+        {"bucket": "data", "policy": OPEN.replace('"Sid": "Open", ', "")},
+        [
+            f"Bucket policy 'p' of bucket data {EVERYONE.replace('statement Open', 'statement without Sid')}"
+        ],
+    ),
+    (
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "p",
+        {"bucket": "data", "policy": "[]"},
+        [
+            "Bucket policy 'p' of bucket data is not a JSON object; a policy that cannot be read "
+            "cannot be shown to be private. Fix the JSON."
+        ],
+    ),
+    (
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "p",
+        {"bucket": "data", "policy": '{"Statement": 3}'},
+        [
+            "Bucket policy 'p' of bucket data has no list of Statement objects; a policy that "
+            "cannot be read cannot be shown to be private. Fix the JSON."
+        ],
+    ),
+    ("aws:s3/bucketPolicy:BucketPolicy", "p", {"bucket": "data", "policy": ""}, []),
+    (
+        "aws:s3/bucketAclV2:BucketAclV2",
+        "acl",
+        {"acl": "public-read"},
+        [f"ACL 'acl' of bucket ? {CANNED.format('public-read')}"],
+    ),
+    (
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "b",
+        HALF,
+        [f"Public access block 'b' of bucket ? {HALF_OFF}"],
+    ),
+    (
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+        "index",
+        {"acl": "public-read"},
+        [f"Object 'index' in bucket ? {CANNED.format('public-read')}"],
+    ),
+    (
+        "aws:s3/accessPoint:AccessPoint",
+        "ap",
+        {"policy": OPEN},
+        [f"The policy of access point 'ap' of bucket ? {EVERYONE}"],
+    ),
+    (
+        "aws:s3control/accessPointPolicy:AccessPointPolicy",
+        "app",
+        {"policy": OPEN},
+        [f"Access point policy 'app' of ? {EVERYONE}"],
+    ),
 ]
 
 
@@ -201,6 +258,10 @@ def test_acl_messages():
     ) == [
         f"Ownership controls 'own' of bucket data sets object ownership to ObjectWriter, {ACLS_ON}"
     ]
+    unnamed = {"rule": {"objectOwnership": "ObjectWriter"}}
+    assert acl_problems(
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls", proxied(unnamed), "own"
+    ) == [f"Ownership controls 'own' of bucket ? sets object ownership to ObjectWriter, {ACLS_ON}"]
     native = {
         "bucketName": "site-prod",
         "ownershipControls": {"rules": [{"objectOwnership": "BucketOwnerPreferred"}]},

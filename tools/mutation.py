@@ -70,6 +70,7 @@ GROUPS = {
             "tests/test_policy_stack_rules.py",
             "tests/test_policy_exemptions.py",
             "tests/test_policy_messages.py",
+            "tests/test_policy_pack.py",
             "tests/test_policy_corpus.py",
             # Compares the pack in process with the pack over gRPC, whose process imports the
             # staging copy's unmutated policies/: here it would kill every mutant by comparison

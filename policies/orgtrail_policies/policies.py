@@ -108,72 +108,76 @@ def report_exemptions(args: StackValidationArgs, report_violation: ReportViolati
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
-POLICIES = [
-    # A stack policy: whether a bucket is a server-access-log target, the one kind S3 forbids
-    # to lock, is only known from the logging configurations of other resources.
-    bucket_stack_policy(
-        "s3-bucket-object-lock-enabled",
-        "Every S3 bucket is created with Object Lock enabled, so what it stores can be made "
-        "tamper-proof (server access log targets excepted: S3 cannot deliver to them).",
-        stack.missing_object_lock,
-        MANDATORY,
-        excuse=stack.unlocked_access_log_target,
-    ),
-    resource_policy(
-        "s3-no-public-bucket",
-        "No S3 bucket, object or access point is public: no public ACL or grant, no policy open to "
-        "everyone unless limited to fixed values of the keys S3 recognises, every public access "
-        "block complete.",
-        buckets.public_access_problems,
-        MANDATORY,
-    ),
-    bucket_stack_policy(
-        "s3-bucket-public-access-block",
-        "Every S3 bucket has a public access block of its own (or an account-level one).",
-        stack.missing_public_access_block,
-        MANDATORY,
-    ),
-    resource_policy(
-        "s3-bucket-acls-disabled",
-        "S3 buckets keep ACLs disabled (object ownership BucketOwnerEnforced).",
-        buckets.acl_problems,
-        ADVISORY,
-    ),
-    bucket_stack_policy(
-        "s3-bucket-default-retention",
-        "S3 buckets lock objects by default (Object Lock default retention).",
-        stack.missing_default_retention,
-        ADVISORY,
-    ),
-    bucket_stack_policy(
-        "s3-bucket-kms-encryption",
-        "S3 buckets encrypt with SSE-KMS by default.",
-        stack.missing_kms_encryption,
-        ADVISORY,
-    ),
-    bucket_stack_policy(
-        "s3-bucket-versioning",
-        "S3 buckets keep every version of every object.",
-        stack.missing_versioning,
-        ADVISORY,
-    ),
-    bucket_stack_policy(
-        "s3-bucket-tls-only",
-        "S3 bucket policies deny requests that do not use TLS.",
-        stack.missing_tls_only,
-        ADVISORY,
-    ),
-    resource_policy(
-        "cloudtrail-trail-essentials",
-        "CloudTrail trails log every region, validate log files and encrypt with a customer key.",
-        buckets.trail_problems,
-        ADVISORY,
-    ),
-    # Last: it reports the exemptions every policy above applied in this operation.
-    StackValidationPolicy(
-        name="exemptions-applied",
-        description="Resources exempted from an org-trail policy, and why.",
-        validate=report_exemptions,
-        enforcement_level=ADVISORY,
-    ),
-]
+
+def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """The pack's policies, in the order the SDK runs them. Built when asked (the pack asks
+    once, at start), so what builds them is code that runs under test too."""
+    return [
+        # A stack policy: whether a bucket is a server-access-log target, the one kind S3 forbids
+        # to lock, is only known from the logging configurations of other resources.
+        bucket_stack_policy(
+            "s3-bucket-object-lock-enabled",
+            "Every S3 bucket is created with Object Lock enabled, so what it stores can be made "
+            "tamper-proof (server access log targets excepted: S3 cannot deliver to them).",
+            stack.missing_object_lock,
+            MANDATORY,
+            excuse=stack.unlocked_access_log_target,
+        ),
+        resource_policy(
+            "s3-no-public-bucket",
+            "No S3 bucket, object or access point is public: no public ACL or grant, no policy open to "
+            "everyone unless limited to fixed values of the keys S3 recognises, every public access "
+            "block complete.",
+            buckets.public_access_problems,
+            MANDATORY,
+        ),
+        bucket_stack_policy(
+            "s3-bucket-public-access-block",
+            "Every S3 bucket has a public access block of its own (or an account-level one).",
+            stack.missing_public_access_block,
+            MANDATORY,
+        ),
+        resource_policy(
+            "s3-bucket-acls-disabled",
+            "S3 buckets keep ACLs disabled (object ownership BucketOwnerEnforced).",
+            buckets.acl_problems,
+            ADVISORY,
+        ),
+        bucket_stack_policy(
+            "s3-bucket-default-retention",
+            "S3 buckets lock objects by default (Object Lock default retention).",
+            stack.missing_default_retention,
+            ADVISORY,
+        ),
+        bucket_stack_policy(
+            "s3-bucket-kms-encryption",
+            "S3 buckets encrypt with SSE-KMS by default.",
+            stack.missing_kms_encryption,
+            ADVISORY,
+        ),
+        bucket_stack_policy(
+            "s3-bucket-versioning",
+            "S3 buckets keep every version of every object.",
+            stack.missing_versioning,
+            ADVISORY,
+        ),
+        bucket_stack_policy(
+            "s3-bucket-tls-only",
+            "S3 bucket policies deny requests that do not use TLS.",
+            stack.missing_tls_only,
+            ADVISORY,
+        ),
+        resource_policy(
+            "cloudtrail-trail-essentials",
+            "CloudTrail trails log every region, validate log files and encrypt with a customer key.",
+            buckets.trail_problems,
+            ADVISORY,
+        ),
+        # Last: it reports the exemptions every policy above applied in this operation.
+        StackValidationPolicy(
+            name="exemptions-applied",
+            description="Resources exempted from an org-trail policy, and why.",
+            validate=report_exemptions,
+            enforcement_level=ADVISORY,
+        ),
+    ]

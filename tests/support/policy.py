@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orgtrail_policies.policies import POLICIES
+from orgtrail_policies.policies import policies
 from orgtrail_policies.props import as_list
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -130,7 +130,8 @@ class InProcessPack:
     def verdicts(self, resources: list[Resource]) -> list[Verdict]:
         found: list[Verdict] = []
         stack = _policy_resources(resources)
-        for policy in sorted(POLICIES, key=lambda p: not isinstance(p, ResourceValidationPolicy)):
+        every = policies()
+        for policy in sorted(every, key=lambda p: not isinstance(p, ResourceValidationPolicy)):
             level, config = self._settings(policy)
             if level == "disabled":
                 continue
