@@ -18,6 +18,7 @@ GROUP_ARN = "arn:aws:logs:eu-west-1:111111111111:log-group:/org-trail/cloudtrail
 TOPIC = "arn:aws:sns:eu-west-1:111111111111:cis-alarms"
 ALARM = "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:cis-4.1"
 OTHER_ACCOUNT = "333333333333"
+ANALYST = "arn:aws:iam::222222222222:role/analyst"
 
 
 def by_service(service, action, resource="*", **context):
@@ -147,20 +148,14 @@ def test_the_alarm_topic_key_lets_this_accounts_cloudwatch_encrypt_and_nobody_el
 
 def test_the_results_bucket_refuses_plain_http_and_grants_nothing_itself():
     policy = documents.results_bucket_policy(ORG, "athena-results")
-    reader = "arn:aws:iam::222222222222:role/analyst"
-    request = Request("s3:GetObject", "arn:aws:s3:::athena-results/q.csv", principal_arn=reader)
-    assert evaluate(policy, request) == IMPLICIT_DENY  # IAM in the account decides
-    plain = Request(
-        "s3:GetObject",
-        "arn:aws:s3:::athena-results/q.csv",
-        principal_arn=reader,
-        context={"aws:SecureTransport": "false"},
+
+    def analyst(action, resource, **context):
+        return Request(action, resource, principal_arn=ANALYST, context=context)
+
+    result = "arn:aws:s3:::athena-results/q.csv"
+    assert evaluate(policy, analyst("s3:GetObject", result)) == IMPLICIT_DENY  # IAM decides
+    plain = {"aws:SecureTransport": "false"}
+    assert evaluate(policy, analyst("s3:GetObject", result, **plain)) == DENY
+    assert (
+        evaluate(policy, analyst("s3:ListBucket", "arn:aws:s3:::athena-results", **plain)) == DENY
     )
-    assert evaluate(policy, plain) == DENY
-    bucket_level = Request(
-        "s3:ListBucket",
-        "arn:aws:s3:::athena-results",
-        principal_arn=reader,
-        context={"aws:SecureTransport": "false"},
-    )
-    assert evaluate(policy, bucket_level) == DENY
