@@ -147,7 +147,10 @@ def _string_test(operator: str) -> tuple[bool, Any]:
 def _condition_holds(operator: str, key: str, expected: Any, request: Request) -> bool:
     actual = request.context_values(key)
     if operator == "Null":
-        wants_absent = str(_as_list(expected)[0]).lower() == "true"
+        wanted = str(_as_list(expected)[0]).lower()
+        if wanted not in ("true", "false"):
+            raise UnsupportedPolicy(f"Null takes true or false, not {wanted!r}")
+        wants_absent = wanted == "true"
         return (actual is None) == wants_absent
     if_exists = operator.endswith("IfExists")
     negated, test = _string_test(operator)

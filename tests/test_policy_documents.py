@@ -159,3 +159,27 @@ def test_the_results_bucket_refuses_plain_http_and_grants_nothing_itself():
     assert (
         evaluate(policy, analyst("s3:ListBucket", "arn:aws:s3:::athena-results", **plain)) == DENY
     )
+
+
+def test_server_access_logs_arrive_from_the_stacks_buckets_only_and_over_tls():
+    policy = documents.access_log_bucket_policy(ORG, "access-logs", ["logs", "results"])
+    delivery = {
+        "aws:SourceArn": "arn:aws:s3:::logs",
+        "aws:SourceAccount": "222222222222",
+        "aws:SecureTransport": "true",
+    }
+    key = "arn:aws:s3:::access-logs/logs/2026-11-27-00-00-00-ABC"
+    logging = "logging.s3.amazonaws.com"
+    assert evaluate(policy, by_service(logging, "s3:PutObject", key, **delivery)) == ALLOW
+    for denied in (
+        {**delivery, "aws:SourceArn": "arn:aws:s3:::someone-elses"},
+        {**delivery, "aws:SourceAccount": OTHER_ACCOUNT},
+    ):
+        assert evaluate(policy, by_service(logging, "s3:PutObject", key, **denied)) == IMPLICIT_DENY
+    other_prefix = "arn:aws:s3:::access-logs/elsewhere/x"
+    assert (
+        evaluate(policy, by_service(logging, "s3:PutObject", other_prefix, **delivery))
+        == IMPLICIT_DENY
+    )
+    plain = {**delivery, "aws:SecureTransport": "false"}
+    assert evaluate(policy, by_service(logging, "s3:PutObject", key, **plain)) == DENY

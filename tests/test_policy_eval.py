@@ -230,6 +230,7 @@ def test_what_it_cannot_evaluate_it_refuses_rather_than_guesses():
         ({**policy(allow()), "Version": "2012-10-18"}, "unknown policy Version '2012-10-18'"),
         (policy(allow(sid="x")), "unknown statement element 'sid'"),
         (policy(allow(Effect="allow")), "Effect must be Allow or Deny, not 'allow'"),
+        (policy(allow(Condition={"Null": {"aws:SourceArn": "no"}})), "Null takes true or false"),
         (policy({k: v for k, v in allow().items() if k != "Effect"}), "not None"),
         (
             {"Statement": [allow(Resource=f"{BUCKET}/${{aws:username}}/*")]},
