@@ -162,20 +162,20 @@ def generated_files(project_dir: Path = PROJECT_DIR) -> dict[Path, str]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="rewrite the derived files")
     args = parser.parse_args(argv)
     stale = []
-    for path, text in generated_files().items():
+    for path, text in generated_files(project_dir).items():
         if path.exists() and path.read_text() == text:
             continue
         if args.write:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-            print(f"wrote {path.relative_to(PROJECT_DIR)}")
+            print(f"wrote {path.relative_to(project_dir)}")
         else:
-            stale.append(str(path.relative_to(PROJECT_DIR)))
+            stale.append(str(path.relative_to(project_dir)))
     if stale:
         print(f"out of date with the config model: {', '.join(stale)} (run `make contract`)")
         return 1

@@ -10,6 +10,7 @@ import yaml
 
 from orgtrail.config import ManagementSettings, SecuritySettings, load_settings, to_engine_value
 from orgtrail.contract import SCHEMA_PATH, editor_schema, generated_files
+from orgtrail.contract import main as contract_main
 from orgtrail.simulate import PROJECT_DIR
 from orgtrail.stack_config import (
     StackConfigError,
@@ -146,3 +147,21 @@ def test_the_editor_schema_accepts_the_stack_files_and_underlines_mistakes():
     bad_mode = {"config": {"org-trail:objectLock": {"mode": "FOREVER", "days": 1}}}
     for document in (typo, unquoted, bad_mode):
         assert list(validator.iter_errors(document)), document
+
+
+def test_make_contract_reports_stale_files_then_writes_them(tmp_path, capsys):
+    for name in ("Pulumi.yaml", "README.md"):
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
+    (tmp_path / "README.md").write_text(
+        (PROJECT_DIR / "README.md").read_text().replace("| `org-trail:trailName`", "| `x`", 1)
+    )
+    assert contract_main([], tmp_path) == 1
+    assert capsys.readouterr().out == (
+        f"out of date with the config model: README.md, {SCHEMA_PATH} (run `make contract`)\n"
+    )
+    assert not (tmp_path / SCHEMA_PATH).exists()
+    assert contract_main(["--write"], tmp_path) == 0
+    assert capsys.readouterr().out == f"wrote README.md\nwrote {SCHEMA_PATH}\n"
+    assert (tmp_path / "README.md").read_text() == (PROJECT_DIR / "README.md").read_text()
+    assert (tmp_path / SCHEMA_PATH).read_text() == (PROJECT_DIR / SCHEMA_PATH).read_text()
+    assert contract_main([], tmp_path) == 0
