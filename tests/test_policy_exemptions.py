@@ -122,3 +122,20 @@ def test_exemption_entries_without_a_resource_are_ignored_and_the_first_valid_ma
     assert exemptions.unreasoned("data", "urn:x").resource == "data"
     assert exemptions.note_for("other", "urn:x") == ""
     assert Exemptions(None).entries == []
+
+
+def test_a_reasonless_exemption_matched_by_urn_is_named_in_the_violation():
+    (violation,) = run(
+        exempting(PUBLIC, "urn:pulumi:dev::*::marketing-site", reason=""),
+        site(),
+        block("marketing-site"),
+    )
+    assert violation.message == (
+        f"{violation.message.split(chr(10))[0]}\nBucket 'marketing-site' has the public canned ACL "
+        "'public-read'. Use 'private' (or no ACL at all). (exemption "
+        "'urn:pulumi:dev::*::marketing-site' matches but has no reason, so it does not apply)"
+    )
+    (stack_violation,) = run(exempting(BLOCK, "urn:pulumi:dev::*::data", reason=""), locked())
+    assert stack_violation.message.endswith(
+        "(exemption 'urn:pulumi:dev::*::data' matches but has no reason, so it does not apply)"
+    )

@@ -11,7 +11,8 @@ from orgtrail_policies.buckets import (
     trail_problems,
 )
 
-from tests.support.policy import proxied
+from tests.support.policy import InProcessPack, proxied
+from tests.support.policy_corpus import V7, bucket, part
 
 OPEN = json.dumps(
     {
@@ -283,3 +284,35 @@ def test_trail_and_object_lock_messages():
         "Bucket 'site' (bucket site-prod) is created without Object Lock. Object Lock can only be "
         "enabled when a bucket is created: set objectLockEnabled: true on the bucket."
     ]
+
+
+def test_stack_rule_messages():
+    pack = InProcessPack()
+    bare = bucket(V7, "site")
+    logging = part("aws:s3/bucketLogging:BucketLogging", "logging", targetBucket="site")
+    found = {v.policy: v.message.split("\n", 1)[1] for v in pack.verdicts([bare])}
+    assert found == {
+        "s3-bucket-object-lock-enabled": "Bucket 'site' is created without Object Lock. Object "
+        "Lock can only be enabled when a bucket is created: set objectLockEnabled: true on the "
+        "bucket.",
+        "s3-bucket-public-access-block": "Bucket 'site' has no public access block. Add an "
+        "aws.s3.BucketPublicAccessBlock for it with blockPublicAcls, blockPublicPolicy, "
+        "ignorePublicAcls, restrictPublicBuckets all true (or an account-level block through the "
+        "same provider).",
+        "s3-bucket-default-retention": "Bucket 'site' has no Object Lock default retention, so "
+        "objects are written unlocked. Add an aws.s3.BucketObjectLockConfiguration with "
+        "rule.defaultRetention (mode and days).",
+        "s3-bucket-kms-encryption": "Bucket 'site' does not encrypt with SSE-KMS by default. Add "
+        "an aws.s3.BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, a customer "
+        "key and bucketKeyEnabled.",
+        "s3-bucket-versioning": "Bucket 'site' is not versioned. Add an aws.s3.BucketVersioning "
+        "with status Enabled.",
+        "s3-bucket-tls-only": "Bucket 'site' accepts requests without TLS. Add a bucket policy "
+        "statement that denies s3:* to everyone when aws:SecureTransport is false.",
+    }
+    (excused,) = [v for v in pack.verdicts([bare, logging]) if v.policy == "exemptions-applied"]
+    assert excused.message.split("\n", 1)[1] == (
+        "exempted from s3-bucket-object-lock-enabled by '(rule)': receives server access logs: "
+        "S3 cannot deliver them to a bucket with Object Lock (S3 user guide, Object Lock "
+        "considerations), so no lock is asked of it; it must still be private, blocked and TLS-only"
+    )

@@ -143,6 +143,15 @@ CASES = [
     Case("v6 inline loggings[] target without a lock", "s3-bucket-object-lock-enabled", CLEAN,
          [bucket(V6, objectLockEnabled=True, loggings=[{"targetBucket": "access-logs"}]), block(),
           bucket(V6, name="access-logs"), block("access-logs")]),
+    Case("a block matched by the bucket's name", "s3-bucket-public-access-block", CLEAN,
+         [declared(V7, "named", {"bucket": "data-named", "objectLockEnabled": True}),
+          block("data-named")]),
+    Case("a block matched by the bucket's id", "s3-bucket-public-access-block", CLEAN,
+         [declared(V6, "by-id", {"id": "data-by-id", "objectLockEnabled": True}),
+          block("data-by-id")]),
+    Case("a block for another bucket", "s3-bucket-public-access-block", FLAGGED,
+         [declared(V7, "named", {"bucket": "data-named", "objectLockEnabled": True}),
+          block("data-other")]),
     # --- advisory: retention, KMS, versioning ------------------------------------------------
     Case("v6 retention in rules[].defaultRetentions[]", "s3-bucket-default-retention", CLEAN,
          [bucket(V6, objectLockEnabled=True, objectLockConfiguration={
