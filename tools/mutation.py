@@ -14,8 +14,9 @@ the staging copy because mutmut names a mutant after its file path, and the
 pack is imported as `orgtrail_policies`, not `policies.orgtrail_policies`.
 
 Mutants listed in `tools/mutation_equivalent.yaml` were read and judged
-equivalent (no test could tell them apart from the original); the kill rate
-leaves them out and the table counts them. Timeouts count as killed (the
+equivalent (no test could tell them apart from the original), and two kinds
+in policy documents are equivalent by rule (`equivalent_by_rule`); the kill
+rate leaves them out and the table counts them. Timeouts count as killed (the
 change made the tests hang, which a run notices). Exit 1 when a module is
 under the target.
 """
