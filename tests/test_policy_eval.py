@@ -163,6 +163,11 @@ def test_arn_bool_and_null_operators():
         evaluate(policy(allow(Condition=tls)), get(**{"aws:SecureTransport": "true"}))
         == IMPLICIT_DENY
     )
+    present = {"Null": {"aws:MultiFactorAuthAge": "false"}}
+    assert (
+        evaluate(policy(allow(Condition=present)), get(**{"aws:MultiFactorAuthAge": "10"})) == ALLOW
+    )
+    assert evaluate(policy(allow(Condition=present)), get()) == IMPLICIT_DENY
     absent = {"Null": {"aws:MultiFactorAuthAge": "true"}}
     assert evaluate(policy(allow(Condition=absent)), get()) == ALLOW
     assert (
@@ -230,8 +235,14 @@ def test_what_it_cannot_evaluate_it_refuses_rather_than_guesses():
         ({**policy(allow()), "Version": "2012-10-18"}, "unknown policy Version '2012-10-18'"),
         (policy(allow(sid="x")), "unknown statement element 'sid'"),
         (policy(allow(Effect="allow")), "Effect must be Allow or Deny, not 'allow'"),
-        (policy(allow(Condition={"Null": {"aws:SourceArn": "no"}})), "Null takes true or false"),
-        (policy({k: v for k, v in allow().items() if k != "Effect"}), "not None"),
+        (
+            policy(allow(Condition={"Null": {"aws:SourceArn": "no"}})),
+            "Null takes true or false, not 'no'",
+        ),
+        (
+            policy({k: v for k, v in allow().items() if k != "Effect"}),
+            "Effect must be Allow or Deny, not None",
+        ),
         (
             {"Statement": [allow(Resource=f"{BUCKET}/${{aws:username}}/*")]},
             "policy variables need Version 2012-10-17",
@@ -239,7 +250,7 @@ def test_what_it_cannot_evaluate_it_refuses_rather_than_guesses():
     ],
 )
 def test_a_document_aws_would_refuse_is_refused(document, message):
-    with pytest.raises(UnsupportedPolicy, match=re.escape(message)):
+    with pytest.raises(UnsupportedPolicy, match=f"^{re.escape(message)}$"):
         evaluate(document, get())
 
 
