@@ -82,7 +82,7 @@ GROUPS = {
     ),
     "config": Group(
         ("orgtrail/config.py", "orgtrail/contract.py"),
-        ("tests/test_config.py", "tests/test_project_files.py"),
+        ("tests/test_config.py", "tests/test_config_rules.py", "tests/test_project_files.py"),
     ),
     "detections": Group(
         ("orgtrail/detections.py",),
