@@ -197,3 +197,65 @@ def test_settings_fill_in_the_derived_defaults():
         "ReadOnly",
         key,
     )
+
+
+def test_expiry_must_follow_the_archive_and_outlast_the_lock_to_the_day():
+    def lifecycle(expire):
+        return security_config(
+            lifecycle={
+                "archiveAfterDays": 90,
+                "storageClass": "GLACIER_IR",
+                "expireAfterDays": expire,
+            }
+        )
+
+    assert problems(lifecycle(90), "security") == {
+        "org-trail:lifecycle.expireAfterDays": "90 must be later than archiveAfterDays (90)"
+    }
+    assert problems(lifecycle(399), "security") == {
+        "org-trail:lifecycle.expireAfterDays": "399 is shorter than the Object Lock retention "
+        "(400 days); logs may never expire before their lock ends"
+    }
+    assert load_settings(lifecycle(400), "security").lifecycle.expire_after_days == 400
+    legacy_archive = management_config(
+        legacyArchive={"archiveAfterDays": 30, "expireAfterDays": 30}
+    )
+    assert problems(legacy_archive, "management") == {
+        "org-trail:legacyArchive.expireAfterDays": "30 must be later than archiveAfterDays (30)"
+    }
+
+
+def test_the_security_account_is_not_the_management_account():
+    for stack, config in (
+        ("security", security_config(securityAccountId=MANAGEMENT_ACCOUNT)),
+        ("management", management_config(securityAccountId=MANAGEMENT_ACCOUNT, guardrails=None)),
+    ):
+        assert problems(config, stack)["org-trail:securityAccountId"] == (
+            "must be a separate account from managementAccountId: the logs must survive a "
+            "compromised management account"
+        )
+
+
+def test_engine_strings_and_yaml_values_read_alike():
+    for text, expected in (("false", False), ("true", True)):
+        config = management_config()
+        config["org-trail:insights"] = text
+        assert load_settings(config, "management").insights is expected
+    unquoted = security_config(securityAccountId=222222222222)
+    assert load_settings(unquoted, "security").organization.security_account_id == "222222222222"
+    trail = legacy(prefix="/old/logs/")
+    settings = load_settings(management_config(legacyTrails=[trail]), "management")
+    assert settings.legacy_trails[0].log_prefix == "old/logs/AWSLogs/"
+    assert problems(management_config(legacyTrails=[legacy(prefix="a b")]), "management") == {
+        f"{KEY}[0].prefix": "'a b' is not an S3 key prefix CloudTrail accepts"
+    }
+
+
+def test_names_say_what_aws_allows():
+    assert problems(security_config(logBucketName="Bad_Bucket", trailName="x"), "security") == {
+        "org-trail:trailName": "'x' is not a valid trail name (3-128 letters, digits, '.', '_' or "
+        "'-', starting and ending with a letter or digit, no two of '._-' in a row, not an IP "
+        "address)",
+        "org-trail:logBucketName": "'Bad_Bucket' is not a valid bucket name (3-63 lowercase "
+        "letters, digits, dots and hyphens, starting and ending with a letter or digit)",
+    }
