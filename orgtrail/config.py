@@ -15,7 +15,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -150,20 +151,27 @@ def trail_name_problem(name: str) -> str | None:
     return None
 
 
-def _rule(problem_of):
+# Validators are module functions bound with partial rather than closures: the model's types
+# are built at import, and what runs per value is then code of its own (mutation testing,
+# which changes only code called after import, can reach it).
+def _checked(problem_of: Callable[[str], str | None], value: str) -> str:
+    problem = problem_of(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _rule(problem_of: Callable[[str], str | None]) -> AfterValidator:
     """An AfterValidator from a function returning the problem with a value, or None."""
-
-    def check(value: str) -> str:
-        problem = problem_of(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    return AfterValidator(check)
+    return AfterValidator(partial(_checked, problem_of))
 
 
-def _pattern(pattern: re.Pattern, what: str):
-    return _rule(lambda v: None if pattern.match(v) else f"{v!r} is not {what}")
+def _mismatch(pattern: re.Pattern, what: str, value: str) -> str | None:
+    return None if pattern.match(value) else f"{value!r} is not {what}"
+
+
+def _pattern(pattern: re.Pattern, what: str) -> AfterValidator:
+    return _rule(partial(_mismatch, pattern, what))
 
 
 def _account_text(value: Any) -> Any:
