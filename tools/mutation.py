@@ -248,7 +248,11 @@ def main() -> int:
         parser.error(
             f"unknown group {', '.join(sorted(unknown))}; the groups are {', '.join(GROUPS)}"
         )
-    equivalent = yaml.safe_load(EQUIVALENT.read_text()) or {}
+    equivalent = {
+        mutant: entry["why"]
+        for entry in yaml.safe_load(EQUIVALENT.read_text()) or []
+        for mutant in entry["mutants"]
+    }
     verdicts = {}
     for name in arguments.groups or GROUPS:
         print(f"== {name}", flush=True)
