@@ -8,7 +8,7 @@ import yaml
 from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
-from orgtrail.verify import Expected, verify
+from orgtrail.verify import Expected, expected_from, verify
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
 from tests.support.proxy import accounts_without_status
 
@@ -250,3 +250,36 @@ def test_guardrail_policy_types_must_be_enabled_and_attached(org):
     organizations.detach_policy(PolicyId=perimeter["Id"], TargetId=org.accounts["security"])
     rcp = results(org)["RESOURCE_CONTROL_POLICY enabled and attached"]
     assert (rcp.ok, rcp.detail) == (False, "not attached: org-trail-log-data-perimeter")
+
+
+def test_the_stack_file_says_what_is_expected(tmp_path):
+    stack = tmp_path / "Pulumi.management.yaml"
+    config = {
+        "aws:region": "us-east-1",
+        "org-trail:organizationId": "o-a1b2c3d4e5",
+        "org-trail:managementAccountId": MANAGEMENT,
+        "org-trail:securityAccountId": "222222222222",
+        "org-trail:securityStack": "acme/org-trail/security",
+        "org-trail:dataEvents": {"s3": False, "lambda": True},
+        "org-trail:insights": False,
+        "org-trail:guardrails": {
+            "protectLogPipeline": False,
+            "denyLeaveOrganization": True,
+            "dataPerimeter": False,
+            "blockPublicAccess": False,
+        },
+    }
+    stack.write_text(yaml.safe_dump({"config": config}))
+    assert expected_from(stack) == Expected(
+        s3=False, lambda_functions=True, insights=False, guardrail_types=("SERVICE_CONTROL_POLICY",)
+    )
+    config["org-trail:dataEvents"] = {"s3": True, "lambda": False}
+    config["org-trail:guardrails"] = {"denyLeaveOrganization": False, "protectLogPipeline": False}
+    stack.write_text(yaml.safe_dump({"config": config}))
+    assert expected_from(stack) == Expected(
+        s3=True,
+        lambda_functions=False,
+        insights=False,
+        guardrail_types=("RESOURCE_CONTROL_POLICY", "S3_POLICY"),
+    )
+    assert expected_from(None) == Expected()

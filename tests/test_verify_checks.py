@@ -111,3 +111,18 @@ def test_each_check_fails_when_exactly_its_property_breaks(
         proxy.add(rewrite)
     failed = [name for name, result in results(delivered).items() if not result.ok]
     assert failed == [check]
+
+
+def test_data_events_of_one_kind_of_access_only_fail_and_say_which(delivered, proxy):
+    def read_only_lambda(call, answer):
+        document = answer.json()
+        for selector in document.get("AdvancedEventSelectors", []):
+            fields = selector["FieldSelectors"]
+            if any("AWS::Lambda::Function" in f.get("Equals", []) for f in fields):
+                fields.append({"Field": "readOnly", "Equals": ["true"]})
+        return answer.with_json(document)
+
+    proxy.on("GetEventSelectors", read_only_lambda)
+    checks = results(delivered)
+    assert [name for name, check in checks.items() if not check.ok] == ["Lambda data events"]
+    assert checks["Lambda data events"].detail == "only read"
