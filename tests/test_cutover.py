@@ -1,5 +1,6 @@
 """`orgtrail cutover`: legacy trails stop only after the organization trail covered the overlap."""
 
+import argparse
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -8,7 +9,13 @@ import yaml
 
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
-from orgtrail.cutover import CutoverError, cutover, load_management_settings
+from orgtrail.cutover import (
+    MAXIMUM_HOURS,
+    CutoverError,
+    cutover,
+    hours,
+    load_management_settings,
+)
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
 from tests.support.proxy import enabled_regions_only, failing_listings, json_error, xml_error
 
@@ -453,3 +460,17 @@ def test_a_trail_without_insights_answers_as_aws_does_and_is_judged(org, tmp_pat
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     (decision,) = run(org, tmp_path, [payments_trail(org)])["trails"]
     assert decision["action"] == "ready"
+
+
+def test_hours_are_positive_finite_and_bounded():
+    assert hours("1") == 1
+    assert hours("0.5") == 0.5
+    assert hours(f"{MAXIMUM_HOURS:g}") == MAXIMUM_HOURS
+    allowed = f"a number of hours above 0 and at most {MAXIMUM_HOURS:g}"
+    for text in ("0", "-1", "nan", "inf", f"{MAXIMUM_HOURS + 1:g}"):
+        with pytest.raises(argparse.ArgumentTypeError) as refused:
+            hours(text)
+        assert str(refused.value) == f"{text!r} is not allowed: {allowed}"
+    with pytest.raises(argparse.ArgumentTypeError) as refused:
+        hours("a day")
+    assert str(refused.value) == "'a day' is not a number of hours"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from orgtrail.recording import BOTH, READ, WRITE, missing, recording
+from orgtrail.recording import BOTH, READ, WRITE, DataScope, Recording, missing, recording
 
 TRAIL = {
     "Name": "t",
@@ -117,3 +117,36 @@ def test_regions_global_events_and_insights_are_compared():
         "global service events (IAM, STS, CloudFront)",
         "Insights ApiCallRateInsight",
     ]
+
+
+def test_a_scope_covers_what_it_names_and_nothing_it_excludes():
+    logs = "arn:aws:s3:::logs/"
+    named = DataScope(BOTH, starts_with=(logs,))
+    assert named.covers(logs + "AWSLogs/")
+    assert not named.covers("arn:aws:s3:::other/")
+    assert not named.covers(None)
+    excluding = DataScope(BOTH, not_starts_with=(logs,))
+    assert excluding.covers("arn:aws:s3:::other/")
+    assert not excluding.covers(logs + "AWSLogs/")  # inside the exclusion
+    assert not excluding.covers("arn:aws:s3:::")  # the exclusion lies inside the prefix
+    assert excluding.covers(None, accepted_exclusions=(logs,))
+    assert DataScope(BOTH).covers("arn:aws:s3:::anything/")
+
+
+def test_access_from_several_scopes_adds_up():
+    reads = DataScope(frozenset({READ}))
+    writes = DataScope(frozenset({WRITE}), starts_with=("arn:aws:s3:::logs/",))
+    trail = Recording(
+        name="t",
+        arn="arn:aws:cloudtrail:us-east-1:111111111111:trail/t",
+        bucket="b",
+        prefix="",
+        organization=True,
+        multi_region=True,
+        home_region="us-east-1",
+        global_events=True,
+        management=BOTH,
+        data={"AWS::S3::Object": [reads, writes]},
+    )
+    assert trail.data_access("AWS::S3::Object", "arn:aws:s3:::logs/x") == BOTH
+    assert trail.data_access("AWS::S3::Object", "arn:aws:s3:::other/") == {READ}
