@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
+from rich.console import Console
 
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.cutover import (
     MAXIMUM_HOURS,
     CutoverError,
+    _table,
     cutover,
     hours,
     load_management_settings,
@@ -474,3 +476,42 @@ def test_hours_are_positive_finite_and_bounded():
     with pytest.raises(argparse.ArgumentTypeError) as refused:
         hours("a day")
     assert str(refused.value) == "'a day' is not a number of hours"
+
+
+def test_the_table_shows_each_trail_with_its_result_and_reason():
+    report = {
+        "applied": False,
+        "window": {"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"},
+        "trails": [
+            {
+                "accountId": "333333333333",
+                "region": "eu-west-1",
+                "trailName": "default",
+                "action": "ready",
+                "deliveries": 24,
+                "reason": "covered",
+            },
+            {
+                "accountId": "444444444444",
+                "region": "us-east-1",
+                "trailName": "audit",
+                "action": "withheld",
+                "deliveries": 0,
+                "reason": "no delivery for 26 h",
+            },
+        ],
+    }
+    console = Console(record=True, width=200)
+    console.print(_table(report))
+    text = console.export_text()
+    assert "cutover (dry run), window 2026-11-26T00:00:00Z .. 2026-11-27T00:00:00Z" in text
+    rows = [
+        line.split("│")[1:-1] for line in text.splitlines() if "33333" in line or "44444" in line
+    ]
+    assert [[cell.strip() for cell in row] for row in rows] == [
+        ["333333333333", "eu-west-1", "default", "ready", "24", "covered"],
+        ["444444444444", "us-east-1", "audit", "withheld", "0", "no delivery for 26 h"],
+    ]
+    applied = Console(record=True, width=200)
+    applied.print(_table({**report, "applied": True}))
+    assert "cutover (applied), window" in applied.export_text()
