@@ -372,7 +372,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _table(report: dict) -> Table:
+def report_table(report: dict) -> Table:
     mode = "applied" if report["applied"] else "dry run"
     table = Table(
         title=f"cutover ({mode}), window {report['window']['start']} .. {report['window']['end']}"
@@ -397,7 +397,7 @@ def _print(report: dict, args: argparse.Namespace, console: Console) -> None:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        console.print(_table(report))
+        console.print(report_table(report))
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

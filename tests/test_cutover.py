@@ -13,10 +13,10 @@ from orgtrail.aws import current_account
 from orgtrail.cutover import (
     MAXIMUM_HOURS,
     CutoverError,
-    _table,
     cutover,
     hours,
     load_management_settings,
+    report_table,
 )
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
 from tests.support.proxy import enabled_regions_only, failing_listings, json_error, xml_error
@@ -502,7 +502,7 @@ def test_the_table_shows_each_trail_with_its_result_and_reason():
         ],
     }
     console = Console(record=True, width=200)
-    console.print(_table(report))
+    console.print(report_table(report))
     text = console.export_text()
     assert "cutover (dry run), window 2026-11-26T00:00:00Z .. 2026-11-27T00:00:00Z" in text
     rows = [
@@ -513,5 +513,5 @@ def test_the_table_shows_each_trail_with_its_result_and_reason():
         ["444444444444", "us-east-1", "audit", "withheld", "0", "no delivery for 26 h"],
     ]
     applied = Console(record=True, width=200)
-    applied.print(_table({**report, "applied": True}))
+    applied.print(report_table({**report, "applied": True}))
     assert "cutover (applied), window" in applied.export_text()
