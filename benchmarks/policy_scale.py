@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+# As pytest sees it (pyproject.toml): the project, and the pack's package under policies/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policies"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orgtrail.policy_check import PACK_DIR, RunningPack
