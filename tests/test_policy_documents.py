@@ -136,6 +136,10 @@ def test_the_alarm_topic_key_lets_this_accounts_cloudwatch_encrypt_and_nobody_el
     own = {"aws:SourceAccount": "111111111111"}
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
         assert evaluate(policy, by_service("cloudwatch.amazonaws.com", action, **own)) == ALLOW
+    administrator = Request(
+        "kms:PutKeyPolicy", "*", principal_arn="arn:aws:iam::111111111111:role/a"
+    )
+    assert evaluate(policy, administrator) == ALLOW
     for denied in (
         by_service(
             "cloudwatch.amazonaws.com", "kms:Decrypt", **{"aws:SourceAccount": OTHER_ACCOUNT}
