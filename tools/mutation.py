@@ -27,6 +27,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -138,9 +139,19 @@ def run(where: Path, jobs: int) -> dict[str, tuple[str, str | None]]:
     mutmut = [sys.executable, "-m", "mutmut"]
     started = time.monotonic()
     with (where / "mutmut.log").open("w") as log:
-        outcome = subprocess.run(
-            [*mutmut, "run", "--max-children", str(jobs)], cwd=where, env=env, stdout=log
+        # Its own process group: stopping this script stops mutmut's workers and fork server too.
+        outcome = subprocess.Popen(
+            [*mutmut, "run", "--max-children", str(jobs)],
+            cwd=where,
+            env=env,
+            stdout=log,
+            start_new_session=True,
         )
+        try:
+            outcome.wait()
+        finally:
+            if outcome.returncode is None:
+                os.killpg(outcome.pid, signal.SIGTERM)
     if outcome.returncode:
         sys.exit(f"mutmut failed in {where}; its output is in {where / 'mutmut.log'}")
     listing = subprocess.run(
