@@ -53,6 +53,13 @@ def _provider_urn(reference: str) -> str:
     return reference.rsplit("::", 1)[0] if reference else ""
 
 
+def level_and_properties(given: str | Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """One policy's entry of a `--policy-pack-config` file: its enforcement level (None when
+    not given) and its other properties. The CLI's shorthand is the level alone."""
+    values = {"enforcementLevel": given} if isinstance(given, str) else dict(given)
+    return values.pop("enforcementLevel", None), values
+
+
 class RunningPack:
     """A policy pack process and a client for it; use as a context manager."""
 
@@ -120,9 +127,7 @@ class RunningPack:
         level_values = dict(analyzer_pb2.EnforcementLevel.items())
         policy_config = {}
         for policy in self.info().policies:
-            given = config.get(policy.name, {})
-            values = {"enforcementLevel": given} if isinstance(given, str) else dict(given)
-            level = values.pop("enforcementLevel", None)
+            level, values = level_and_properties(config.get(policy.name, {}))
             policy_config[policy.name] = analyzer_pb2.PolicyConfig(
                 enforcementLevel=level_values[level.upper()] if level else policy.enforcementLevel,
                 properties=struct(values),

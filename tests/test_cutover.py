@@ -20,27 +20,22 @@ from orgtrail.cutover import (
 )
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
 from tests.support.proxy import enabled_regions_only, failing_listings, json_error, xml_error
+from tests.support.stacks import management_stack_file
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 DAY = timedelta(hours=24)
 
 
 def write_stack(tmp_path, org, legacy):
-    config = {
-        "aws:region": "us-east-1",
-        "org-trail:organizationId": org.organization_id,
-        "org-trail:managementAccountId": MANAGEMENT,
-        "org-trail:securityAccountId": org.accounts["security"],
-        "org-trail:trailName": TRAIL_NAME,
-        "org-trail:securityStack": "acme/org-trail/security",
-        "org-trail:legacyTrails": legacy,
-        "org-trail:guardrails": {
-            "exemptRoleArns": [f"arn:aws:iam::{org.accounts['security']}:role/deploy"]
-        },
-    }
-    path = tmp_path / "Pulumi.management.yaml"
-    path.write_text(yaml.safe_dump({"config": config}))
-    return path
+    return management_stack_file(
+        tmp_path,
+        organization_id=org.organization_id,
+        management_account=MANAGEMENT,
+        security_account=org.accounts["security"],
+        trailName=TRAIL_NAME,
+        legacyTrails=legacy,
+        guardrails={"exemptRoleArns": [f"arn:aws:iam::{org.accounts['security']}:role/deploy"]},
+    )
 
 
 def payments_trail(org):

@@ -7,14 +7,7 @@ from orgtrail_policies.buckets import object_lock_problems, public_access_proble
 from pulumi_policy.proxy import UnknownValueError
 
 from tests.support.policy import UNKNOWN_BOOL, proxied
-
-V7_BUCKET = "aws:s3/bucket:Bucket"
-V6_BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
-NATIVE_BUCKET = "aws-native:s3:Bucket"
-BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-ALL_BLOCKED = dict.fromkeys(
-    ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
-)
+from tests.support.policy_corpus import ALL_BLOCKED, BLOCK, NATIVE, V6, V7
 
 
 def lock(resource_type, props, name="logs"):
@@ -44,18 +37,18 @@ READ_ALL = {
 @pytest.mark.parametrize(
     ("resource_type", "props"),
     [
-        (V7_BUCKET, {"objectLockEnabled": True}),
-        (V6_BUCKET_V2, {"objectLockEnabled": True}),
-        (V6_BUCKET_V2, {"objectLockConfiguration": {"objectLockEnabled": "Enabled"}}),
-        (V7_BUCKET, {"objectLockConfiguration": {"objectLockEnabled": "Enabled", "rule": {}}}),
-        (NATIVE_BUCKET, {"objectLockEnabled": True}),
+        (V7, {"objectLockEnabled": True}),
+        (V6, {"objectLockEnabled": True}),
+        (V6, {"objectLockConfiguration": {"objectLockEnabled": "Enabled"}}),
+        (V7, {"objectLockConfiguration": {"objectLockEnabled": "Enabled", "rule": {}}}),
+        (NATIVE, {"objectLockEnabled": True}),
     ],
 )
 def test_locked_buckets_pass_in_every_provider_shape(resource_type, props):
     assert lock(resource_type, props) == []
 
 
-@pytest.mark.parametrize("resource_type", [V7_BUCKET, V6_BUCKET_V2, NATIVE_BUCKET])
+@pytest.mark.parametrize("resource_type", [V7, V6, NATIVE])
 @pytest.mark.parametrize(
     "props",
     [
@@ -77,7 +70,7 @@ def test_lock_rule_ignores_other_resources():
 
 def test_unknown_lock_setting_raises_the_sdk_unknown_error_not_a_violation():
     with pytest.raises(UnknownValueError):
-        lock(V7_BUCKET, {"objectLockEnabled": UNKNOWN_BOOL})
+        lock(V7, {"objectLockEnabled": UNKNOWN_BOOL})
 
 
 # --- public ---------------------------------------------------------------------------
@@ -85,22 +78,20 @@ def test_unknown_lock_setting_raises_the_sdk_unknown_error_not_a_violation():
 
 @pytest.mark.parametrize("acl", ["public-read", "public-read-write", "authenticated-read"])
 def test_public_canned_acls_fail_inline_and_as_acl_resources(acl):
-    assert acl in public(V7_BUCKET, {"acl": acl})[0]
+    assert acl in public(V7, {"acl": acl})[0]
     assert acl in public("aws:s3/bucketAclV2:BucketAclV2", {"bucket": "b", "acl": acl})[0]
     assert acl in public("aws:s3/bucketAcl:BucketAcl", {"bucket": "b", "acl": acl})[0]
 
 
 def test_private_acls_pass():
-    assert public(V7_BUCKET, {"acl": "private"}) == []
+    assert public(V7, {"acl": "private"}) == []
     assert public("aws:s3/bucketAcl:BucketAcl", {"bucket": "b", "acl": "log-delivery-write"}) == []
 
 
 @pytest.mark.parametrize("group", ["AllUsers", "AuthenticatedUsers"])
 def test_grants_to_everyone_fail_in_both_shapes(group):
     uri = f"http://acs.amazonaws.com/groups/global/{group}"
-    inline = public(
-        V6_BUCKET_V2, {"grants": [{"type": "Group", "uri": uri, "permissions": ["READ"]}]}
-    )
+    inline = public(V6, {"grants": [{"type": "Group", "uri": uri, "permissions": ["READ"]}]})
     assert group in inline[0]
     resource = public(
         "aws:s3/bucketAclV2:BucketAclV2",
@@ -116,7 +107,7 @@ def test_grants_to_everyone_fail_in_both_shapes(group):
 
 def test_native_public_access_control_fails():
     problems = public(
-        NATIVE_BUCKET,
+        NATIVE,
         {"accessControl": "PublicRead", "publicAccessBlockConfiguration": ALL_BLOCKED},
     )
     assert "PublicRead" in problems[0]
@@ -136,7 +127,7 @@ def test_policies_open_to_everyone_without_condition_fail(principal):
 
 
 def test_inline_and_native_policies_are_checked_too():
-    assert public(V6_BUCKET_V2, {"policy": policy(READ_ALL)})
+    assert public(V6, {"policy": policy(READ_ALL)})
     assert public(
         "aws-native:s3:BucketPolicy",
         {"bucket": "b", "policyDocument": json.loads(policy(READ_ALL))},
@@ -298,13 +289,10 @@ def test_public_access_blocks_need_all_four_settings(resource_type):
 
 
 def test_native_buckets_need_a_complete_inline_block():
-    assert public(NATIVE_BUCKET, {"publicAccessBlockConfiguration": ALL_BLOCKED}) == []
-    assert "no publicAccessBlockConfiguration" in public(NATIVE_BUCKET, {})[0]
+    assert public(NATIVE, {"publicAccessBlockConfiguration": ALL_BLOCKED}) == []
+    assert "no publicAccessBlockConfiguration" in public(NATIVE, {})[0]
     partial = {**ALL_BLOCKED, "blockPublicPolicy": False}
-    assert (
-        "blockPublicPolicy off"
-        in public(NATIVE_BUCKET, {"publicAccessBlockConfiguration": partial})[0]
-    )
+    assert "blockPublicPolicy off" in public(NATIVE, {"publicAccessBlockConfiguration": partial})[0]
 
 
 # --- CloudTrail ----------------------------------------------------------------------

@@ -3,14 +3,13 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-import yaml
-
 from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.verify import Expected, expected_from, verify
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
 from tests.support.proxy import accounts_without_status
+from tests.support.stacks import management_stack_file
 
 NOW = datetime.now(UTC)
 ACTIVE = ("management", "security", "payments", "data", "sandbox", "locked-out")
@@ -129,17 +128,14 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
 
 def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys, tmp_path):
     # The stack as the emulator can hold it: no Organizations S3 policy.
-    stack = tmp_path / "Pulumi.management.yaml"
     security_role = f"arn:aws:iam::{org.accounts['security']}:role/deploy"
-    config = {
-        "aws:region": "us-east-1",
-        "org-trail:organizationId": org.organization_id,
-        "org-trail:managementAccountId": MANAGEMENT,
-        "org-trail:securityAccountId": org.accounts["security"],
-        "org-trail:securityStack": "acme/org-trail/security",
-        "org-trail:guardrails": {"blockPublicAccess": False, "exemptRoleArns": [security_role]},
-    }
-    stack.write_text(yaml.safe_dump({"config": config}))
+    stack = management_stack_file(
+        tmp_path,
+        organization_id=org.organization_id,
+        management_account=MANAGEMENT,
+        security_account=org.accounts["security"],
+        guardrails={"blockPublicAccess": False, "exemptRoleArns": [security_role]},
+    )
     args = [
         "verify",
         "--log-bucket",
@@ -253,30 +249,33 @@ def test_guardrail_policy_types_must_be_enabled_and_attached(org):
 
 
 def test_the_stack_file_says_what_is_expected(tmp_path):
-    stack = tmp_path / "Pulumi.management.yaml"
-    config = {
-        "aws:region": "us-east-1",
-        "org-trail:organizationId": "o-a1b2c3d4e5",
-        "org-trail:managementAccountId": MANAGEMENT,
-        "org-trail:securityAccountId": "222222222222",
-        "org-trail:securityStack": "acme/org-trail/security",
-        "org-trail:dataEvents": {"s3": False, "lambda": True},
-        "org-trail:insights": False,
-        "org-trail:guardrails": {
+    def expected(**keys):
+        return expected_from(
+            management_stack_file(
+                tmp_path,
+                organization_id="o-a1b2c3d4e5",
+                management_account=MANAGEMENT,
+                security_account="222222222222",
+                insights=False,
+                **keys,
+            )
+        )
+
+    assert expected(
+        dataEvents={"s3": False, "lambda": True},
+        guardrails={
             "protectLogPipeline": False,
             "denyLeaveOrganization": True,
             "dataPerimeter": False,
             "blockPublicAccess": False,
         },
-    }
-    stack.write_text(yaml.safe_dump({"config": config}))
-    assert expected_from(stack) == Expected(
+    ) == Expected(
         s3=False, lambda_functions=True, insights=False, guardrail_types=("SERVICE_CONTROL_POLICY",)
     )
-    config["org-trail:dataEvents"] = {"s3": True, "lambda": False}
-    config["org-trail:guardrails"] = {"denyLeaveOrganization": False, "protectLogPipeline": False}
-    stack.write_text(yaml.safe_dump({"config": config}))
-    assert expected_from(stack) == Expected(
+    assert expected(
+        dataEvents={"s3": True, "lambda": False},
+        guardrails={"denyLeaveOrganization": False, "protectLogPipeline": False},
+    ) == Expected(
         s3=True,
         lambda_functions=False,
         insights=False,

@@ -140,7 +140,7 @@ def run(where: Path, jobs: int) -> dict[str, tuple[str, str | None]]:
     started = time.monotonic()
     with (where / "mutmut.log").open("w") as log:
         # Its own process group: stopping this script stops mutmut's workers and fork server too.
-        outcome = subprocess.Popen(
+        process = subprocess.Popen(
             [*mutmut, "run", "--max-children", str(jobs)],
             cwd=where,
             env=env,
@@ -148,11 +148,11 @@ def run(where: Path, jobs: int) -> dict[str, tuple[str, str | None]]:
             start_new_session=True,
         )
         try:
-            outcome.wait()
+            process.wait()
         finally:
-            if outcome.returncode is None:
-                os.killpg(outcome.pid, signal.SIGTERM)
-    if outcome.returncode:
+            if process.returncode is None:
+                os.killpg(process.pid, signal.SIGTERM)
+    if process.returncode:
         sys.exit(f"mutmut failed in {where}; its output is in {where / 'mutmut.log'}")
     listing = subprocess.run(
         [*mutmut, "results", "--all", "true"],

@@ -24,7 +24,7 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
-from orgtrail.policy_check import Verdict
+from orgtrail.policy_check import Verdict, level_and_properties
 from orgtrail.simulate import Resource
 
 UNKNOWN_BOOL = UNKNOWN_BOOLEAN_VALUE
@@ -123,9 +123,8 @@ class InProcessPack:
         self.config = config
 
     def _settings(self, policy: Any) -> tuple[str, dict[str, Any]]:
-        given = self.config.get(policy.name, {})
-        values = {"enforcementLevel": given} if isinstance(given, str) else dict(given)
-        return values.pop("enforcementLevel", policy.enforcement_level.value), values
+        level, values = level_and_properties(self.config.get(policy.name, {}))
+        return level or policy.enforcement_level.value, values
 
     def verdicts(self, resources: list[Resource]) -> list[Verdict]:
         found: list[Verdict] = []

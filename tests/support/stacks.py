@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from orgtrail.config import config_key, to_engine_value
 from orgtrail.simulate import Resource, Simulation, simulate
@@ -56,6 +59,28 @@ def engine_config(
     if region:
         config["aws:region"] = region
     return config
+
+
+def management_stack_file(
+    directory: Path,
+    *,
+    organization_id: str,
+    management_account: str,
+    security_account: str,
+    **keys: Any,
+) -> Path:
+    """A Pulumi.management.yaml as an operator writes it (native YAML values), for the CLI."""
+    config = {
+        "aws:region": REGION,
+        config_key("organizationId"): organization_id,
+        config_key("managementAccountId"): management_account,
+        config_key("securityAccountId"): security_account,
+        config_key("securityStack"): SECURITY_STACK,
+        **{config_key(key): value for key, value in keys.items()},
+    }
+    path = directory / "Pulumi.management.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
 
 
 def security_config(**overrides: Any) -> dict[str, str]:
