@@ -88,7 +88,10 @@ class RewritingProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # `shutdown` waits for the serving loop's next poll: half a second by default.
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def on(self, operation: str, rewrite: Callable[[Call, Answer], Answer | None]) -> None:
@@ -114,6 +117,9 @@ class RewritingProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes: with Nagle's algorithm on, each answer
+            # waited for the client's delayed ACK (about 40 ms a request on loopback).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # quiet
                 pass
