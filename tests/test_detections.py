@@ -158,7 +158,11 @@ def test_query_list_shows_every_detection(capsys):
     assert main(["query", "--list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [entry["name"] for entry in listed] == NAMES
-    assert all(entry["description"] for entry in listed)
+    # A detection's description is its file's first comment line: the one line a reader of
+    # the list, or of the Athena named query, sees before opening the SQL.
+    described = {entry["name"]: entry["description"] for entry in listed}
+    assert described["cloudtrail-config-changes"] == "CloudTrail configuration changes"
+    assert described["root-account-usage"] == "Usage of the root account"
 
 
 def test_query_json_prints_row_objects_with_lower_case_columns(logs_dir, planted, capsys):
