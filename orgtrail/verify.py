@@ -112,6 +112,24 @@ def _data_events(found, resource_type: str, accepted: tuple[str, ...]) -> tuple[
     return False, f"only {' and '.join(sorted(access))}"
 
 
+def _home_hint(cloudtrail, trail_name: str) -> str:
+    """Where the trail lives, when `region` only holds its copy. A trail's name finds it in its
+    home region only; elsewhere it is a shadow trail, listed when shadow trails are asked for
+    (CloudTrail API reference, DescribeTrails `trailNameList`)."""
+    try:
+        listed = cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]
+    except AWS_ERRORS:
+        return ""
+    homes = sorted(
+        {
+            t["HomeRegion"]
+            for t in listed
+            if trail_name in (t.get("Name"), t.get("TrailARN")) and t.get("HomeRegion")
+        }
+    )
+    return f"; its home region is {homes[0]}: run with --region {homes[0]}" if homes else ""
+
+
 def check_trail(
     checks: Checks,
     management: Account,
@@ -131,7 +149,12 @@ def check_trail(
         return None
     found = [t for t in listed if trail_name in (t.get("Name"), t.get("TrailARN"))]
     if not found:
-        checks.add("trail", "exists", False, f"no trail {trail_name} in {region}")
+        checks.add(
+            "trail",
+            "exists",
+            False,
+            f"no trail {trail_name} in {region}{_home_hint(cloudtrail, trail_name)}",
+        )
         return None
     trail = found[0]
     arn = trail["TrailARN"]

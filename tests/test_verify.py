@@ -24,10 +24,10 @@ def deliver_for(org, names):
 IN_THE_EMULATOR = Expected(guardrail_types=("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"))
 
 
-def results(org, trail=TRAIL_NAME, now=NOW, expected=IN_THE_EMULATOR) -> dict[str, object]:
-    checks = verify(
-        current_account(), CENTRAL_BUCKET, trail, "us-east-1", now=now, expected=expected
-    )
+def results(
+    org, trail=TRAIL_NAME, now=NOW, expected=IN_THE_EMULATOR, region="us-east-1"
+) -> dict[str, object]:
+    checks = verify(current_account(), CENTRAL_BUCKET, trail, region, now=now, expected=expected)
     return {check.name: check for check in checks}
 
 

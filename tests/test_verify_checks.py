@@ -4,8 +4,13 @@ These tests only read the organisation (the proxy rewrites AWS's answers), so on
 organisation whose every active account delivered serves the whole module.
 """
 
+import json
+import re
+
 import pytest
 
+from orgtrail.__main__ import main
+from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import Answer, failing_listings, xml_error
 from tests.test_verify import ACTIVE, deliver_for, results
 
@@ -16,10 +21,60 @@ def delivered(shared_org):
     return shared_org
 
 
-def test_a_complete_setup_passes_every_check(delivered):
-    checks = results(delivered)
-    assert [name for name, check in checks.items() if not check.ok] == []
-    assert len(checks) == 21
+def test_a_complete_setup_passes_every_check_and_says_what_it_found(delivered):
+    listed = delivered.admin.client("cloudtrail").describe_trails()["trailList"]
+    (trail,) = [t for t in listed if t["Name"] == TRAIL_NAME]
+    security = delivered.accounts["security"]
+    (root,) = delivered.admin.client("organizations").list_roots()["Roots"]
+    every_data_event = "read and write, every resource"
+    assert [(c.area, c.name, c.ok, c.detail) for c in results(delivered).values()] == [
+        ("trail", "exists", True, trail["TrailARN"]),
+        ("trail", "organization trail", True, ""),
+        ("trail", "multi-region", True, ""),
+        ("trail", "log file validation", True, ""),
+        ("trail", "KMS encryption", True, trail["KmsKeyId"]),
+        ("trail", "delivers to the central bucket", True, CENTRAL_BUCKET),
+        ("trail", "global service events", True, "IAM, STS, CloudFront events recorded"),
+        ("trail", "logging without delivery errors", True, "logging"),
+        ("trail", "CloudWatch Logs delivery", True, trail["CloudWatchLogsLogGroupArn"]),
+        ("trail", "Insights", True, "ApiCallRateInsight, ApiErrorRateInsight"),
+        ("trail", "management events, read and write", True, "read and write"),
+        ("trail", "S3 object data events", True, every_data_event),
+        ("trail", "Lambda data events", True, every_data_event),
+        ("bucket", "Object Lock with default retention", True, "GOVERNANCE 365"),
+        ("bucket", "versioning", True, "Enabled"),
+        ("bucket", "Block Public Access", True, "all four on"),
+        ("bucket", "SSE-KMS default encryption", True, "aws:kms"),
+        ("bucket", "policy lets this trail write", True, "only this trail may write"),
+        (
+            "guardrails",
+            "SERVICE_CONTROL_POLICY enabled and attached",
+            True,
+            f"org-trail-deny-leave-organization -> {root['Id']}; "
+            f"org-trail-protect-log-pipeline -> {security}",
+        ),
+        (
+            "guardrails",
+            "RESOURCE_CONTROL_POLICY enabled and attached",
+            True,
+            f"org-trail-log-data-perimeter -> {security}",
+        ),
+        (
+            "delivery",
+            "every active account delivered in the last 24 h",
+            True,
+            "6 active accounts delivered",
+        ),
+    ]
+
+
+def test_a_region_holding_only_a_copy_of_the_trail_names_its_home(delivered):
+    # By name, DescribeTrails finds a trail in its home region only; eu-west-1 holds a shadow copy.
+    exists = results(delivered, region="eu-west-1")["exists"]
+    assert (exists.ok, exists.detail) == (
+        False,
+        f"no trail {TRAIL_NAME} in eu-west-1; its home region is us-east-1: run with --region us-east-1",
+    )
 
 
 def test_an_account_whose_listing_failed_is_not_verified(delivered, proxy):
@@ -29,9 +84,10 @@ def test_an_account_whose_listing_failed_is_not_verified(delivered, proxy):
     )
     checks = results(delivered)
     summary = checks["every active account delivered in the last 24 h"]
-    assert not summary.ok
-    assert f"not verified: {delivered.accounts['payments']}" in summary.detail
-    assert not checks[f"account {delivered.accounts['payments']}"].ok
+    payments = delivered.accounts["payments"]
+    assert (summary.ok, summary.detail) == (False, f"not verified: {payments} (payments)")
+    listing = checks[f"account {payments}"]
+    assert (listing.area, listing.ok, listing.detail) == ("delivery", False, "AccessDenied: Denied")
 
 
 def test_a_trail_without_global_service_events_fails_that_check(delivered, proxy):
@@ -67,27 +123,30 @@ def trail_rewrite(change):
     return "DescribeTrails", rewrite
 
 
-def s3_rewrite(subresource, old, new):
+def s3_rewrite(subresource, pattern, replacement):
     def rewrite(call, answer):
         if subresource not in call.query:
             return None
-        return Answer(answer.status, answer.headers, answer.body.replace(old, new))
+        return Answer(answer.status, answer.headers, re.sub(pattern, replacement, answer.body))
 
     return rewrite
 
 
 @pytest.mark.parametrize(
-    ("check", "operation", "rewrite"),
+    ("check", "detail", "operation", "rewrite"),
     [
-        ("organization trail", *trail_rewrite(lambda t: t.update(IsOrganizationTrail=False))),
-        ("multi-region", *trail_rewrite(lambda t: t.update(IsMultiRegionTrail=False))),
-        ("KMS encryption", *trail_rewrite(lambda t: t.pop("KmsKeyId", None))),
+        ("organization trail", "", *trail_rewrite(lambda t: t.update(IsOrganizationTrail=False))),
+        ("multi-region", "", *trail_rewrite(lambda t: t.update(IsMultiRegionTrail=False))),
+        ("log file validation", "", *trail_rewrite(lambda t: t.pop("LogFileValidationEnabled"))),
+        ("KMS encryption", "no KmsKeyId", *trail_rewrite(lambda t: t.pop("KmsKeyId", None))),
         (
             "delivers to the central bucket",
+            "somewhere-else",
             *trail_rewrite(lambda t: t.update(S3BucketName="somewhere-else")),
         ),
         (
             "logging without delivery errors",
+            "NoSuchBucket",
             "GetTrailStatus",
             lambda call, answer: answer.with_json(
                 {**answer.json(), "LatestDeliveryError": "NoSuchBucket"}
@@ -95,22 +154,28 @@ def s3_rewrite(subresource, old, new):
         ),
         (
             "Object Lock with default retention",
+            "no default retention",
             None,
-            s3_rewrite("object-lock", b"<DefaultRetention>", b"<Nothing>"),
+            s3_rewrite("object-lock", rb"<Rule>.*</Rule>", b""),
         ),
-        ("versioning", None, s3_rewrite("versioning", b"Enabled", b"Suspended")),
-        ("SSE-KMS default encryption", None, s3_rewrite("encryption", b"aws:kms", b"AES256")),
+        ("versioning", "Suspended", None, s3_rewrite("versioning", b"Enabled", b"Suspended")),
+        (
+            "SSE-KMS default encryption",
+            "AES256",
+            None,
+            s3_rewrite("encryption", b"aws:kms", b"AES256"),
+        ),
     ],
 )
 def test_each_check_fails_when_exactly_its_property_breaks(
-    delivered, proxy, check, operation, rewrite
+    delivered, proxy, check, detail, operation, rewrite
 ):
     if operation:
         proxy.on(operation, rewrite)
     else:
         proxy.add(rewrite)
-    failed = [name for name, result in results(delivered).items() if not result.ok]
-    assert failed == [check]
+    failed = {name: result.detail for name, result in results(delivered).items() if not result.ok}
+    assert failed == {check: detail}
 
 
 def test_data_events_of_one_kind_of_access_only_fail_and_say_which(delivered, proxy):
@@ -126,3 +191,73 @@ def test_data_events_of_one_kind_of_access_only_fail_and_say_which(delivered, pr
     checks = results(delivered)
     assert [name for name, check in checks.items() if not check.ok] == ["Lambda data events"]
     assert checks["Lambda data events"].detail == "only read"
+
+
+# --- the command ---------------------------------------------------------------------------
+
+VERIFY = ["verify", "--log-bucket", CENTRAL_BUCKET, "--trail", TRAIL_NAME]
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The rows of a printed table, by their second cell (the check's name)."""
+    lines = (line.replace("┃", "│") for line in output.splitlines())  # the header's are heavy
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+    return {row[1]: row for row in rows if len(row) > 1}
+
+
+@pytest.fixture
+def wide(monkeypatch):
+    """A terminal wide enough for rich to print every line unwrapped."""
+    monkeypatch.setenv("COLUMNS", "250")
+
+
+def test_cli_prints_a_table_of_every_check_with_its_result(delivered, proxy, capsys, wide):
+    proxy.add(s3_rewrite("versioning", b"Enabled", b"Suspended"))
+    # No --region: the session's (AWS_DEFAULT_REGION); no --stack-config: every guardrail type.
+    assert main(VERIFY) == 1
+    output = capsys.readouterr().out
+    assert f"verify {TRAIL_NAME} -> s3://{CENTRAL_BUCKET}" in output
+    rows = table_rows(output)
+    assert rows["check"] == ["area", "check", "result", "detail"]
+    assert rows["versioning"] == ["bucket", "versioning", "FAIL", "Suspended"]
+    assert rows["S3_POLICY enabled and attached"][2] == "FAIL"
+    assert rows["Block Public Access"] == ["bucket", "Block Public Access", "PASS", "all four on"]
+    assert [name for name, row in rows.items() if row[2] == "FAIL"] == [
+        "versioning",
+        "S3_POLICY enabled and attached",
+    ]
+
+
+def test_cli_json_and_the_regions_searched_for_deliveries(delivered, capsys):
+    # Deliveries were made in us-east-1 only: naming just eu-west-1 finds none.
+    expected = ["--region", "us-east-1", "--json"]
+    assert main([*VERIFY, *expected, "--regions", "eu-west-1"]) == 1
+    checks = json.loads(capsys.readouterr().out)
+    assert checks[-1]["detail"].startswith("silent: ")
+    main([*VERIFY, *expected, "--regions", " eu-west-1 , us-east-1,,"])
+    checks = json.loads(capsys.readouterr().out)
+    assert checks[-1] == {
+        "area": "delivery",
+        "name": "every active account delivered in the last 24 h",
+        "ok": True,
+        "detail": "6 active accounts delivered",
+    }
+
+
+def test_cli_reads_the_central_bucket_with_the_role_it_is_given(delivered, proxy, capsys):
+    role = f"arn:aws:iam::{delivered.accounts['security']}:role/OrganizationAccountAccessRole"
+    main([*VERIFY, "--json", "--log-bucket-role-arn", role])
+    checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)}
+    assert checks["versioning"]["ok"] and checks["policy lets this trail write"]["ok"]
+    own_key = delivered.environment["AWS_ACCESS_KEY_ID"]
+    bucket_reads = [call for call in proxy.calls if call.path.startswith(f"/{CENTRAL_BUCKET}")]
+    assert bucket_reads
+    assert not [call for call in bucket_reads if f"Credential={own_key}/" in call.authorization]
+
+
+def test_cli_reports_a_stack_file_it_cannot_read_and_exits_2(delivered, tmp_path, capsys, wide):
+    missing = tmp_path / "Pulumi.management.yaml"
+    assert main([*VERIFY, "--stack-config", str(missing)]) == 2
+    assert capsys.readouterr().out == (
+        f"error: {missing} does not exist: create it with `pulumi stack init management`\n"
+    )

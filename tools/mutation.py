@@ -15,8 +15,10 @@ pack is imported as `orgtrail_policies`, not `policies.orgtrail_policies`.
 
 Mutants listed in `tools/mutation_equivalent.yaml` were read and judged
 equivalent (no test could tell them apart from the original), and two kinds
-in policy documents are equivalent by rule (`equivalent_by_rule`); the kill
-rate leaves them out and the table counts them. Timeouts count as killed (the
+in policy documents are equivalent by rule (`equivalent_by_rule`). A survivor
+that differs from the original only inside the text of a command's `--help`
+(compared as syntax trees) is prose for people, not an outcome. The kill rate
+leaves all of these out and the table counts them. Timeouts count as killed (the
 change made the tests hang, which a run notices). Exit 1 when a module is
 under the target.
 """
@@ -24,6 +26,7 @@ under the target.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import shutil
@@ -186,10 +189,69 @@ CASE_ONLY = (
 )
 
 
+# Keyword arguments of argparse whose values are only read by people (`--help`).
+PROSE_KEYWORDS = frozenset({"help", "description", "epilog"})
+PROSE = "only the text of a command's --help changes (a help or description argument)"
+
+
 def equivalent_by_rule(where: Path, mutant: str) -> str | None:
+    """Why a survivor is left out of the kill rate, when a rule says so."""
+    if only_prose_changes(where, mutant):
+        return PROSE
+    if module_of(mutant) in DOCUMENT_MODULES:
+        return document_rule(where, mutant)
+    return None
+
+
+def only_prose_changes(where: Path, mutant: str) -> bool:
+    """Whether the mutant differs from its original only inside --help texts, compared as
+    syntax trees (mutmut keeps both functions, `<name>__mutmut_orig` and the mutant, in its
+    copy of the module)."""
+    source = where / "mutants" / (module_of(mutant).replace(".", "/") + ".py")
+    if not source.is_file():
+        return False
+    functions = {
+        node.name: node
+        for node in ast.walk(ast.parse(source.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    name = mutant.rpartition(".")[2]
+    original = functions.get(name.rpartition("__mutmut_")[0] + "__mutmut_orig")
+    mutated = functions.get(name)
+    if original is None or mutated is None:
+        return False
+    return not _differs_outside_prose(original.body, mutated.body)
+
+
+def _differs_outside_prose(a: object, b: object) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        return (
+            not isinstance(a, list)
+            or not isinstance(b, list)
+            or len(a) != len(b)
+            or any(_differs_outside_prose(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if not isinstance(a, ast.AST) or not isinstance(b, ast.AST):
+        return a != b
+    if type(a) is not type(b):
+        return True
+    if isinstance(a, ast.Call):
+        before = {keyword.arg: keyword.value for keyword in a.keywords}
+        after = {keyword.arg: keyword.value for keyword in b.keywords}
+        if set(after) - set(before) or set(before) - set(after) - PROSE_KEYWORDS:
+            return True
+        return _differs_outside_prose([a.func, *a.args], [b.func, *b.args]) or any(
+            _differs_outside_prose(value, after[key])
+            for key, value in before.items()
+            if key in after and key not in PROSE_KEYWORDS
+        )
+    return any(
+        _differs_outside_prose(value, getattr(b, field)) for field, value in ast.iter_fields(a)
+    )
+
+
+def document_rule(where: Path, mutant: str) -> str | None:
     """The reason a mutant of a policy document is equivalent, when it is."""
-    if module_of(mutant) not in DOCUMENT_MODULES:
-        return None
     diff = subprocess.run(
         [sys.executable, "-m", "mutmut", "show", mutant],
         cwd=where,
@@ -221,6 +283,8 @@ def report(verdicts: dict[str, tuple[str, str | None]], equivalent: dict[str, st
         counts = by_module.setdefault(module_of(mutant), Counter())
         if status in ("killed", "timeout"):
             counts["killed"] += 1
+        elif by_rule == PROSE:
+            counts["help text"] += 1
         elif mutant in equivalent or by_rule:
             counts["equivalent"] += 1
         else:
@@ -229,7 +293,8 @@ def report(verdicts: dict[str, tuple[str, str | None]], equivalent: dict[str, st
         counts["mutants"] += 1
 
     table = Table(title="Mutation testing")
-    for column in ("module", "mutants", "killed", "equivalent", "not killed", "kill rate"):
+    counted = ("mutants", "killed", "equivalent", "help text", "not killed")
+    for column in ("module", *counted, "kill rate"):
         table.add_column(column, justify="left" if column == "module" else "right", no_wrap=True)
     every_module_on_target = True
     for module, counts in by_module.items():
@@ -238,7 +303,7 @@ def report(verdicts: dict[str, tuple[str, str | None]], equivalent: dict[str, st
         every_module_on_target &= rate >= TARGET
         table.add_row(
             module,
-            *(str(counts[key]) for key in ("mutants", "killed", "equivalent", "not killed")),
+            *(str(counts[key]) for key in counted),
             f"{rate:.1%}",
         )
     console = Console(width=120)
