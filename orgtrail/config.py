@@ -606,10 +606,6 @@ class StackConfig(Model):
         )
 
 
-def stacks_of(field: str) -> tuple[str, ...]:
-    return tuple(StackConfig.model_fields[field].json_schema_extra["stacks"])
-
-
 # --- settings handed to each stack ------------------------------------------
 
 
@@ -700,12 +696,11 @@ def _other_stack_keys(fields: dict[str, Any], kind: str) -> list[tuple[str, str]
             decoded = _engine_json(value) if isinstance(value, str) else value
         except ValueError:
             decoded = value
-        default = declared_default(field)
-        if decoded in ("", None) or decoded == default or value == to_engine_value(default):
+        if decoded in ("", None) or decoded == declared_default(field):
             continue
-        problems.append(
-            (config_key(alias), f"belongs to the {' and '.join(stacks)} stack, not {kind}")
-        )
+        # Two kinds of stack: a key not of this one belongs to the other alone.
+        (other,) = stacks
+        problems.append((config_key(alias), f"belongs to the {other} stack, not {kind}"))
     return problems
 
 
@@ -794,18 +789,13 @@ def _problems(error: ValidationError) -> list[tuple[str, str]]:
     """Every pydantic error as (key, message), the key as users write it."""
     problems = []
     for item in error.errors(include_url=False):
-        loc = tuple(part for part in item["loc"] if not _is_union_branch(part))
+        loc = tuple(item["loc"])
         describe = _MESSAGES.get(item["type"])
         message = (
             describe(loc, item.get("input"), item.get("ctx") or {}) if describe else item["msg"]
         )
         problems.append((_location(loc), message))
     return problems
-
-
-def _is_union_branch(part: Any) -> bool:
-    # Pydantic names the branch of an Optional it tried ("str", "function-after[...]").
-    return isinstance(part, str) and ("[" in part or part in ("str", "int", "none"))
 
 
 def _field_name(alias: str) -> str:

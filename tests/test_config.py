@@ -256,7 +256,10 @@ def test_a_shared_legacy_bucket_cannot_need_more_lifecycle_rules_than_s3_holds()
     ]
     found = problems(management_config(legacyTrails=legacy), "management")
     assert list(found) == ["org-trail:legacyTrails[1000].prefix"]
-    assert "more than 1000 lifecycle rules" in found["org-trail:legacyTrails[1000].prefix"]
+    assert found["org-trail:legacyTrails[1000].prefix"] == (
+        "'shared-bucket' would need more than 1000 lifecycle rules (one per trail prefix), "
+        "more than S3 holds for a bucket"
+    )
     load_settings(management_config(legacyTrails=legacy[:1000]), "management")
 
 

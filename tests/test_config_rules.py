@@ -135,6 +135,36 @@ def test_each_kind_of_bad_key_is_named_with_what_is_allowed():
     assert problems(unlike, "security") == {"org-trail:zzz": "is not an org-trail key"}
 
 
+def test_a_bad_field_of_a_list_entry_is_named_with_the_entry_and_what_it_allows():
+    entry = legacy(colour="blue")
+    del entry["bucket"]
+    assert problems(management_config(legacyTrails=[legacy(), entry]), "management") == {
+        f"{KEY}[1].colour": f"is not a field of {KEY}[1] (allowed: accountId, region, trailName, "
+        "bucket, roleName, bucketAccountId, bucketRegion, prefix)",
+        f"{KEY}[1].bucket": "is required",
+    }
+
+
+def test_a_blank_region_is_a_missing_region():
+    assert problems({**security_config(), "aws:region": ""}, "security") == {
+        "aws:region": "is required (the home region, e.g. us-east-1)"
+    }
+
+
+def test_an_account_id_that_yaml_read_as_a_switch_is_not_a_string():
+    config = {**security_config(), "org-trail:managementAccountId": True}
+    assert problems(config, "security") == {
+        "org-trail:managementAccountId": "must be a non-empty string, got True"
+    }
+
+
+def test_a_legacy_prefix_loses_only_its_slashes():
+    settings = load_settings(
+        management_config(legacyTrails=[legacy(prefix="/Xray-team/")]), "management"
+    )
+    assert settings.legacy_trails[0].prefix == "Xray-team"
+
+
 def test_numbers_and_switches_say_what_they_take():
     fractional = security_config(objectLock={"mode": "GOVERNANCE", "days": 2.5})
     assert problems(fractional, "security") == {
@@ -161,6 +191,19 @@ def test_a_key_of_the_other_stack_is_refused_unless_it_holds_the_default():
         "org-trail:legacyTrails": "belongs to the management stack, not security",
     }
     assert load_settings(security_config(legacyTrails=[], insights=True), "security")
+    # The default as the engine passes a stack file's JSON text, whatever its key order or
+    # spacing, and an empty value are not set on purpose.
+    reordered = {
+        **security_config(),
+        "org-trail:dataEvents": '{"s3IncludeTrailBucket": false, "lambda": true, "s3": true}',
+    }
+    assert load_settings(reordered, "security")
+    assert load_settings(security_config(securityStack=""), "security")
+    # Each key is judged: one holding its default does not excuse the keys after it.
+    later = security_config(legacyTrails=[], insights=False)
+    assert problems(later, "security") == {
+        "org-trail:insights": "belongs to the management stack, not security"
+    }
 
 
 def test_settings_fill_in_the_derived_defaults():

@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 from orgtrail.config import ManagementSettings, SecuritySettings, load_settings, to_engine_value
-from orgtrail.contract import SCHEMA_PATH, editor_schema, generated_files
+from orgtrail.contract import (
+    PROJECT_NOTE,
+    SCHEMA_PATH,
+    _type_of,
+    editor_schema,
+    generated_files,
+    rendered_project,
+)
 from orgtrail.contract import main as contract_main
 from orgtrail.simulate import PROJECT_DIR
 from orgtrail.stack_config import (
@@ -165,3 +172,20 @@ def test_make_contract_reports_stale_files_then_writes_them(tmp_path, capsys):
     assert (tmp_path / "README.md").read_text() == (PROJECT_DIR / "README.md").read_text()
     assert (tmp_path / SCHEMA_PATH).read_text() == (PROJECT_DIR / SCHEMA_PATH).read_text()
     assert contract_main([], tmp_path) == 0
+
+
+def test_a_hand_written_config_section_is_replaced_by_the_models():
+    committed = (PROJECT_DIR / "Pulumi.yaml").read_text()
+    head = committed.split(f"\n{PROJECT_NOTE}", 1)[0]
+    hand_written = f"{head}\n\n\nconfig:\n  org-trail:trailName:\n    type: string\n"
+    assert rendered_project(hand_written) == committed
+
+
+def test_pulumi_types_follow_references_and_skip_null_branches():
+    defs = {"Archive": {"type": "object"}, "Alias": {"$ref": "#/$defs/Archive"}}
+    optional = {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/Alias"}]}
+    assert _type_of(optional, defs) == {"type": "object"}
+    assert _type_of({"const": "security"}, {}) == {"type": "string"}
+    assert _type_of({"enum": ["GOVERNANCE", "COMPLIANCE"]}, {}) == {"type": "string"}
+    numbers = {"type": "array", "items": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}
+    assert _type_of(numbers, {}) == {"type": "array", "items": {"type": "integer"}}
