@@ -11,7 +11,7 @@ import pytest
 
 from orgtrail.__main__ import main
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
-from tests.support.proxy import Answer, failing_listings, xml_error
+from tests.support.proxy import Answer, failing_listings, json_error, xml_error
 from tests.test_verify import ACTIVE, deliver_for, results
 
 
@@ -261,3 +261,66 @@ def test_cli_reports_a_stack_file_it_cannot_read_and_exits_2(delivered, tmp_path
     assert capsys.readouterr().out == (
         f"error: {missing} does not exist: create it with `pulumi stack init management`\n"
     )
+
+
+def test_cli_without_region_verifies_in_the_sessions_region(delivered, capsys, wide):
+    assert main([*VERIFY[:-1], "no-such-trail", "--json"]) == 1
+    checks = json.loads(capsys.readouterr().out)
+    assert checks[0]["detail"] == "no trail no-such-trail in us-east-1"
+
+
+def test_the_trail_may_be_named_by_its_arn_and_is_found_from_any_region(delivered, proxy):
+    arn = results(delivered)["exists"].detail
+    exists = results(delivered, trail=arn, region="eu-west-1")["exists"]
+    assert (exists.ok, exists.detail) == (
+        False,
+        f"no trail {arn} in eu-west-1; its home region is us-east-1: run with --region us-east-1",
+    )
+
+    def shadows_unreadable(call, answer):
+        if call.json().get("trailNameList"):
+            return None
+        return json_error(400, "AccessDeniedException", "no")
+
+    proxy.on("DescribeTrails", shadows_unreadable)
+    exists = results(delivered, region="eu-west-1")["exists"]
+    assert (exists.ok, exists.detail) == (False, f"no trail {TRAIL_NAME} in eu-west-1")
+
+
+def test_cli_takes_credentials_from_a_named_profile(delivered, tmp_path, monkeypatch, capsys):
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[audit]\n"
+        f"aws_access_key_id = {delivered.environment['AWS_ACCESS_KEY_ID']}\n"
+        f"aws_secret_access_key = {delivered.environment['AWS_SECRET_ACCESS_KEY']}\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    assert main([*VERIFY, "--json"]) == 2
+    assert capsys.readouterr().out.startswith("error: no usable AWS credentials")
+    main([*VERIFY, "--json", "--profile", "audit"])
+    output = capsys.readouterr().out
+    assert output.splitlines()[:2] == ["[", "  {"]  # indented for people who read it too
+    assert json.loads(output)[0]["ok"]
+
+
+@pytest.mark.parametrize("option", ["--log-bucket", "--trail"])
+def test_cli_requires_the_bucket_and_the_trail(option, capsys):
+    given = VERIFY[:]
+    at = given.index(option)
+    del given[at : at + 2]
+    with pytest.raises(SystemExit) as exit:
+        main(given)
+    assert exit.value.code == 2
+    assert f"the following arguments are required: {option}" in capsys.readouterr().err
+
+
+def test_cli_errors_are_printed_without_highlighting(tmp_path, capsys, monkeypatch, wide):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    missing = tmp_path / "Pulumi.management.yaml"
+    assert main([*VERIFY, "--stack-config", str(missing)]) == 2
+    output = capsys.readouterr().out
+    message = output.split("error:", 1)[1]
+    assert f"{missing} does not exist" in message
+    assert "\x1b[" not in message.split("\x1b[0m", 1)[1], "only the 'error:' label is coloured"
