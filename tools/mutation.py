@@ -93,11 +93,12 @@ GROUPS = {
         ("tests/test_detections.py", "tests/test_analysis_and_alarms.py"),
     ),
     "verify": Group(
-        ("orgtrail/verify.py",), ("tests/test_verify.py", "tests/test_verify_checks.py")
+        ("orgtrail/verify.py",),
+        ("tests/test_verify.py", "tests/test_verify_checks.py", "tests/test_cli.py"),
     ),
     "cutover": Group(
         ("orgtrail/cutover.py", "orgtrail/recording.py"),
-        ("tests/test_cutover.py", "tests/test_recording.py"),
+        ("tests/test_cutover.py", "tests/test_recording.py", "tests/test_cli.py"),
     ),
 }
 
@@ -190,7 +191,7 @@ CASE_ONLY = (
 
 
 # Keyword arguments of argparse whose values are only read by people (`--help`).
-PROSE_KEYWORDS = frozenset({"help", "description", "epilog"})
+PROSE_KEYWORDS = frozenset({"help", "description", "epilog", "metavar"})
 PROSE = "only the text of a command's --help changes (a help or description argument)"
 
 

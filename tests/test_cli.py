@@ -1,0 +1,89 @@
+"""What every command of the operator CLI that reads AWS does alike: the options it requires,
+credentials from a named profile, errors printed plainly, JSON for machines indented for people."""
+
+import json
+
+import pytest
+
+from orgtrail.__main__ import main
+from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
+from tests.support.stacks import management_stack_file
+
+
+@pytest.fixture
+def stack_file(shared_org, tmp_path):
+    return management_stack_file(
+        tmp_path,
+        organization_id=shared_org.organization_id,
+        management_account=MANAGEMENT,
+        security_account=shared_org.accounts["security"],
+        trailName=TRAIL_NAME,
+        guardrails={
+            "exemptRoleArns": [f"arn:aws:iam::{shared_org.accounts['security']}:role/deploy"]
+        },
+    )
+
+
+def commands(stack_file) -> dict[str, list[str]]:
+    """Each command with every option it requires, in the order --help lists them."""
+    return {
+        "verify": ["verify", "--log-bucket", CENTRAL_BUCKET, "--trail", TRAIL_NAME],
+        "cutover": ["cutover", "--stack-config", str(stack_file), "--log-bucket", CENTRAL_BUCKET],
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        ("verify", "--log-bucket"),
+        ("verify", "--trail"),
+        ("cutover", "--stack-config"),
+        ("cutover", "--log-bucket"),
+    ],
+)
+def test_each_command_requires_its_options(command, option, tmp_path, capsys):
+    argv = commands(tmp_path / "Pulumi.management.yaml")[command]
+    at = argv.index(option)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv[:at] + argv[at + 2 :])
+    assert exit_.value.code == 2
+    assert f"the following arguments are required: {option}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["verify", "cutover"])
+def test_credentials_come_from_the_named_profile(
+    command, shared_org, stack_file, tmp_path, monkeypatch, capsys
+):
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[audit]\n"
+        f"aws_access_key_id = {shared_org.environment['AWS_ACCESS_KEY_ID']}\n"
+        f"aws_secret_access_key = {shared_org.environment['AWS_SECRET_ACCESS_KEY']}\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    argv = [*commands(stack_file)[command], "--json"]
+    assert main(argv) == 2
+    assert capsys.readouterr().out.startswith("error: no usable AWS credentials")
+    main([*argv, "--profile", "audit"])
+    output = capsys.readouterr().out
+    first, second = output.splitlines()[:2]
+    assert first in ("[", "{") and second.startswith("  ") and second[2] != " ", "indented by 2"
+    assert json.loads(output)
+
+
+@pytest.mark.parametrize("command", ["verify", "cutover"])
+def test_errors_are_printed_without_highlighting(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "250")
+    missing = tmp_path / "Pulumi.management.yaml"
+    argv = commands(missing)[command]
+    if command == "verify":
+        argv = [*argv, "--stack-config", str(missing)]
+    assert main(argv) == 2
+    label, message = capsys.readouterr().out.split("\x1b[0m", 1)
+    assert label.endswith("error:")
+    assert message == (
+        f" {missing} does not exist: create it with `pulumi stack init management`\n"
+    ), "only the 'error:' label is coloured"
