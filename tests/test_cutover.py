@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,13 @@ from orgtrail.cutover import (
     report_table,
 )
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
-from tests.support.proxy import enabled_regions_only, failing_listings, json_error, xml_error
+from tests.support.proxy import (
+    Answer,
+    enabled_regions_only,
+    failing_listings,
+    json_error,
+    xml_error,
+)
 from tests.support.stacks import management_stack_file
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -274,7 +281,10 @@ def test_a_legacy_trail_that_is_itself_an_organization_trail_is_refused(org, tmp
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
     assert decision["action"] == "withheld"
-    assert "is itself an organization trail" in decision["reason"]
+    assert decision["reason"] == (
+        "the organization trail does not record: default is itself an organization trail: "
+        "cutover does not stop one; check every account and region it covers and stop it by hand"
+    )
     assert trail_logging(org, "payments", "eu-west-1", "default")
 
 
@@ -337,7 +347,9 @@ def test_a_lost_stop_logging_answer_is_reconciled_from_the_trail(org, tmp_path, 
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
     assert decision["action"] == "stopped"
-    assert "but the trail is stopped" in decision["reason"]
+    assert (
+        decision["reason"] == "StopLogging answered InternalFailure: lost, but the trail is stopped"
+    )
     assert not trail_logging(org, "payments", "eu-west-1", "default")
 
 
@@ -510,3 +522,133 @@ def test_the_table_shows_each_trail_with_its_result_and_reason():
     applied = Console(record=True, width=200)
     applied.print(report_table({**report, "applied": True}))
     assert "cutover (applied), window" in applied.export_text()
+
+
+def test_a_stop_logging_that_failed_leaves_the_trail_withheld_and_says_why(org, tmp_path, proxy):
+    proxy.on("StopLogging", lambda call, answer: json_error(500, "InternalFailure", "lost"))
+
+    def still_logging(call, answer):
+        if call.json().get("Name", "").endswith("trail/default"):
+            return answer.with_json({**answer.json(), "IsLogging": True})
+        return None
+
+    proxy.on("GetTrailStatus", still_logging)
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert (decision["action"], decision["reason"]) == (
+        "withheld",
+        "StopLogging failed: InternalFailure: lost",
+    )
+
+
+def test_an_unreadable_org_trail_status_withholds_and_says_why(org, tmp_path, proxy):
+    def denied(call, answer):
+        if call.json().get("Name", "").endswith(f"trail/{TRAIL_NAME}"):
+            return json_error(400, "AccessDeniedException", "no")
+        return None
+
+    proxy.on("GetTrailStatus", denied)
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert (decision["action"], decision["reason"]) == (
+        "withheld",
+        "organization trail status cannot be read: AccessDeniedException: no",
+    )
+    assert trail_logging(org, "payments", "eu-west-1", "default")
+
+
+def test_a_region_the_account_has_not_opted_into_is_not_asked_for(org, tmp_path, proxy):
+    enabled_regions_only(proxy, {"us-east-1", "ap-south-1"})
+
+    def not_opted_in(call, answer):
+        def mark(item):
+            if "<regionName>ap-south-1</regionName>" not in item.group():
+                return item.group()
+            return re.sub(r"<optInStatus>[^<]*", "<optInStatus>not-opted-in", item.group())
+
+        text = re.sub(r"<item>.*?</item>", mark, answer.body.decode(), flags=re.S)
+        return Answer(answer.status, answer.headers, text.encode())
+
+    proxy.on("DescribeRegions", not_opted_in)
+    org.deliver_every("data", "us-east-1", NOW - DAY, NOW)
+    (decision,) = run(org, tmp_path, [data_trail(org)])["trails"]
+    assert (decision["action"], decision["regions"]) == ("ready", ["us-east-1"])
+
+
+def test_the_report_names_the_first_and_last_delivery_of_the_window(org, tmp_path):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY - timedelta(hours=1), NOW)
+    (decision,) = run(org, tmp_path, [payments_trail(org)])["trails"]
+    assert (decision["firstDelivery"], decision["lastDelivery"]) == (
+        (NOW - DAY).isoformat(),
+        NOW.isoformat(),
+    )
+
+
+def test_deliveries_are_found_under_the_org_trails_key_prefix(org, tmp_path):
+    org.admin.client("cloudtrail").update_trail(Name=TRAIL_NAME, S3KeyPrefix="org")
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW, prefix="org")
+    (decision,) = run(org, tmp_path, [payments_trail(org)])["trails"]
+    assert (decision["action"], decision["deliveries"]) == ("ready", 49)
+
+
+def cli(path, *options):
+    return ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, *options]
+
+
+def test_cli_allows_a_silence_of_two_hours_by_default(org, tmp_path, capsys):
+    hole = (timedelta(hours=12) + timedelta(hours=2, minutes=30), timedelta(hours=12))
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW - hole[0])
+    org.deliver_every("payments", "eu-west-1", NOW - hole[1], NOW)
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    assert main(cli(path, "--json")) == 1
+    (decision,) = json.loads(capsys.readouterr().out)["trails"]
+    assert decision["reason"].startswith("eu-west-1: no delivery for 2.5 h")
+    assert main(cli(path, "--json", "--max-gap-hours", "3")) == 0
+
+
+def test_cli_exits_0_when_every_exclusion_is_accepted_by_name(org, tmp_path, capsys):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    org.member("payments", "eu-west-1").client("cloudtrail").put_event_selectors(
+        TrailName="default",
+        EventSelectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            }
+        ],
+    )
+    left_out = ["arn:aws:s3:::scratch-one/", "arn:aws:s3:::scratch-two/"]
+    org_selectors(
+        org,
+        {
+            "Name": "Management events selector",
+            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+        },
+        {
+            "Name": "S3 object data events",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                {"Field": "resources.ARN", "NotStartsWith": left_out},
+            ],
+        },
+    )
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    assert main(cli(path, "--accept-excluded", left_out[0])) == 1
+    capsys.readouterr()
+    accepted = ["--accept-excluded", left_out[0], "--accept-excluded", left_out[1]]
+    assert main(cli(path, "--json", *accepted)) == 0
+    (decision,) = json.loads(capsys.readouterr().out)["trails"]
+    assert decision["action"] == "ready"
+
+
+def test_cli_lists_the_central_bucket_with_the_role_it_is_given(org, tmp_path, proxy, capsys):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    role = f"arn:aws:iam::{org.accounts['security']}:role/OrganizationAccountAccessRole"
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    assert main(cli(path, "--json", "--log-bucket-role-arn", role)) == 0
+    own_key = org.environment["AWS_ACCESS_KEY_ID"]
+    listings = [call for call in proxy.calls if call.query.get("list-type")]
+    assert listings
+    assert not [call for call in listings if f"Credential={own_key}/" in call.authorization]

@@ -108,14 +108,15 @@ def test_org_trail_fields_this_tool_cannot_read_are_never_assumed_to_cover():
 
 
 def test_regions_global_events_and_insights_are_compared():
-    legacy = recording(TRAIL, {}, {"InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]})
+    both = [{"InsightType": "ApiErrorRateInsight"}, {"InsightType": "ApiCallRateInsight"}]
+    legacy = recording(TRAIL, {}, {"InsightSelectors": both})
     single = recording(
         {**ORG, "IsMultiRegionTrail": False, "IncludeGlobalServiceEvents": False}, {}
     )
     assert missing(legacy, single) == [
         "every region (the organization trail is single-region)",
         "global service events (IAM, STS, CloudFront)",
-        "Insights ApiCallRateInsight",
+        "Insights ApiCallRateInsight, ApiErrorRateInsight",
     ]
 
 

@@ -150,12 +150,20 @@ class SeededOrg:
     def trail_arn(self) -> str:
         return self.organization.trail_arn
 
-    def deliver(self, account: str, region: str, at: datetime, bucket: str = CENTRAL_BUCKET) -> str:
-        """Put a log file where the organization trail delivers one, named for its delivery time."""
+    def deliver(
+        self,
+        account: str,
+        region: str,
+        at: datetime,
+        bucket: str = CENTRAL_BUCKET,
+        prefix: str = "",
+    ) -> str:
+        """Put a log file where the organization trail delivers one, named for its delivery time
+        (under the trail's S3 key prefix, when it has one)."""
         account_id = self.accounts.get(account, account)
         stamp = at.astimezone(UTC)
         key = (
-            f"AWSLogs/{self.organization_id}/{account_id}/CloudTrail/{region}/{stamp:%Y/%m/%d}/"
+            f"{prefix + '/' if prefix else ''}AWSLogs/{self.organization_id}/{account_id}/CloudTrail/{region}/{stamp:%Y/%m/%d}/"
             f"{account_id}_CloudTrail_{region}_{stamp:%Y%m%dT%H%MZ}_{stamp:%S}{stamp.microsecond:06d}.json.gz"
         )
         body = gzip.compress(json.dumps({"Records": []}).encode())
@@ -167,11 +175,17 @@ class SeededOrg:
         return self.member("security").client("s3")
 
     def deliver_every(
-        self, account: str, region: str, start: datetime, end: datetime, step_minutes: int = 30
+        self,
+        account: str,
+        region: str,
+        start: datetime,
+        end: datetime,
+        step_minutes: int = 30,
+        prefix: str = "",
     ) -> int:
         count, at = 0, start
         while at <= end:
-            self.deliver(account, region, at)
+            self.deliver(account, region, at, prefix=prefix)
             count += 1
             at += timedelta(minutes=step_minutes)
         return count
