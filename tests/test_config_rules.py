@@ -2,8 +2,9 @@
 and what to do instead. Checked before anything is created (`load_settings`)."""
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
-from orgtrail.config import ConfigError, load_settings
+from orgtrail.config import ConfigError, _problems, load_settings
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
     LOG_BUCKET,
@@ -199,6 +200,9 @@ def test_a_key_of_the_other_stack_is_refused_unless_it_holds_the_default():
     }
     assert load_settings(reordered, "security")
     assert load_settings(security_config(securityStack=""), "security")
+    assert problems(security_config(insights=""), "security") == {
+        "org-trail:insights": "'' is not allowed: true or false"
+    }
     # Each key is judged: one holding its default does not excuse the keys after it.
     later = security_config(legacyTrails=[], insights=False)
     assert problems(later, "security") == {
@@ -302,3 +306,14 @@ def test_names_say_what_aws_allows():
         "org-trail:logBucketName": "'Bad_Bucket' is not a valid bucket name (3-63 lowercase "
         "letters, digits, dots and hyphens, starting and ending with a letter or digit)",
     }
+
+
+def test_an_error_the_project_has_no_words_for_keeps_pydantics():
+    class Probe(BaseModel):
+        ratio: float
+
+    with pytest.raises(ValidationError) as caught:
+        Probe.model_validate({"ratio": "most"})
+    assert _problems(caught.value) == [
+        ("org-trail:ratio", "Input should be a valid number, unable to parse string as a number")
+    ]
