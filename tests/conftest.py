@@ -1,7 +1,9 @@
+import os
+
 import pytest
 
 from orgtrail.simulate import RecordingMonitor
-from tests.support.moto_org import MotoServer, seed
+from tests.support.moto_org import MotoServer, borrowed_server, seed
 from tests.support.proxy import RewritingProxy
 from tests.support.scopes import shared
 from tests.support.stacks import run_management, run_security
@@ -36,7 +38,13 @@ def registrations(monkeypatch):
 
 @pytest.fixture(scope="session")
 def moto_server():
-    """moto_server on a free loopback port for the whole run; stopped at the end."""
+    """moto_server on a free loopback port for the whole run; stopped at the end. Under
+    `make mutation`, one of the servers the tool runs for its workers instead."""
+    running = os.environ.get("ORGTRAIL_MOTO_SERVERS")
+    if running:
+        with borrowed_server(running.split(",")) as server:
+            yield server
+        return
     server = MotoServer()
     yield server
     server.stop()

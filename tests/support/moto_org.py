@@ -9,16 +9,22 @@ AccessDenied, as a real account would.
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import botocore.session
 
@@ -43,9 +49,19 @@ def free_port() -> int:
 
 
 class MotoServer:
-    def __init__(self):
+    """moto_server on a free loopback port, started here; or, given its `url`, one already
+    running that someone else stops."""
+
+    def __init__(self, url: str | None = None):
+        self.process: subprocess.Popen | None = None
+        if url is not None:
+            self.url, self.port = url, urlsplit(url).port
+            return
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self._start()
+
+    def _start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
@@ -77,11 +93,33 @@ class MotoServer:
         self._post("/moto-api/reset-auth", b"0")
 
     def stop(self) -> None:
+        if self.process is None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+@contextmanager
+def borrowed_server(urls: list[str]) -> Iterator[MotoServer]:
+    """One of the running servers at `urls`, held by a lock file until the block ends.
+
+    `make mutation` starts one server per worker (ORGTRAIL_MOTO_SERVERS), so the test run of
+    each mutant does not start and stop its own; seeding resets what the last holder left.
+    """
+    while True:
+        for url in urls:
+            path = Path(tempfile.gettempdir()) / f"orgtrail-moto-{urlsplit(url).port}.lock"
+            with path.open("w") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                yield MotoServer(url)
+                return
+        time.sleep(0.05)
 
 
 # One botocore session for every LoopbackSession: a session loads service models and the
