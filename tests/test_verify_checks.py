@@ -230,11 +230,11 @@ def test_cli_prints_a_table_of_every_check_with_its_result(delivered, proxy, cap
 
 def test_cli_json_and_the_regions_searched_for_deliveries(delivered, capsys):
     # Deliveries were made in us-east-1 only: naming just eu-west-1 finds none.
-    expected = ["--region", "us-east-1", "--json"]
-    assert main([*VERIFY, *expected, "--regions", "eu-west-1"]) == 1
+    options = ["--region", "us-east-1", "--json"]
+    assert main([*VERIFY, *options, "--regions", "eu-west-1"]) == 1
     checks = json.loads(capsys.readouterr().out)
     assert checks[-1]["detail"].startswith("silent: ")
-    main([*VERIFY, *expected, "--regions", " eu-west-1 , us-east-1,,"])
+    main([*VERIFY, *options, "--regions", " eu-west-1 , us-east-1,,"])
     checks = json.loads(capsys.readouterr().out)
     assert checks[-1] == {
         "area": "delivery",
@@ -255,15 +255,7 @@ def test_cli_reads_the_central_bucket_with_the_role_it_is_given(delivered, proxy
     assert not [call for call in bucket_reads if f"Credential={own_key}/" in call.authorization]
 
 
-def test_cli_reports_a_stack_file_it_cannot_read_and_exits_2(delivered, tmp_path, capsys, wide):
-    missing = tmp_path / "Pulumi.management.yaml"
-    assert main([*VERIFY, "--stack-config", str(missing)]) == 2
-    assert capsys.readouterr().out == (
-        f"error: {missing} does not exist: create it with `pulumi stack init management`\n"
-    )
-
-
-def test_cli_without_region_verifies_in_the_sessions_region(delivered, capsys, wide):
+def test_cli_without_region_verifies_in_the_sessions_region(delivered, capsys):
     assert main([*VERIFY[:-1], "no-such-trail", "--json"]) == 1
     checks = json.loads(capsys.readouterr().out)
     assert checks[0]["detail"] == "no trail no-such-trail in us-east-1"
