@@ -109,7 +109,8 @@ def _data_events(found, resource_type: str, accepted: tuple[str, ...]) -> tuple[
     if not access:
         detail = f"only {', '.join(p for ps in narrowed for p in ps)}" if narrowed else "none"
         return False, detail
-    return False, f"only {' and '.join(sorted(access))}"
+    (kind,) = access  # read or write: both returned above
+    return False, f"only {kind}"
 
 
 def _home_hint(cloudtrail, trail_name: str) -> str:

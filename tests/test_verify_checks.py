@@ -193,6 +193,33 @@ def test_data_events_of_one_kind_of_access_only_fail_and_say_which(delivered, pr
     assert checks["Lambda data events"].detail == "only read"
 
 
+def test_a_read_that_fails_is_a_failed_check_named_with_the_error(delivered, proxy):
+    denied = xml_error(403, "AccessDenied", "Access Denied")
+    proxy.add(lambda call, answer: denied if "versioning" in call.query else None)
+    checks = results(delivered)
+    failed = [(c.area, c.name, c.detail) for c in checks.values() if not c.ok]
+    assert failed == [("bucket", "versioning", "AccessDenied: Access Denied")]
+
+
+def test_insights_and_data_events_say_exactly_what_is_missing(delivered, proxy):
+    proxy.on("GetInsightSelectors", lambda call, answer: answer.with_json({"InsightSelectors": []}))
+
+    def two_buckets_only(call, answer):
+        document = answer.json()
+        for selector in document.get("AdvancedEventSelectors", []):
+            fields = selector["FieldSelectors"]
+            if any("AWS::S3::Object" in f.get("Equals", []) for f in fields):
+                fields[:] = [f for f in fields if f["Field"] != "resources.ARN"]
+                starts = ["arn:aws:s3:::one/", "arn:aws:s3:::two/"]
+                fields.append({"Field": "resources.ARN", "StartsWith": starts})
+        return answer.with_json(document)
+
+    proxy.on("GetEventSelectors", two_buckets_only)
+    checks = results(delivered)
+    assert checks["Insights"].detail == "missing ApiCallRateInsight, ApiErrorRateInsight"
+    assert checks["S3 object data events"].detail == "only arn:aws:s3:::one/, arn:aws:s3:::two/"
+
+
 # --- the command ---------------------------------------------------------------------------
 
 VERIFY = ["verify", "--log-bucket", CENTRAL_BUCKET, "--trail", TRAIL_NAME]
