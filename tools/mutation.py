@@ -350,6 +350,9 @@ def report(verdicts: dict[str, tuple[str, str | None]], equivalent: dict[str, st
 
 
 def main() -> int:
+    # Stopped with SIGTERM (kill, a CI timeout), unwind: mutmut's workers and the moto_servers
+    # are stopped by the `finally` blocks, which Python's default SIGTERM action skips.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"one of {', '.join(GROUPS)}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
