@@ -87,3 +87,17 @@ def test_errors_are_printed_without_highlighting(command, tmp_path, capsys, monk
     assert message == (
         f" {missing} does not exist: create it with `pulumi stack init management`\n"
     ), "only the 'error:' label is coloured"
+
+
+def test_a_cutover_that_cannot_start_says_why_plainly(stack_file, capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "250")
+    argv = commands(stack_file)["cutover"]
+    argv[argv.index(CENTRAL_BUCKET)] = "acme-org-trail-lgos"
+    assert main(argv) == 2
+    label, message = capsys.readouterr().out.split("\x1b[0m", 1)
+    assert label.endswith("error:")
+    assert message == (
+        " --log-bucket acme-org-trail-lgos is not where the organization trail delivers "
+        f"({CENTRAL_BUCKET}): cutover must read the organization trail's own bucket\n"
+    ), "only the 'error:' label is coloured"

@@ -1,6 +1,7 @@
 """`orgtrail cutover`: legacy trails stop only after the organization trail covered the overlap."""
 
 import argparse
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from tests.support.proxy import (
     xml_error,
 )
 from tests.support.stacks import management_stack_file
+from tests.support.tables import table_rows
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 DAY = timedelta(hours=24)
@@ -486,39 +488,48 @@ def test_hours_are_positive_finite_and_bounded():
 
 
 def test_the_table_shows_each_trail_with_its_result_and_reason():
+    def trail(account, action, deliveries, reason):
+        return {
+            "accountId": account,
+            "region": "eu-west-1",
+            "trailName": "default",
+            "action": action,
+            "deliveries": deliveries,
+            "reason": reason,
+        }
+
     report = {
         "applied": False,
         "window": {"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"},
         "trails": [
-            {
-                "accountId": "333333333333",
-                "region": "eu-west-1",
-                "trailName": "default",
-                "action": "ready",
-                "deliveries": 24,
-                "reason": "covered",
-            },
-            {
-                "accountId": "444444444444",
-                "region": "us-east-1",
-                "trailName": "audit",
-                "action": "withheld",
-                "deliveries": 0,
-                "reason": "no delivery for 26 h",
-            },
+            trail("333333333333", "ready", 24, "covered"),
+            trail("444444444444", "withheld", 0, "no delivery for 26 h"),
+            trail("555555555555", "stopped", 24, ""),
+            trail("666666666666", "already-stopped", 0, ""),
         ],
     }
-    console = Console(record=True, width=200)
+    console = Console(
+        file=io.StringIO(), record=True, width=200, force_terminal=True, color_system="standard"
+    )
     console.print(report_table(report))
+    styled = console.export_text(styles=True, clear=False)
     text = console.export_text()
     assert "cutover (dry run), window 2026-11-26T00:00:00Z .. 2026-11-27T00:00:00Z" in text
-    rows = [
-        line.split("│")[1:-1] for line in text.splitlines() if "33333" in line or "44444" in line
-    ]
-    assert [[cell.strip() for cell in row] for row in rows] == [
+    assert table_rows(text) == [
+        ["account", "region", "trail", "result", "deliveries", "reason"],
         ["333333333333", "eu-west-1", "default", "ready", "24", "covered"],
-        ["444444444444", "us-east-1", "audit", "withheld", "0", "no delivery for 26 h"],
+        ["444444444444", "eu-west-1", "default", "withheld", "0", "no delivery for 26 h"],
+        ["555555555555", "eu-west-1", "default", "stopped", "24", ""],
+        ["666666666666", "eu-west-1", "default", "already-stopped", "0", ""],
     ]
+    # Each result in its colour (ANSI): cyan, red, green and dim.
+    for code, result in (
+        ("36", "ready"),
+        ("31", "withheld"),
+        ("32", "stopped"),
+        ("2", "already-stopped"),
+    ):
+        assert f"\x1b[{code}m{result}\x1b[0m" in styled
     applied = Console(record=True, width=200)
     applied.print(report_table({**report, "applied": True}))
     assert "cutover (applied), window" in applied.export_text()
@@ -652,3 +663,14 @@ def test_cli_lists_the_central_bucket_with_the_role_it_is_given(org, tmp_path, p
     listings = [call for call in proxy.calls if call.query.get("list-type")]
     assert listings
     assert not [call for call in listings if f"Credential={own_key}/" in call.authorization]
+
+
+def test_cli_prints_the_report_as_a_table(org, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    org.deliver_every("payments", "eu-west-1", NOW - DAY - timedelta(minutes=30), NOW)
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    assert main(cli(path)) == 0
+    (header, row) = table_rows(capsys.readouterr().out)
+    assert header == ["account", "region", "trail", "result", "deliveries", "reason"]
+    assert row[:4] == [org.accounts["payments"], "eu-west-1", "default", "ready"]
+    assert row[5] == "dry run: would stop (run with --apply)"

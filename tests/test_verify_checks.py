@@ -12,6 +12,7 @@ import pytest
 from orgtrail.__main__ import main
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import Answer, failing_listings, json_error, xml_error
+from tests.support.tables import table_rows
 from tests.test_verify import ACTIVE, deliver_for, results
 
 
@@ -225,13 +226,6 @@ def test_insights_and_data_events_say_exactly_what_is_missing(delivered, proxy):
 VERIFY = ["verify", "--log-bucket", CENTRAL_BUCKET, "--trail", TRAIL_NAME]
 
 
-def table_rows(output: str) -> dict[str, list[str]]:
-    """The rows of a printed table, by their second cell (the check's name)."""
-    lines = (line.replace("┃", "│") for line in output.splitlines())  # the header's are heavy
-    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
-    return {row[1]: row for row in rows if len(row) > 1}
-
-
 @pytest.fixture
 def wide(monkeypatch):
     """A terminal wide enough for rich to print every line unwrapped."""
@@ -244,7 +238,7 @@ def test_cli_prints_a_table_of_every_check_with_its_result(delivered, proxy, cap
     assert main(VERIFY) == 1
     output = capsys.readouterr().out
     assert f"verify {TRAIL_NAME} -> s3://{CENTRAL_BUCKET}" in output
-    rows = table_rows(output)
+    rows = {row[1]: row for row in table_rows(output)}  # by the check's name
     assert rows["check"] == ["area", "check", "result", "detail"]
     assert rows["versioning"] == ["bucket", "versioning", "FAIL", "Suspended"]
     assert rows["S3_POLICY enabled and attached"][2] == "FAIL"
