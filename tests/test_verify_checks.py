@@ -99,8 +99,8 @@ def test_a_trail_without_global_service_events_fails_that_check(delivered, proxy
         return answer.with_json(document)
 
     proxy.on("DescribeTrails", without_global_events)
-    failed = [name for name, check in results(delivered).items() if not check.ok]
-    assert failed == ["global service events"]
+    failed = {name: check.detail for name, check in results(delivered).items() if not check.ok}
+    assert failed == {"global service events": "IncludeGlobalServiceEvents is off"}
 
 
 def test_cloudwatch_delivery_errors_fail_that_check(delivered, proxy):
@@ -203,7 +203,7 @@ def test_a_read_that_fails_is_a_failed_check_named_with_the_error(delivered, pro
 
 
 def test_insights_and_data_events_say_exactly_what_is_missing(delivered, proxy):
-    proxy.on("GetInsightSelectors", lambda call, answer: answer.with_json({"InsightSelectors": []}))
+    proxy.on("GetInsightSelectors", lambda call, answer: answer.with_json({}))
 
     def two_buckets_only(call, answer):
         document = answer.json()
@@ -219,6 +219,35 @@ def test_insights_and_data_events_say_exactly_what_is_missing(delivered, proxy):
     checks = results(delivered)
     assert checks["Insights"].detail == "missing ApiCallRateInsight, ApiErrorRateInsight"
     assert checks["S3 object data events"].detail == "only arn:aws:s3:::one/, arn:aws:s3:::two/"
+
+
+DENIED = "AccessDeniedException: not for you"
+
+
+@pytest.mark.parametrize(
+    ("operation", "failed"),
+    [
+        ("DescribeTrails", {"exists": DENIED}),
+        (
+            "GetTrailStatus",
+            {"logging without delivery errors": DENIED, "CloudWatch Logs delivery": DENIED},
+        ),
+        ("GetEventSelectors", {"event selectors": DENIED}),
+    ],
+)
+def test_a_trail_read_that_fails_is_a_failed_check_with_the_error(
+    delivered, proxy, operation, failed
+):
+    proxy.on(
+        operation, lambda call, answer: json_error(400, "AccessDeniedException", "not for you")
+    )
+    checks = results(delivered)
+    assert {c.name: c.detail for c in checks.values() if c.area == "trail" and not c.ok} == failed
+
+
+def test_the_trail_may_be_named_by_its_arn_in_its_home_region(delivered):
+    arn = results(delivered)["exists"].detail
+    assert [name for name, check in results(delivered, trail=arn).items() if not check.ok] == []
 
 
 # --- the command ---------------------------------------------------------------------------
