@@ -20,7 +20,7 @@ from orgtrail.cutover import (
     load_management_settings,
     report_table,
 )
-from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
+from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME, all_s3_objects_but
 from tests.support.proxy import (
     Answer,
     enabled_regions_only,
@@ -311,13 +311,23 @@ def test_the_log_bucket_must_be_the_org_trails_bucket(org, tmp_path, capsys):
 # --- states moto cannot produce ------------------------------------------------------------
 
 
-def test_a_delivery_error_on_the_org_trail_withholds(org, tmp_path, proxy):
-    def failing_delivery(call, answer):
-        if call.json().get("Name", "").endswith(f"trail/{TRAIL_NAME}"):
-            return answer.with_json({**answer.json(), "LatestDeliveryError": "AccessDenied"})
+def status_of(proxy, trail, rewrite):
+    """GetTrailStatus of the trail named `trail` answers `rewrite(answer)` instead."""
+
+    def rule(call, answer):
+        if call.json().get("Name", "").endswith(f"trail/{trail}"):
+            return rewrite(answer)
         return None
 
-    proxy.on("GetTrailStatus", failing_delivery)
+    proxy.on("GetTrailStatus", rule)
+
+
+def test_a_delivery_error_on_the_org_trail_withholds(org, tmp_path, proxy):
+    status_of(
+        proxy,
+        TRAIL_NAME,
+        lambda answer: answer.with_json({**answer.json(), "LatestDeliveryError": "AccessDenied"}),
+    )
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
     assert decision["action"] == "withheld"
@@ -537,13 +547,9 @@ def test_the_table_shows_each_trail_with_its_result_and_reason():
 
 def test_a_stop_logging_that_failed_leaves_the_trail_withheld_and_says_why(org, tmp_path, proxy):
     proxy.on("StopLogging", lambda call, answer: json_error(500, "InternalFailure", "lost"))
-
-    def still_logging(call, answer):
-        if call.json().get("Name", "").endswith("trail/default"):
-            return answer.with_json({**answer.json(), "IsLogging": True})
-        return None
-
-    proxy.on("GetTrailStatus", still_logging)
+    status_of(
+        proxy, "default", lambda answer: answer.with_json({**answer.json(), "IsLogging": True})
+    )
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
     assert (decision["action"], decision["reason"]) == (
@@ -553,12 +559,7 @@ def test_a_stop_logging_that_failed_leaves_the_trail_withheld_and_says_why(org, 
 
 
 def test_an_unreadable_org_trail_status_withholds_and_says_why(org, tmp_path, proxy):
-    def denied(call, answer):
-        if call.json().get("Name", "").endswith(f"trail/{TRAIL_NAME}"):
-            return json_error(400, "AccessDeniedException", "no")
-        return None
-
-    proxy.on("GetTrailStatus", denied)
+    status_of(proxy, TRAIL_NAME, lambda answer: json_error(400, "AccessDeniedException", "no"))
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
     assert (decision["action"], decision["reason"]) == (
@@ -630,21 +631,7 @@ def test_cli_exits_0_when_every_exclusion_is_accepted_by_name(org, tmp_path, cap
         ],
     )
     left_out = ["arn:aws:s3:::scratch-one/", "arn:aws:s3:::scratch-two/"]
-    org_selectors(
-        org,
-        {
-            "Name": "Management events selector",
-            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
-        },
-        {
-            "Name": "S3 object data events",
-            "FieldSelectors": [
-                {"Field": "eventCategory", "Equals": ["Data"]},
-                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-                {"Field": "resources.ARN", "NotStartsWith": left_out},
-            ],
-        },
-    )
+    org_selectors(org, *all_s3_objects_but(left_out))
     path = write_stack(tmp_path, org, [payments_trail(org)])
     assert main(cli(path, "--accept-excluded", left_out[0])) == 1
     capsys.readouterr()

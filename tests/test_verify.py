@@ -7,7 +7,7 @@ from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.verify import Expected, expected_from, verify
-from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
+from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME, all_s3_objects_but
 from tests.support.proxy import accounts_without_status
 from tests.support.stacks import management_stack_file
 
@@ -192,23 +192,7 @@ def test_the_trails_own_log_buckets_may_be_left_out_of_s3_data_events(org):
     def s3_excluding(*buckets):
         org.admin.client("cloudtrail").put_event_selectors(
             TrailName=TRAIL_NAME,
-            AdvancedEventSelectors=[
-                {
-                    "Name": "Management events selector",
-                    "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
-                },
-                {
-                    "Name": "S3 object data events",
-                    "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Data"]},
-                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-                        {
-                            "Field": "resources.ARN",
-                            "NotStartsWith": [f"arn:aws:s3:::{b}/" for b in buckets],
-                        },
-                    ],
-                },
-            ],
+            AdvancedEventSelectors=all_s3_objects_but([f"arn:aws:s3:::{b}/" for b in buckets]),
         )
 
     s3_excluding(CENTRAL_BUCKET, "acme-org-trail-access-logs")

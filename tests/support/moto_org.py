@@ -122,6 +122,25 @@ def borrowed_server(urls: list[str]) -> Iterator[MotoServer]:
         time.sleep(0.05)
 
 
+def all_s3_objects_but(prefixes: list[str]) -> list[dict]:
+    """Advanced event selectors: every management event, and S3 object events of every object
+    except those under `prefixes`."""
+    return [
+        {
+            "Name": "Management events selector",
+            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+        },
+        {
+            "Name": "S3 object data events",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                {"Field": "resources.ARN", "NotStartsWith": prefixes},
+            ],
+        },
+    ]
+
+
 # One botocore session for every LoopbackSession: a session loads service models and the
 # endpoint resolver once (about 60 ms a client otherwise, most of the seeding time).
 _BOTOCORE = botocore.session.get_session()
