@@ -209,20 +209,24 @@ def test_an_org_trail_recording_only_writes_does_not_replace_one_recording_reads
     assert trail_logging(org, "payments", "eu-west-1", "default")
 
 
-def test_legacy_data_events_must_be_recorded_by_the_org_trail(org, tmp_path):
-    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+def payments_records_s3_objects(org, under: str) -> None:
+    """The payments legacy trail records management events and S3 object events `under` an ARN
+    prefix (basic selectors, as older trails have them)."""
     org.member("payments", "eu-west-1").client("cloudtrail").put_event_selectors(
         TrailName="default",
         EventSelectors=[
             {
                 "ReadWriteType": "All",
                 "IncludeManagementEvents": True,
-                "DataResources": [
-                    {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::payments-data/"]}
-                ],
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": [under]}],
             }
         ],
     )
+
+
+def test_legacy_data_events_must_be_recorded_by_the_org_trail(org, tmp_path):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    payments_records_s3_objects(org, "arn:aws:s3:::payments-data/")
     only_management = {
         "Name": "Management events selector",
         "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
@@ -620,16 +624,7 @@ def test_cli_allows_a_silence_of_two_hours_by_default(org, tmp_path, capsys):
 
 def test_cli_exits_0_when_every_exclusion_is_accepted_by_name(org, tmp_path, capsys):
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
-    org.member("payments", "eu-west-1").client("cloudtrail").put_event_selectors(
-        TrailName="default",
-        EventSelectors=[
-            {
-                "ReadWriteType": "All",
-                "IncludeManagementEvents": True,
-                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
-            }
-        ],
-    )
+    payments_records_s3_objects(org, "arn:aws:s3")  # every bucket
     left_out = ["arn:aws:s3:::scratch-one/", "arn:aws:s3:::scratch-two/"]
     org_selectors(org, *all_s3_objects_but(left_out))
     path = write_stack(tmp_path, org, [payments_trail(org)])
