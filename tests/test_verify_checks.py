@@ -161,6 +161,27 @@ def s3_rewrite(subresource, pattern, replacement):
         ),
         ("versioning", "Suspended", None, s3_rewrite("versioning", b"Enabled", b"Suspended")),
         (
+            "versioning",
+            "never enabled",
+            None,
+            s3_rewrite("versioning", rb"<Status>Enabled</Status>", b""),
+        ),
+        (
+            "management events, read and write",
+            "only none",
+            "GetEventSelectors",
+            lambda call, answer: answer.with_json(
+                {
+                    **answer.json(),
+                    "AdvancedEventSelectors": [
+                        s
+                        for s in answer.json()["AdvancedEventSelectors"]
+                        if "Management" not in json.dumps(s)
+                    ],
+                }
+            ),
+        ),
+        (
             "SSE-KMS default encryption",
             "AES256",
             None,
@@ -219,6 +240,13 @@ def test_insights_and_data_events_say_exactly_what_is_missing(delivered, proxy):
     checks = results(delivered)
     assert checks["Insights"].detail == "missing ApiCallRateInsight, ApiErrorRateInsight"
     assert checks["S3 object data events"].detail == "only arn:aws:s3:::one/, arn:aws:s3:::two/"
+
+
+def test_a_retention_in_years_is_shown_in_years(delivered, proxy):
+    proxy.add(s3_rewrite("object-lock", rb"<Years>[^<]*</Years>", b""))
+    proxy.add(s3_rewrite("object-lock", rb"<Days>365</Days>", b"<Years>1</Years>"))
+    lock = results(delivered)["Object Lock with default retention"]
+    assert (lock.ok, lock.detail) == (True, "GOVERNANCE 1")
 
 
 DENIED = "AccessDeniedException: not for you"
