@@ -123,7 +123,9 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
     assert failed["CloudWatch Logs delivery"] == "no CloudWatch Logs group"
     assert failed["logging without delivery errors"] == "not logging"
     assert failed["Block Public Access"] == "off: BlockPublicPolicy"
-    assert "other trails may write too" in failed["policy lets this trail write"]
+    assert failed["policy lets this trail write"] == (
+        "other trails may write too (aws:SourceArn missing)"
+    )
 
 
 def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys, tmp_path):
@@ -266,3 +268,16 @@ def test_the_stack_file_says_what_is_expected(tmp_path):
         guardrail_types=("RESOURCE_CONTROL_POLICY", "S3_POLICY"),
     )
     assert expected_from(None) == Expected()
+
+
+def test_a_source_arn_wildcard_lets_other_trails_write(org):
+    s3 = org.member("security").client("s3")
+    policy = json.loads(s3.get_bucket_policy(Bucket=CENTRAL_BUCKET)["Policy"])
+    for statement in policy["Statement"]:
+        condition = statement.get("Condition", {})
+        arn = condition.get("StringEquals", {}).pop("aws:SourceArn", None)
+        if arn:
+            condition["StringLike"] = {"aws:SourceArn": arn.rsplit("/", 1)[0] + "/*"}
+    s3.put_bucket_policy(Bucket=CENTRAL_BUCKET, Policy=json.dumps(policy))
+    check = results(org)["policy lets this trail write"]
+    assert (check.ok, check.detail) == (False, "other trails may write too (aws:SourceArn missing)")

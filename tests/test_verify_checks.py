@@ -167,6 +167,16 @@ def s3_rewrite(subresource, pattern, replacement):
             s3_rewrite("versioning", rb"<Status>Enabled</Status>", b""),
         ),
         (
+            "Block Public Access",
+            "off: BlockPublicPolicy, RestrictPublicBuckets",
+            None,
+            s3_rewrite(
+                "publicAccessBlock",
+                rb"<(BlockPublicPolicy|RestrictPublicBuckets)>true",
+                rb"<\1>false",
+            ),
+        ),
+        (
             "management events, read and write",
             "only none",
             "GetEventSelectors",
@@ -247,6 +257,19 @@ def test_a_retention_in_years_is_shown_in_years(delivered, proxy):
     proxy.add(s3_rewrite("object-lock", rb"<Days>365</Days>", b"<Years>1</Years>"))
     lock = results(delivered)["Object Lock with default retention"]
     assert (lock.ok, lock.detail) == (True, "GOVERNANCE 1")
+
+
+def test_dual_layer_kms_encryption_counts_as_sse_kms(delivered, proxy):
+    proxy.add(s3_rewrite("encryption", rb"aws:kms<", b"aws:kms:dsse<"))
+    encryption = results(delivered)["SSE-KMS default encryption"]
+    assert (encryption.ok, encryption.detail) == (True, "aws:kms:dsse")
+
+
+def test_an_unlistable_organization_is_a_failed_delivery_check(delivered, proxy):
+    proxy.on("ListAccounts", lambda call, answer: json_error(400, "AccessDeniedException", "no"))
+    checks = results(delivered)
+    failed = [(c.area, c.name, c.detail) for c in checks.values() if not c.ok]
+    assert failed == [("delivery", "accounts", "AccessDeniedException: no")]
 
 
 DENIED = "AccessDeniedException: not for you"
