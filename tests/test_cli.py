@@ -6,22 +6,13 @@ import json
 import pytest
 
 from orgtrail.__main__ import main
-from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
-from tests.support.stacks import management_stack_file
+from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
+from tests.test_cutover import write_stack
 
 
 @pytest.fixture
 def stack_file(shared_org, tmp_path):
-    return management_stack_file(
-        tmp_path,
-        organization_id=shared_org.organization_id,
-        management_account=MANAGEMENT,
-        security_account=shared_org.accounts["security"],
-        trailName=TRAIL_NAME,
-        guardrails={
-            "exemptRoleArns": [f"arn:aws:iam::{shared_org.accounts['security']}:role/deploy"]
-        },
-    )
+    return write_stack(tmp_path, shared_org, [])
 
 
 def commands(stack_file) -> dict[str, list[str]]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import os
 import re
 import shutil
@@ -245,17 +246,24 @@ def only_prose_changes(where: Path, mutant: str) -> bool:
     source = where / "mutants" / (module_of(mutant).replace(".", "/") + ".py")
     if not source.is_file():
         return False
-    functions = {
-        node.name: node
-        for node in ast.walk(ast.parse(source.read_text()))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    }
+    functions = _functions(source)
     name = mutant.rpartition(".")[2]
     original = functions.get(name.rpartition("__mutmut_")[0] + "__mutmut_orig")
     mutated = functions.get(name)
     if original is None or mutated is None:
         return False
     return not _differs_outside_prose(original.body, mutated.body)
+
+
+@functools.cache
+def _functions(source: Path) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function of mutmut's copy of a module, by name: parsed once per run, since the copy
+    holds every mutant of the module (thousands of functions) and each survivor is asked about."""
+    return {
+        node.name: node
+        for node in ast.walk(ast.parse(source.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
 
 
 def _differs_outside_prose(a: object, b: object) -> bool:
