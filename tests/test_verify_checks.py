@@ -265,6 +265,35 @@ def test_dual_layer_kms_encryption_counts_as_sse_kms(delivered, proxy):
     assert (encryption.ok, encryption.detail) == (True, "aws:kms:dsse")
 
 
+def test_an_encryption_rule_without_a_default_algorithm_is_not_sse_kms(delivered, proxy):
+    # A rule may carry only BucketKeyEnabled (S3 API reference, ServerSideEncryptionRule).
+    proxy.add(
+        s3_rewrite(
+            "encryption",
+            rb"<ApplyServerSideEncryptionByDefault>.*</ApplyServerSideEncryptionByDefault>",
+            b"",
+        )
+    )
+    encryption = results(delivered)["SSE-KMS default encryption"]
+    assert (encryption.ok, encryption.detail) == (False, "")
+
+
+def test_a_write_grant_that_also_requires_tls_lets_the_trail_write(delivered, proxy):
+    def tls_required_to_write(call, answer):
+        if "policy" not in call.query:
+            return None
+        document = json.loads(answer.body)
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Allow" and "s3:PutObject" in str(statement["Action"]):
+                condition = statement.setdefault("Condition", {})
+                condition.setdefault("Bool", {})["aws:SecureTransport"] = "true"
+        return Answer(answer.status, answer.headers, json.dumps(document).encode())
+
+    proxy.add(tls_required_to_write)
+    check = results(delivered)["policy lets this trail write"]
+    assert (check.ok, check.detail) == (True, "only this trail may write")
+
+
 def test_an_unlistable_organization_is_a_failed_delivery_check(delivered, proxy):
     proxy.on("ListAccounts", lambda call, answer: json_error(400, "AccessDeniedException", "no"))
     checks = results(delivered)
