@@ -6,6 +6,7 @@ organisation whose every active account delivered serves the whole module.
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -13,7 +14,7 @@ from orgtrail.__main__ import main
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import Answer, failing_listings, json_error, xml_error
 from tests.support.tables import table_rows
-from tests.test_verify import ACTIVE, deliver_for, results
+from tests.test_verify import ACTIVE, NOW, deliver_for, results
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +293,53 @@ def test_a_write_grant_that_also_requires_tls_lets_the_trail_write(delivered, pr
     proxy.add(tls_required_to_write)
     check = results(delivered)["policy lets this trail write"]
     assert (check.ok, check.detail) == (True, "only this trail may write")
+
+
+def test_a_write_grant_missing_for_the_trail_fails_the_policy_check(delivered, proxy):
+    def without_write_grant(call, answer):
+        if "policy" not in call.query:
+            return None
+        document = json.loads(answer.body)
+        document["Statement"] = [
+            s for s in document["Statement"] if "s3:PutObject" not in str(s["Action"])
+        ]
+        return Answer(answer.status, answer.headers, json.dumps(document).encode())
+
+    proxy.add(without_write_grant)
+    checks = results(delivered)
+    arn = checks["exists"].detail
+    check = checks["policy lets this trail write"]
+    assert (check.ok, check.detail) == (False, f"CloudTrail may not write for {arn}")
+
+
+DELIVERED = "every active account delivered in the last 24 h"
+# Every active account of `delivered` delivered 3 h before NOW: 21 h 30 min later its newest
+# delivery is 24 h 30 min old.
+A_DAY_AND_A_HALF_HOUR_LATER = NOW + timedelta(hours=21, minutes=30)
+
+
+def active_accounts(org) -> list[tuple[str, str]]:
+    """(ID, name) of each active account, as Organizations lists them, in ID order."""
+    ids = {org.accounts[name] for name in ACTIVE}
+    listed = org.admin.client("organizations").list_accounts()["Accounts"]
+    return sorted((a["Id"], a["Name"]) for a in listed if a["Id"] in ids)
+
+
+def test_a_delivery_older_than_a_day_does_not_count_and_each_silent_account_is_named(delivered):
+    check = results(delivered, now=A_DAY_AND_A_HALF_HOUR_LATER)[DELIVERED]
+    silent = [f"{id_} ({name})" for id_, name in active_accounts(delivered)]
+    assert (check.ok, check.detail) == (False, f"silent: {', '.join(silent)}")
+
+
+def test_an_account_not_read_does_not_stop_the_others_being_checked(delivered, proxy):
+    (first, first_name), *rest = active_accounts(delivered)
+    failing_listings(proxy, first, xml_error(403, "AccessDenied", "Denied"))
+    check = results(delivered, now=A_DAY_AND_A_HALF_HOUR_LATER)[DELIVERED]
+    silent = ", ".join(f"{id_} ({name})" for id_, name in rest)
+    assert (check.ok, check.detail) == (
+        False,
+        f"silent: {silent}; not verified: {first} ({first_name})",
+    )
 
 
 def test_an_unlistable_organization_is_a_failed_delivery_check(delivered, proxy):
