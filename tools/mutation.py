@@ -1,6 +1,6 @@
 """Mutation testing of the modules that decide security outcomes (`make mutation`).
 
-    .venv/bin/python tools/mutation.py [GROUP ...] [--jobs 2]
+    .venv/bin/python tools/mutation.py [GROUP ...] [--jobs 2] [--survivors]
 
 For each group, mutmut changes the group's modules one small edit at a time
 (a `<` for a `<=`, `and` for `or`, a string altered, a call argument dropped)
@@ -12,6 +12,10 @@ Each group runs in its own staging copy of the checkout under `.mutation/`
 the working tree is never touched. The policy pack is lifted to the top of
 the staging copy because mutmut names a mutant after its file path, and the
 pack is imported as `orgtrail_policies`, not `policies.orgtrail_policies`.
+
+With `--survivors`, a group's last run is taken up again with the tests as
+they are now, and only its survivors are run (mutmut maps the new tests to
+the functions they reach first); refused when the mutated code has changed.
 
 Mutants listed in `tools/mutation_equivalent.yaml` were read and judged
 equivalent (no test could tell them apart from the original), and two kinds
@@ -51,6 +55,7 @@ STAGING = ROOT / ".mutation"
 EQUIVALENT = Path(__file__).resolve().parent / "mutation_equivalent.yaml"
 TARGET = 0.90
 PACK = "policies/orgtrail_policies"
+MUTMUT = [sys.executable, "-m", "mutmut"]
 
 
 @dataclass(frozen=True)
@@ -162,25 +167,65 @@ def moto_servers(count: int) -> Iterator[dict[str, str]]:
             server.stop()
 
 
-def run(where: Path, group: Group, jobs: int) -> dict[str, tuple[str, str | None]]:
+def restage_tests(name: str, group: Group) -> Path:
+    """The group's last staging copy with the tests as they are now, for re-running its
+    survivors; refused when the mutated code changed since (mutants are numbered in order of
+    the code, so the old verdicts would be read against other changes)."""
+    where = STAGING / name
+    if not (where / "mutants").is_dir():
+        sys.exit(f"{name} has not been run yet: run it in full first (make mutation GROUPS={name})")
+    for source in group.sources:
+        original = ROOT / (PACK if source == "orgtrail_policies" else source)
+        if _tree_text(original) != _tree_text(where / source):
+            sys.exit(
+                f"{source} changed since {name} was last run: its mutants are numbered anew, "
+                f"so run the group in full (make mutation GROUPS={name})"
+            )
+    shutil.copytree(ROOT / "tests", where / "tests", dirs_exist_ok=True)
+    return where
+
+
+def _tree_text(path: Path) -> dict[str, str]:
+    """The text of a file, or of every Python file under a directory, by relative path."""
+    if path.is_file():
+        return {"": path.read_text()}
+    return {str(file.relative_to(path)): file.read_text() for file in sorted(path.rglob("*.py"))}
+
+
+def run(
+    where: Path, group: Group, jobs: int, only: list[str] | None = None
+) -> dict[str, tuple[str, str | None]]:
     """mutmut's verdict on every mutant of the group, by mutant name, with the reason a
-    survivor is equivalent when a rule says so."""
-    with moto_servers(jobs if group.moto else 0) as servers:
-        return _run(where, jobs, servers)
+    survivor is equivalent when a rule says so. With `only`, just those mutants are run again
+    (the other verdicts stand)."""
+    started = time.monotonic()
+    if only != []:
+        with moto_servers(jobs if group.moto else 0) as servers:
+            _mutmut_run(where, jobs, servers, only or [])
+    verdicts = verdicts_in(where)
+    print(f"   {len(verdicts)} mutants in {time.monotonic() - started:.0f} s", flush=True)
+    return verdicts
 
 
-def _run(where: Path, jobs: int, servers: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+def survivors(where: Path, equivalent: dict[str, str]) -> list[str]:
+    """The last run's survivors that no rule or judgement sets aside."""
+    return [
+        mutant
+        for mutant, (status, by_rule) in verdicts_in(where).items()
+        if status == "survived" and by_rule is None and mutant not in equivalent
+    ]
+
+
+def _mutmut_run(where: Path, jobs: int, servers: dict[str, str], names: list[str]) -> None:
     env = {
         **os.environ,
         **servers,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    mutmut = [sys.executable, "-m", "mutmut"]
-    started = time.monotonic()
     with (where / "mutmut.log").open("w") as log:
         # Its own process group: stopping this script stops mutmut's workers and fork server too.
         process = subprocess.Popen(
-            [*mutmut, "run", "--max-children", str(jobs)],
+            [*MUTMUT, "run", "--max-children", str(jobs), *names],
             cwd=where,
             env=env,
             stdout=log,
@@ -193,10 +238,12 @@ def _run(where: Path, jobs: int, servers: dict[str, str]) -> dict[str, tuple[str
                 os.killpg(process.pid, signal.SIGTERM)
     if process.returncode:
         sys.exit(f"mutmut failed in {where}; its output is in {where / 'mutmut.log'}")
+
+
+def verdicts_in(where: Path) -> dict[str, tuple[str, str | None]]:
     listing = subprocess.run(
-        [*mutmut, "results", "--all", "true"],
+        [*MUTMUT, "results", "--all", "true"],
         cwd=where,
-        env=env,
         check=True,
         capture_output=True,
         text=True,
@@ -207,7 +254,6 @@ def _run(where: Path, jobs: int, servers: dict[str, str]) -> dict[str, tuple[str
         if mutant:
             survived = status not in ("killed", "timeout")
             verdicts[mutant] = (status, equivalent_by_rule(where, mutant) if survived else None)
-    print(f"   {len(verdicts)} mutants in {time.monotonic() - started:.0f} s", flush=True)
     return verdicts
 
 
@@ -364,6 +410,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"one of {', '.join(GROUPS)}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="run only the last run's survivors again, against the tests as they are now",
+    )
     arguments = parser.parse_args()
     unknown = set(arguments.groups) - set(GROUPS)
     if unknown:
@@ -378,7 +429,14 @@ def main() -> int:
     verdicts = {}
     for name in arguments.groups or GROUPS:
         print(f"== {name}", flush=True)
-        verdicts |= run(stage(name, GROUPS[name]), GROUPS[name], arguments.jobs)
+        group = GROUPS[name]
+        if arguments.survivors:
+            where = restage_tests(name, group)
+            only = survivors(where, equivalent)
+            print(f"   {len(only)} survivors to run again", flush=True)
+            verdicts |= run(where, group, arguments.jobs, only)
+        else:
+            verdicts |= run(stage(name, group), group, arguments.jobs)
     return 0 if report(verdicts, equivalent) else 1
 
 
