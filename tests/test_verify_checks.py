@@ -331,14 +331,35 @@ def test_a_delivery_older_than_a_day_does_not_count_and_each_silent_account_is_n
     assert (check.ok, check.detail) == (False, f"silent: {', '.join(silent)}")
 
 
-def test_an_account_not_read_does_not_stop_the_others_being_checked(delivered, proxy):
-    (first, first_name), *rest = active_accounts(delivered)
-    failing_listings(proxy, first, xml_error(403, "AccessDenied", "Denied"))
+def test_accounts_not_read_do_not_stop_the_others_being_checked(delivered, proxy):
+    first, second, *rest = active_accounts(delivered)
+    for id_, _ in (first, second):
+        failing_listings(proxy, id_, xml_error(403, "AccessDenied", "Denied"))
     check = results(delivered, now=A_DAY_AND_A_HALF_HOUR_LATER)[DELIVERED]
     silent = ", ".join(f"{id_} ({name})" for id_, name in rest)
-    assert (check.ok, check.detail) == (
+    unread = ", ".join(f"{id_} ({name})" for id_, name in (first, second))
+    assert (check.ok, check.detail) == (False, f"silent: {silent}; not verified: {unread}")
+
+
+def test_an_unreadable_organization_root_fails_the_guardrail_check(delivered, proxy):
+    proxy.on("ListRoots", lambda call, answer: json_error(400, "AccessDeniedException", "no"))
+    failed = [(c.area, c.name, c.ok, c.detail) for c in results(delivered).values() if not c.ok]
+    assert failed == [("guardrails", "policy types", False, "AccessDeniedException: no")]
+
+
+def test_a_root_listed_without_policy_types_has_none_enabled(delivered, proxy):
+    def without_policy_types(call, answer):
+        document = answer.json()
+        for root in document["Roots"]:
+            root.pop("PolicyTypes", None)
+        return answer.with_json(document)
+
+    proxy.on("ListRoots", without_policy_types)
+    checks = results(delivered)
+    scp = checks["SERVICE_CONTROL_POLICY enabled and attached"]
+    assert (scp.ok, scp.detail.partition(" --root-id")[0]) == (
         False,
-        f"silent: {silent}; not verified: {first} ({first_name})",
+        "not enabled: aws organizations enable-policy-type",
     )
 
 
