@@ -363,6 +363,69 @@ def test_a_root_listed_without_policy_types_has_none_enabled(delivered, proxy):
     )
 
 
+SCP = "SERVICE_CONTROL_POLICY enabled and attached"
+RCP = "RESOURCE_CONTROL_POLICY enabled and attached"
+
+
+def guardrail_checks(org) -> list[tuple[str, bool, str]]:
+    """The guardrail checks (service control policies first, then resource control policies)."""
+    return [(c.name, c.ok, c.detail) for c in results(org).values() if c.area == "guardrails"]
+
+
+def test_a_type_not_enabled_does_not_stop_the_next_being_checked(delivered, proxy):
+    def scp_disabled(call, answer):
+        document = answer.json()
+        for root in document["Roots"]:
+            types = root["PolicyTypes"]
+            types[:] = [t for t in types if t["Type"] != "SERVICE_CONTROL_POLICY"]
+        return answer.with_json(document)
+
+    proxy.on("ListRoots", scp_disabled)
+    scp, rcp = guardrail_checks(delivered)
+    assert (scp[:2], scp[2].partition(" --root-id")[0]) == (
+        (SCP, False),
+        "not enabled: aws organizations enable-policy-type",
+    )
+    assert rcp[:2] == (RCP, True)
+
+
+def test_a_policy_listing_that_fails_fails_its_type_only(delivered, proxy):
+    def scps_denied(call, answer):
+        if call.json().get("Filter") != "SERVICE_CONTROL_POLICY":
+            return None
+        return json_error(400, "AccessDeniedException", "no")
+
+    proxy.on("ListPolicies", scps_denied)
+    scp, rcp = guardrail_checks(delivered)
+    assert scp == (SCP, False, "AccessDeniedException: no")
+    assert rcp[:2] == (RCP, True)
+
+
+def test_a_type_without_an_org_trail_policy_fails(delivered, proxy):
+    def only_others(call, answer):
+        document = answer.json()
+        for policy in document["Policies"]:
+            policy["Name"] = "someone-else-" + policy["Name"]
+        return answer.with_json(document)
+
+    proxy.on("ListPolicies", only_others)
+    assert [check[1:] for check in guardrail_checks(delivered)] == [
+        (False, "no org-trail policy of this type")
+    ] * 2
+
+
+def test_a_policy_attached_twice_names_both_targets(delivered, proxy):
+    def one_more_target(call, answer):
+        document = answer.json()
+        document["Targets"] = [*document["Targets"], {**document["Targets"][0], "TargetId": "ou-x"}]
+        return answer.with_json(document)
+
+    proxy.on("ListTargetsForPolicy", one_more_target)
+    _, rcp = guardrail_checks(delivered)
+    security = delivered.accounts["security"]
+    assert rcp == (RCP, True, f"org-trail-log-data-perimeter -> {security}, ou-x")
+
+
 def test_an_unlistable_organization_is_a_failed_delivery_check(delivered, proxy):
     proxy.on("ListAccounts", lambda call, answer: json_error(400, "AccessDeniedException", "no"))
     checks = results(delivered)
