@@ -199,7 +199,7 @@ def run(
     survivor is equivalent when a rule says so. With `only`, just those mutants are run again
     (the other verdicts stand)."""
     started = time.monotonic()
-    if only != []:
+    if only is None or only:  # nothing to run again: the verdicts stand as they are
         with moto_servers(jobs if group.moto else 0) as servers:
             _mutmut_run(where, jobs, servers, only or [])
     verdicts = verdicts_in(where)
