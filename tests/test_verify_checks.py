@@ -426,6 +426,28 @@ def test_a_policy_attached_twice_names_both_targets(delivered, proxy):
     assert rcp == (RCP, True, f"org-trail-log-data-perimeter -> {security}, ou-x")
 
 
+def test_policies_attached_nowhere_are_each_named(delivered, proxy):
+    proxy.on("ListTargetsForPolicy", lambda call, answer: answer.with_json({"Targets": []}))
+    scp, _ = guardrail_checks(delivered)
+    assert scp == (
+        SCP,
+        False,
+        "not attached: org-trail-deny-leave-organization, org-trail-protect-log-pipeline",
+    )
+
+
+def test_an_unreadable_organization_stops_before_the_bucket(delivered, proxy):
+    proxy.on(
+        "DescribeOrganization",
+        lambda call, answer: json_error(400, "AccessDeniedException", "no"),
+    )
+    checks = results(delivered).values()
+    assert {c.area for c in checks} == {"trail", "organization"}
+    assert [(c.area, c.name, c.ok, c.detail) for c in checks if not c.ok] == [
+        ("organization", "readable", False, "AccessDeniedException: no")
+    ]
+
+
 def test_an_unlistable_organization_is_a_failed_delivery_check(delivered, proxy):
     proxy.on("ListAccounts", lambda call, answer: json_error(400, "AccessDeniedException", "no"))
     checks = results(delivered)
