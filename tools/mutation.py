@@ -14,8 +14,9 @@ the staging copy because mutmut names a mutant after its file path, and the
 pack is imported as `orgtrail_policies`, not `policies.orgtrail_policies`.
 
 With `--survivors`, a group's last run is taken up again with the tests as
-they are now, and only its survivors are run (mutmut maps the new tests to
-the functions they reach first); refused when the mutated code has changed.
+they are now: only its survivors, and the mutants a stopped run did not
+reach, are run (mutmut maps the new tests to the functions they reach
+first); refused when the mutated code has changed.
 
 Mutants listed in `tools/mutation_equivalent.yaml` were read and judged
 equivalent (no test could tell them apart from the original), and two kinds
@@ -208,11 +209,12 @@ def run(
 
 
 def survivors(where: Path, equivalent: dict[str, str]) -> list[str]:
-    """The last run's survivors that no rule or judgement sets aside."""
+    """The last run's survivors that no rule or judgement sets aside, and the mutants it did
+    not reach (a run that was stopped)."""
     return [
         mutant
         for mutant, (status, by_rule) in verdicts_in(where).items()
-        if status == "survived" and by_rule is None and mutant not in equivalent
+        if status in ("survived", "not checked") and by_rule is None and mutant not in equivalent
     ]
 
 
@@ -413,7 +415,8 @@ def main() -> int:
     parser.add_argument(
         "--survivors",
         action="store_true",
-        help="run only the last run's survivors again, against the tests as they are now",
+        help="run only the last run's survivors (and what it did not reach) again, against "
+        "the tests as they are now",
     )
     arguments = parser.parse_args()
     unknown = set(arguments.groups) - set(GROUPS)
