@@ -1,6 +1,6 @@
 """Mutation testing of the modules that decide security outcomes (`make mutation`).
 
-    .venv/bin/python tools/mutation.py [GROUP ...] [--jobs 2] [--survivors]
+    .venv/bin/python tools/mutation.py [GROUP ...] [--jobs 2] [--survivors | --report]
 
 For each group, mutmut changes the group's modules one small edit at a time
 (a `<` for a `<=`, `and` for `or`, a string altered, a call argument dropped)
@@ -16,7 +16,8 @@ pack is imported as `orgtrail_policies`, not `policies.orgtrail_policies`.
 With `--survivors`, a group's last run is taken up again with the tests as
 they are now: only its survivors, and the mutants a stopped run did not
 reach, are run (mutmut maps the new tests to the functions they reach
-first); refused when the mutated code has changed.
+first); refused when the mutated code has changed. With `--report`, nothing
+runs: the table is made from each group's last run.
 
 Mutants listed in `tools/mutation_equivalent.yaml` were read and judged
 equivalent (no test could tell them apart from the original), and two kinds
@@ -168,13 +169,18 @@ def moto_servers(count: int) -> Iterator[dict[str, str]]:
             server.stop()
 
 
+def _last_run(name: str) -> Path:
+    where = STAGING / name
+    if not (where / "mutants").is_dir():
+        sys.exit(f"{name} has not been run yet: run it in full first (make mutation GROUPS={name})")
+    return where
+
+
 def restage_tests(name: str, group: Group) -> Path:
     """The group's last staging copy with the tests as they are now, for re-running its
     survivors; refused when the mutated code changed since (mutants are numbered in order of
     the code, so the old verdicts would be read against other changes)."""
-    where = STAGING / name
-    if not (where / "mutants").is_dir():
-        sys.exit(f"{name} has not been run yet: run it in full first (make mutation GROUPS={name})")
+    where = _last_run(name)
     for source in group.sources:
         original = ROOT / (PACK if source == "orgtrail_policies" else source)
         if _tree_text(original) != _tree_text(where / source):
@@ -413,6 +419,11 @@ def main() -> int:
     parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"one of {', '.join(GROUPS)}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument(
+        "--report",
+        action="store_true",
+        help="run nothing: the table of each group's last run, with today's judgements",
+    )
+    parser.add_argument(
         "--survivors",
         action="store_true",
         help="run only the last run's survivors (and what it did not reach) again, against "
@@ -433,7 +444,9 @@ def main() -> int:
     for name in arguments.groups or GROUPS:
         print(f"== {name}", flush=True)
         group = GROUPS[name]
-        if arguments.survivors:
+        if arguments.report:
+            verdicts |= verdicts_in(_last_run(name))
+        elif arguments.survivors:
             where = restage_tests(name, group)
             only = survivors(where, equivalent)
             print(f"   {len(only)} survivors to run again", flush=True)
