@@ -1,7 +1,10 @@
 """`orgtrail verify`: the live setup checked against what the stacks promise."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
@@ -53,6 +56,26 @@ def test_old_deliveries_do_not_count(org):
     assert (
         org.accounts["sandbox"] in checks["every active account delivered in the last 24 h"].detail
     )
+
+
+@pytest.fixture
+def far_ahead_of_utc(monkeypatch):
+    """The local time zone 14 h ahead of UTC (POSIX TZ: the offset is written west-positive)."""
+    monkeypatch.setenv("TZ", "KIR-14")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_days_read_are_utc_days_whatever_the_local_time_zone(org, far_ahead_of_utc):
+    # At 11:00 UTC it is already tomorrow 01:00 here; a delivery 23 h ago is filed under
+    # yesterday's UTC day, which the local window (today and tomorrow) would not list.
+    now = NOW.replace(hour=11, minute=0, second=0, microsecond=0)
+    for name in ACTIVE:
+        org.deliver(name, "us-east-1", now - timedelta(hours=23))
+    check = results(org, now=now)["every active account delivered in the last 24 h"]
+    assert (check.ok, check.detail) == (True, "6 active accounts delivered")
 
 
 def test_a_weakened_trail_and_bucket_fail_by_name(org):
