@@ -25,8 +25,9 @@ in policy documents are equivalent by rule (`equivalent_by_rule`). A survivor
 that differs from the original only inside the text of a command's `--help`
 (compared as syntax trees) is prose for people, not an outcome. The kill rate
 leaves all of these out and the table counts them. Timeouts count as killed (the
-change made the tests hang, which a run notices). Exit 1 when a module is
-under the target.
+change made the tests hang, which a run notices). Mutants a stopped run did
+not reach are counted as "not run". Exit 1 when a module is under the target
+or has mutants not run.
 """
 
 from __future__ import annotations
@@ -380,6 +381,8 @@ def report(verdicts: dict[str, tuple[str, str | None]], equivalent: dict[str, st
         counts = by_module.setdefault(module_of(mutant), Counter())
         if status in ("killed", "timeout"):
             counts["killed"] += 1
+        elif status == "not checked":  # a stopped run did not reach it
+            counts["not run"] += 1
         elif by_rule == PROSE:
             counts["help text"] += 1
         elif mutant in equivalent or by_rule:
@@ -390,14 +393,14 @@ def report(verdicts: dict[str, tuple[str, str | None]], equivalent: dict[str, st
         counts["mutants"] += 1
 
     table = Table(title="Mutation testing")
-    counted = ("mutants", "killed", "equivalent", "help text", "not killed")
+    counted = ("mutants", "killed", "equivalent", "help text", "not killed", "not run")
     for column in ("module", *counted, "kill rate"):
         table.add_column(column, justify="left" if column == "module" else "right", no_wrap=True)
     every_module_on_target = True
     for module, counts in by_module.items():
         judged = counts["killed"] + counts["not killed"]
         rate = counts["killed"] / judged if judged else 1.0
-        every_module_on_target &= rate >= TARGET
+        every_module_on_target &= rate >= TARGET and not counts["not run"]
         table.add_row(
             module,
             *(str(counts[key]) for key in counted),
