@@ -121,18 +121,7 @@ def stage(name: str, group: Group) -> Path:
     """A copy of the checkout's tracked files with a mutmut section for this group."""
     where = STAGING / name
     shutil.rmtree(where, ignore_errors=True)
-    tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    for path in tracked:
-        if (ROOT / path).is_file():
-            (where / path).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / path, where / path)
-    shutil.copytree(ROOT / PACK, where / "orgtrail_policies")
+    tracked = _copy_checkout(where)
     copied = sorted({Path(path).parts[0] for path in tracked} | {"orgtrail_policies"})
     settings = {
         "source_paths": list(group.sources),
@@ -170,6 +159,25 @@ def moto_servers(count: int) -> Iterator[dict[str, str]]:
             server.stop()
 
 
+def _copy_checkout(where: Path, keep: tuple[str, ...] = ()) -> list[str]:
+    """Copy the checkout's files (tracked or new, not ignored) into `where`, the pack also
+    under its import name, except the paths in `keep`; the paths found."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    for path in tracked:
+        if (ROOT / path).is_file() and path not in keep:
+            (where / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / path, where / path)
+    if "orgtrail_policies" not in keep:
+        shutil.copytree(ROOT / PACK, where / "orgtrail_policies", dirs_exist_ok=True)
+    return tracked
+
+
 def _last_run(name: str) -> Path:
     where = STAGING / name
     if not (where / "mutants").is_dir():
@@ -178,7 +186,7 @@ def _last_run(name: str) -> Path:
 
 
 def restage_tests(name: str, group: Group) -> Path:
-    """The group's last staging copy with the tests as they are now, for re-running its
+    """The group's last staging copy with the rest of the checkout as it is now, for re-running its
     survivors; refused when the mutated code changed since (mutants are numbered in order of
     the code, so the old verdicts would be read against other changes)."""
     where = _last_run(name)
@@ -189,7 +197,8 @@ def restage_tests(name: str, group: Group) -> Path:
                 f"{source} changed since {name} was last run: its mutants are numbered anew, "
                 f"so run the group in full (make mutation GROUPS={name})"
             )
-    shutil.copytree(ROOT / "tests", where / "tests", dirs_exist_ok=True)
+    # Everything but the mutated code (and the staging's mutmut settings) as it is now.
+    _copy_checkout(where, keep=(*group.sources, "pyproject.toml"))
     return where
 
 
