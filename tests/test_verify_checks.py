@@ -279,33 +279,40 @@ def test_an_encryption_rule_without_a_default_algorithm_is_not_sse_kms(delivered
     assert (encryption.ok, encryption.detail) == (False, "")
 
 
-def test_a_write_grant_that_also_requires_tls_lets_the_trail_write(delivered, proxy):
-    def tls_required_to_write(call, answer):
+def bucket_policy_rewrite(change):
+    """A rewrite of the bucket policy S3 answers with: `change` edits its statements."""
+
+    def rewrite(call, answer):
         if "policy" not in call.query:
             return None
         document = json.loads(answer.body)
-        for statement in document["Statement"]:
-            if statement["Effect"] == "Allow" and "s3:PutObject" in str(statement["Action"]):
-                condition = statement.setdefault("Condition", {})
-                condition.setdefault("Bool", {})["aws:SecureTransport"] = "true"
+        change(document["Statement"])
         return Answer(answer.status, answer.headers, json.dumps(document).encode())
 
-    proxy.add(tls_required_to_write)
+    return rewrite
+
+
+def write_grants(statements):
+    return [s for s in statements if s["Effect"] == "Allow" and "s3:PutObject" in str(s["Action"])]
+
+
+def test_a_write_grant_that_also_requires_tls_lets_the_trail_write(delivered, proxy):
+    def tls_required(statements):
+        for statement in write_grants(statements):
+            condition = statement.setdefault("Condition", {})
+            condition.setdefault("Bool", {})["aws:SecureTransport"] = "true"
+
+    proxy.add(bucket_policy_rewrite(tls_required))
     check = results(delivered)["policy lets this trail write"]
     assert (check.ok, check.detail) == (True, "only this trail may write")
 
 
 def test_a_write_grant_missing_for_the_trail_fails_the_policy_check(delivered, proxy):
-    def without_write_grant(call, answer):
-        if "policy" not in call.query:
-            return None
-        document = json.loads(answer.body)
-        document["Statement"] = [
-            s for s in document["Statement"] if "s3:PutObject" not in str(s["Action"])
-        ]
-        return Answer(answer.status, answer.headers, json.dumps(document).encode())
+    def without_write_grants(statements):
+        for statement in write_grants(statements):
+            statements.remove(statement)
 
-    proxy.add(without_write_grant)
+    proxy.add(bucket_policy_rewrite(without_write_grants))
     checks = results(delivered)
     arn = checks["exists"].detail
     check = checks["policy lets this trail write"]
