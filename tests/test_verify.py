@@ -59,12 +59,12 @@ def test_old_deliveries_do_not_count(org):
 
 
 @pytest.fixture
-def far_ahead_of_utc(monkeypatch):
+def far_ahead_of_utc():
     """The local time zone 14 h ahead of UTC (POSIX TZ: the offset is written west-positive)."""
-    monkeypatch.setenv("TZ", "KIR-14")
-    time.tzset()
-    yield
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "KIR-14")
+        time.tzset()
+        yield
     time.tzset()
 
 

@@ -16,6 +16,9 @@ from tests.support.proxy import Answer, failing_listings, json_error, xml_error
 from tests.support.tables import table_rows
 from tests.test_verify import ACTIVE, NOW, deliver_for, results
 
+SCP = "SERVICE_CONTROL_POLICY enabled and attached"
+RCP = "RESOURCE_CONTROL_POLICY enabled and attached"
+
 
 @pytest.fixture(scope="module")
 def delivered(shared_org):
@@ -363,15 +366,11 @@ def test_a_root_listed_without_policy_types_has_none_enabled(delivered, proxy):
 
     proxy.on("ListRoots", without_policy_types)
     checks = results(delivered)
-    scp = checks["SERVICE_CONTROL_POLICY enabled and attached"]
+    scp = checks[SCP]
     assert (scp.ok, scp.detail.partition(" --root-id")[0]) == (
         False,
         "not enabled: aws organizations enable-policy-type",
     )
-
-
-SCP = "SERVICE_CONTROL_POLICY enabled and attached"
-RCP = "RESOURCE_CONTROL_POLICY enabled and attached"
 
 
 def guardrail_checks(org) -> list[tuple[str, bool, str]]:

@@ -59,6 +59,7 @@ EQUIVALENT = Path(__file__).resolve().parent / "mutation_equivalent.yaml"
 TARGET = 0.90
 PACK = "policies/orgtrail_policies"
 MUTMUT = [sys.executable, "-m", "mutmut"]
+NOT_RUN = "not checked"  # mutmut's status for a mutant a stopped run did not reach
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _last_run(name: str) -> Path:
     return where
 
 
-def restage_tests(name: str, group: Group) -> Path:
+def restage(name: str, group: Group) -> Path:
     """The group's last staging copy with the rest of the checkout as it is now, for re-running its
     survivors; refused when the mutated code changed since (mutants are numbered in order of
     the code, so the old verdicts would be read against other changes)."""
@@ -230,7 +231,7 @@ def survivors(where: Path, equivalent: dict[str, str]) -> list[str]:
     return [
         mutant
         for mutant, (status, by_rule) in verdicts_in(where).items()
-        if status in ("survived", "not checked") and by_rule is None and mutant not in equivalent
+        if status in ("survived", NOT_RUN) and by_rule is None and mutant not in equivalent
     ]
 
 
@@ -270,7 +271,7 @@ def verdicts_in(where: Path) -> dict[str, tuple[str, str | None]]:
     for line in listing.splitlines():
         mutant, _, status = line.strip().rpartition(": ")
         if mutant:
-            survived = status not in ("killed", "timeout")
+            survived = status not in ("killed", "timeout", NOT_RUN)
             verdicts[mutant] = (status, equivalent_by_rule(where, mutant) if survived else None)
     return verdicts
 
@@ -390,7 +391,7 @@ def report(verdicts: dict[str, tuple[str, str | None]], equivalent: dict[str, st
         counts = by_module.setdefault(module_of(mutant), Counter())
         if status in ("killed", "timeout"):
             counts["killed"] += 1
-        elif status == "not checked":  # a stopped run did not reach it
+        elif status == NOT_RUN:
             counts["not run"] += 1
         elif by_rule == PROSE:
             counts["help text"] += 1
@@ -430,12 +431,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"one of {', '.join(GROUPS)}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    parser.add_argument(
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
         "--report",
         action="store_true",
         help="run nothing: the table of each group's last run, with today's judgements",
     )
-    parser.add_argument(
+    again.add_argument(
         "--survivors",
         action="store_true",
         help="run only the last run's survivors (and what it did not reach) again, against "
@@ -459,7 +461,7 @@ def main() -> int:
         if arguments.report:
             verdicts |= verdicts_in(_last_run(name))
         elif arguments.survivors:
-            where = restage_tests(name, group)
+            where = restage(name, group)
             only = survivors(where, equivalent)
             print(f"   {len(only)} survivors to run again", flush=True)
             verdicts |= run(where, group, arguments.jobs, only)
