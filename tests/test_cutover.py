@@ -656,3 +656,25 @@ def test_cli_prints_the_report_as_a_table(org, tmp_path, capsys, monkeypatch):
     assert header == ["account", "region", "trail", "result", "deliveries", "reason"]
     assert row[:4] == [org.accounts["payments"], "eu-west-1", "default", "ready"]
     assert row[5] == "dry run: would stop (run with --apply)"
+
+
+def test_each_trail_is_asked_about_in_its_own_region_not_the_sessions(org, tmp_path, proxy):
+    """A caller of `cutover()` whose session is in another region (here eu-central-1): the
+    organization trail's status is read in its home region, and the enabled regions are
+    listed from the legacy trail's, which is known to be enabled for the account."""
+    enabled_regions_only(proxy, {"us-east-1"})
+    org.deliver_every("data", "us-east-1", NOW - DAY, NOW)
+    with pytest.MonkeyPatch.context() as session_elsewhere:
+        session_elsewhere.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+        (decision,) = run(org, tmp_path, [data_trail(org)])["trails"]
+    assert decision["action"] == "ready"
+    organization_trail = org.admin.client("cloudtrail").get_trail(Name=TRAIL_NAME)["Trail"]
+    asked = {
+        (call.operation, call.json().get("Name"), call.region)
+        for call in proxy.calls
+        if call.operation == "GetTrailStatus"
+    }
+    assert ("GetTrailStatus", organization_trail["TrailARN"], "us-east-1") in asked
+    assert {call.region for call in proxy.calls if call.operation == "DescribeRegions"} == {
+        "us-east-1"
+    }
