@@ -678,3 +678,21 @@ def test_each_trail_is_asked_about_in_its_own_region_not_the_sessions(org, tmp_p
     assert {call.region for call in proxy.calls if call.operation == "DescribeRegions"} == {
         "us-east-1"
     }
+
+
+STS_CALLS = ("GetCallerIdentity", "AssumeRole")
+
+
+def test_the_cli_works_in_the_stacks_region_not_the_shells(org, tmp_path, proxy, capsys):
+    """`aws:region` of the stack config, not AWS_DEFAULT_REGION, is where the CLI's own
+    session (who we are, the member roles it assumes) signs its requests."""
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    with pytest.MonkeyPatch.context() as shell_elsewhere:
+        shell_elsewhere.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+        code = main(
+            ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--json"]
+        )
+    assert (code, json.loads(capsys.readouterr().out)["trails"][0]["action"]) == (0, "ready")
+    sts = {call.operation: call.region for call in proxy.calls if call.operation in STS_CALLS}
+    assert sts == dict.fromkeys(STS_CALLS, "us-east-1")
