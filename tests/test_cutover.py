@@ -35,13 +35,13 @@ NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 DAY = timedelta(hours=24)
 
 
-def write_stack(tmp_path, org, legacy):
+def write_stack(tmp_path, org, legacy, trail_name=TRAIL_NAME):
     return management_stack_file(
         tmp_path,
         organization_id=org.organization_id,
         management_account=MANAGEMENT,
         security_account=org.accounts["security"],
-        trailName=TRAIL_NAME,
+        trailName=trail_name,
         legacyTrails=legacy,
         guardrails={"exemptRoleArns": [f"arn:aws:iam::{org.accounts['security']}:role/deploy"]},
     )
@@ -696,3 +696,86 @@ def test_the_cli_works_in_the_stacks_region_not_the_shells(org, tmp_path, proxy,
     assert (code, json.loads(capsys.readouterr().out)["trails"][0]["action"]) == (0, "ready")
     sts = {call.operation: call.region for call in proxy.calls if call.operation in STS_CALLS}
     assert sts == dict.fromkeys(STS_CALLS, "us-east-1")
+
+
+def test_insights_of_the_legacy_trail_must_be_recorded_by_the_org_trail(org, tmp_path, proxy):
+    """Each thing the organization trail lacks is named, in the order they are checked."""
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    org.member("payments", "eu-west-1").client("cloudtrail").put_insight_selectors(
+        TrailName="default", InsightSelectors=[{"InsightType": "ApiErrorRateInsight"}]
+    )
+
+    def org_trail_call_rate_only(call, answer):
+        # moto's PutInsightSelectors adds to a trail's selectors where AWS replaces them.
+        if call.json()["TrailName"].endswith(f"trail/{TRAIL_NAME}"):
+            only = [{"InsightType": "ApiCallRateInsight"}]
+            return answer.with_json({**answer.json(), "InsightSelectors": only})
+        return None
+
+    proxy.on("GetInsightSelectors", org_trail_call_rate_only)
+    org_selectors(org, MANAGEMENT_WRITES)
+    (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
+    assert (decision["action"], decision["reason"]) == (
+        "withheld",
+        "the organization trail does not record: read management events; "
+        "Insights ApiErrorRateInsight",
+    )
+    assert trail_logging(org, "payments", "eu-west-1", "default")
+
+
+def test_a_legacy_trail_is_looked_for_in_its_home_region_not_among_shadow_copies(org, tmp_path):
+    """The data account's multi-region trail lives in us-east-1; in eu-west-1 CloudTrail lists
+    only a shadow copy of it, which cannot be stopped there."""
+    elsewhere = {**data_trail(org), "region": "eu-west-1"}
+    (decision,) = run(org, tmp_path, [elsewhere], apply=True)["trails"]
+    assert (decision["action"], decision["reason"]) == ("withheld", "legacy trail not found")
+    assert trail_logging(org, "data", "us-east-1", "audit")
+
+
+def test_a_legacy_trail_the_member_role_cannot_read_is_withheld_with_the_reason(org, tmp_path):
+    locked = {**payments_trail(org), "accountId": org.accounts["locked-out"]}
+    (decision,) = run(org, tmp_path, [locked], apply=True)["trails"]
+    assert (decision["action"], decision["reason"]) == (
+        "withheld",
+        "legacy trail unreadable: DescribeTrails failed (403)",
+    )
+
+
+def test_the_report_names_the_organization_its_trail_and_the_window(org, tmp_path):
+    report = run(org, tmp_path, [payments_trail(org)])
+    trail = org.admin.client("cloudtrail").get_trail(Name=TRAIL_NAME)["Trail"]
+    assert {key: report[key] for key in ("organizationId", "organizationTrailArn", "window")} == {
+        "organizationId": org.organization_id,
+        "organizationTrailArn": trail["TrailARN"],
+        "window": {"start": (NOW - DAY).isoformat(), "end": NOW.isoformat()},
+    }
+
+
+def test_an_organization_trail_that_cannot_be_relied_on_stops_the_run_with_the_reason(
+    org, tmp_path, proxy
+):
+    trail = org.admin.client("cloudtrail").get_trail(Name=TRAIL_NAME)["Trail"]["TrailARN"]
+    ghost = trail.replace(TRAIL_NAME, "ghost")
+    settings = load_management_settings(write_stack(tmp_path, org, [], trail_name="ghost"))
+    with pytest.raises(CutoverError) as raised:
+        cutover(current_account(), settings, CENTRAL_BUCKET, now=NOW)
+    assert str(raised.value) == f"there is no organization trail {ghost}"
+
+    def as_member_trail(call, answer):
+        document = answer.json()
+        for found in document.get("trailList", []):
+            found["IsOrganizationTrail"] = False
+        return answer.with_json(document)
+
+    proxy.on("DescribeTrails", as_member_trail)
+    with pytest.raises(CutoverError) as raised:
+        run(org, tmp_path, [payments_trail(org)])
+    assert str(raised.value) == f"{trail} is not an organization trail"
+
+    proxy.clear()
+    proxy.on("DescribeTrails", lambda call, answer: json_error(400, "AccessDeniedException", "no"))
+    with pytest.raises(CutoverError) as raised:
+        run(org, tmp_path, [payments_trail(org)])
+    assert str(raised.value) == (
+        f"organization trail {trail} cannot be read: AccessDeniedException: no"
+    )
