@@ -44,21 +44,34 @@ def test_a_trail_without_selectors_records_every_management_event_and_no_data():
 
 @pytest.mark.parametrize(
     ("read_write", "access"),
-    [("All", BOTH), ("ReadOnly", {READ}), ("WriteOnly", {WRITE})],
+    # Without ReadWriteType, a basic selector records both (CloudTrail API reference,
+    # EventSelector: "By default, the value is All").
+    [("All", BOTH), ("ReadOnly", {READ}), ("WriteOnly", {WRITE}), (None, BOTH)],
 )
 def test_basic_selectors_are_read_by_read_write_type(read_write, access):
     basic = {
         "EventSelectors": [
             {
-                "ReadWriteType": read_write,
                 "IncludeManagementEvents": True,
                 "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
             }
+            | ({"ReadWriteType": read_write} if read_write else {})
         ]
     }
     found = recording(TRAIL, basic)
     assert found.management == access
     assert found.data_access("AWS::S3::Object", None) == access
+
+
+@pytest.mark.parametrize(
+    ("read_only", "access"),
+    [(["true"], {READ}), (["false"], {WRITE}), (["true", "false"], BOTH)],
+)
+def test_advanced_selectors_are_read_by_read_only(read_only, access):
+    reads = selector(
+        field("eventCategory", Equals=["Management"]), field("readOnly", Equals=read_only)
+    )
+    assert recording(TRAIL, advanced(reads)).management == access
 
 
 def test_an_org_trail_leaving_out_only_accepted_buckets_covers_all_s3_events():
