@@ -1,4 +1,5 @@
 import os
+import time
 
 import pytest
 
@@ -83,3 +84,13 @@ def proxy(moto_server, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", rewriting.url)
     yield rewriting
     rewriting.stop()
+
+
+@pytest.fixture
+def far_ahead_of_utc():
+    """The local time zone 14 h ahead of UTC (POSIX TZ: the offset is written west-positive)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "KIR-14")
+        time.tzset()
+        yield
+    time.tzset()

@@ -448,7 +448,15 @@ def test_bad_numbers_and_arns_are_usage_errors(tmp_path, option, capsys):
 
 @pytest.mark.parametrize(
     ("overlap", "gap", "message"),
-    [("12", "2", "shorter than the runbook's minimum of 24"), ("24", "24", "must be shorter")],
+    [
+        (
+            "12",
+            "2",
+            "--overlap-hours 12 is shorter than the runbook's minimum of 24: both trails must "
+            "run side by side for at least a day",
+        ),
+        ("24", "24", "--max-gap-hours must be shorter than --overlap-hours"),
+    ],
 )
 def test_windows_the_runbook_does_not_allow_are_refused_before_any_call(
     org, tmp_path, capsys, overlap, gap, message
@@ -458,7 +466,7 @@ def test_windows_the_runbook_does_not_allow_are_refused_before_any_call(
     assert main([*argv, "--overlap-hours", overlap, "--max-gap-hours", gap, "--apply"]) == 2
     assert message in " ".join(capsys.readouterr().out.split())
     settings = load_management_settings(path)
-    with pytest.raises(CutoverError, match=message):
+    with pytest.raises(CutoverError, match=f"^{re.escape(message)}$"):
         cutover(
             current_account(),
             settings,
@@ -741,7 +749,10 @@ def test_a_legacy_trail_the_member_role_cannot_read_is_withheld_with_the_reason(
     )
 
 
-def test_the_report_names_the_organization_its_trail_and_the_window(org, tmp_path):
+def test_the_report_names_the_organization_its_trail_and_the_window(
+    org, tmp_path, far_ahead_of_utc
+):
+    """In UTC, whatever the local time zone."""
     report = run(org, tmp_path, [payments_trail(org)])
     trail = org.admin.client("cloudtrail").get_trail(Name=TRAIL_NAME)["Trail"]
     assert {key: report[key] for key in ("organizationId", "organizationTrailArn", "window")} == {

@@ -1,10 +1,7 @@
 """`orgtrail verify`: the live setup checked against what the stacks promise."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
@@ -56,16 +53,6 @@ def test_old_deliveries_do_not_count(org):
     assert (
         org.accounts["sandbox"] in checks["every active account delivered in the last 24 h"].detail
     )
-
-
-@pytest.fixture
-def far_ahead_of_utc():
-    """The local time zone 14 h ahead of UTC (POSIX TZ: the offset is written west-positive)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TZ", "KIR-14")
-        time.tzset()
-        yield
-    time.tzset()
 
 
 def test_the_days_read_are_utc_days_whatever_the_local_time_zone(org, far_ahead_of_utc):
