@@ -64,6 +64,24 @@ def test_basic_selectors_are_read_by_read_write_type(read_write, access):
 
 
 @pytest.mark.parametrize(
+    ("include", "management"),
+    # Without IncludeManagementEvents, a basic selector records them (CloudTrail API reference,
+    # EventSelector: "By default, the value is true").
+    [(True, BOTH), (False, frozenset()), (None, BOTH)],
+)
+def test_basic_selectors_record_management_events_unless_they_say_not_to(include, management):
+    data_only = {
+        "ReadWriteType": "All",
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+    }
+    if include is not None:
+        data_only["IncludeManagementEvents"] = include
+    found = recording(TRAIL, {"EventSelectors": [data_only]})
+    assert found.management == management
+    assert found.data == {"AWS::S3::Object": [DataScope(BOTH, ())]}
+
+
+@pytest.mark.parametrize(
     ("read_only", "access"),
     [(["true"], {READ}), (["false"], {WRITE}), (["true", "false"], BOTH)],
 )
