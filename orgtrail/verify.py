@@ -48,6 +48,8 @@ BLOCK_SETTINGS = (
     "BlockPublicPolicy",
     "RestrictPublicBuckets",
 )
+# An ID no AWS account has: in the bucket-policy probe, it stands for accounts yet to join.
+ANY_OTHER_ACCOUNT = "000000000000"
 
 
 GUARDRAIL_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "S3_POLICY")
@@ -274,9 +276,8 @@ def check_bucket(
         algorithms = [
             r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules
         ]
-        return any(a in ("aws:kms", "aws:kms:dsse") for a in algorithms), ", ".join(
-            filter(None, algorithms)
-        )
+        named = ", ".join(filter(None, algorithms)) or "no default encryption algorithm"
+        return any(a in ("aws:kms", "aws:kms:dsse") for a in algorithms), named
 
     checks.guarded(
         "bucket",
@@ -287,21 +288,32 @@ def check_bucket(
 
     def policy(response: dict) -> tuple[bool, str]:
         document = json.loads(response["Policy"])
-        account = trail_arn.split(":")[4]
-        key = f"arn:{reader.partition}:s3:::{bucket}/AWSLogs/{organization_id}/{account}/CloudTrail/x.json.gz"
+        own_account = trail_arn.split(":")[4]
 
-        def put(source_arn: str) -> Request:
+        def put(source_arn: str, account: str = own_account) -> Request:
+            folder = f"{bucket}/AWSLogs/{organization_id}/{account}/CloudTrail"
             context = {
                 "aws:SecureTransport": "true",
                 "s3:x-amz-acl": "bucket-owner-full-control",
                 "aws:SourceArn": source_arn,
             }
-            return Request("s3:PutObject", key, service="cloudtrail.amazonaws.com", context=context)
+            return Request(
+                "s3:PutObject",
+                f"arn:{reader.partition}:s3:::{folder}/x.json.gz",
+                service="cloudtrail.amazonaws.com",
+                context=context,
+            )
 
-        allowed = evaluate(document, put(trail_arn)) == ALLOW
-        exact = evaluate(document, put(f"{trail_arn}-other")) != ALLOW
-        if not allowed:
+        if evaluate(document, put(trail_arn)) != ALLOW:
             return False, f"CloudTrail may not write for {trail_arn}"
+        # The organization trail writes each account's logs under AWSLogs/<organization>/<account>/,
+        # accounts that join later too: one that is in no organization today stands for them.
+        if evaluate(document, put(trail_arn, ANY_OTHER_ACCOUNT)) != ALLOW:
+            return False, (
+                f"CloudTrail may write only {own_account}'s logs, not every account's "
+                f"(AWSLogs/{organization_id}/*)"
+            )
+        exact = evaluate(document, put(f"{trail_arn}-other")) != ALLOW
         return (
             exact,
             "only this trail may write"

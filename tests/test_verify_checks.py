@@ -279,7 +279,7 @@ def test_an_encryption_rule_without_a_default_algorithm_is_not_sse_kms(delivered
         )
     )
     encryption = results(delivered)["SSE-KMS default encryption"]
-    assert (encryption.ok, encryption.detail) == (False, "")
+    assert (encryption.ok, encryption.detail) == (False, "no default encryption algorithm")
 
 
 def bucket_policy_rewrite(change):
@@ -320,6 +320,25 @@ def test_a_write_grant_missing_for_the_trail_fails_the_policy_check(delivered, p
     arn = checks["exists"].detail
     check = checks["policy lets this trail write"]
     assert (check.ok, check.detail) == (False, f"CloudTrail may not write for {arn}")
+
+
+def test_a_write_grant_for_the_trails_own_account_only_fails_the_policy_check(delivered, proxy):
+    """Written as for a trail of one account: CloudTrail could not write the members' logs, nor
+    those of accounts that join later."""
+    arn = results(delivered)["exists"].detail
+    own = arn.split(":")[4]
+
+    def own_account_only(statements):
+        for statement in write_grants(statements):
+            statement["Resource"] = re.sub(r"/\*$", f"/{own}/*", statement["Resource"])
+
+    proxy.add(bucket_policy_rewrite(own_account_only))
+    check = results(delivered)["policy lets this trail write"]
+    assert (check.ok, check.detail) == (
+        False,
+        f"CloudTrail may write only {own}'s logs, not every account's "
+        f"(AWSLogs/{delivered.organization_id}/*)",
+    )
 
 
 DELIVERED = "every active account delivered in the last 24 h"
