@@ -14,9 +14,9 @@ the staging copy because mutmut names a mutant after its file path, and the
 pack is imported as `orgtrail_policies`, not `policies.orgtrail_policies`.
 
 With `--survivors`, a group's last run is taken up again with the tests as
-they are now: only its survivors, and the mutants a stopped run did not
-reach, are run (mutmut maps the new tests to the functions they reach
-first); refused when the mutated code has changed. With `--report`, nothing
+they are now: only its survivors, the mutants a stopped run did not reach,
+and every mutant of a function changed since (mutmut numbers those anew)
+are run; mutmut maps the new tests to the functions they reach first. With `--report`, nothing
 runs: the table is made from each group's last run.
 
 Mutants listed in `tools/mutation_equivalent.yaml` were read and judged
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import functools
 import os
 import re
@@ -186,21 +187,60 @@ def _last_run(name: str) -> Path:
     return where
 
 
-def restage(name: str, group: Group) -> Path:
-    """The group's last staging copy with the rest of the checkout as it is now, for re-running its
-    survivors; refused when the mutated code changed since (mutants are numbered in order of
-    the code, so the old verdicts would be read against other changes)."""
+def restage(name: str, group: Group, equivalent: dict[str, str]) -> tuple[Path, list[str]]:
+    """The group's last staging copy with the checkout as it is now, for re-running its
+    survivors; and name patterns for every mutant of a function changed since that run: mutmut
+    numbers those anew (and forgets their verdicts), so they all run again."""
     where = _last_run(name)
+    changed = []
     for source in group.sources:
         original = ROOT / (PACK if source == "orgtrail_policies" else source)
-        if _tree_text(original) != _tree_text(where / source):
-            sys.exit(
-                f"{source} changed since {name} was last run: its mutants are numbered anew, "
-                f"so run the group in full (make mutation GROUPS={name})"
-            )
-    # Everything but the mutated code (and the staging's mutmut settings) as it is now.
-    _copy_checkout(where, keep=(*group.sources, "pyproject.toml"))
-    return where
+        before, now = _tree_text(where / source), _tree_text(original)
+        for relative, text in now.items():
+            module = _module_name(Path(source) / relative if relative else Path(source))
+            changed += [
+                f"{module}.{function}__mutmut_*"
+                for function in changed_functions(before.get(relative, ""), text)
+            ]
+    stale = sorted(m for m in equivalent if any(fnmatch.fnmatch(m, p) for p in changed))
+    if stale:
+        print(
+            f"   judged equivalent before their function changed, to be read again: "
+            f"{', '.join(stale)}",
+            flush=True,
+        )
+    # Everything but the staging's mutmut settings as it is now: mutmut sees the mutated
+    # sources are newer than its mutants and makes the changed functions' mutants again.
+    _copy_checkout(where, keep=("pyproject.toml",))
+    return where, changed
+
+
+def changed_functions(before: str, after: str) -> list[str]:
+    """The functions of a module whose text differs (or that are new), named as mutmut names
+    their mutants: `x_name` for a function, `xǁClassǁname` for a method."""
+    old, new = _function_texts(before), _function_texts(after)
+    return [name for name, text in new.items() if old.get(name) != text]
+
+
+def _function_texts(source: str) -> dict[str, str]:
+    if not source:
+        return {}
+    tree = ast.parse(source)
+    texts = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            texts[f"x_{node.name}"] = ast.get_source_segment(source, node)
+        elif isinstance(node, ast.ClassDef):
+            for method in node.body:
+                if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+                    texts[f"xǁ{node.name}ǁ{method.name}"] = ast.get_source_segment(source, method)
+    return texts
+
+
+def _module_name(path: Path) -> str:
+    """A staged source's module name, as mutmut prefixes its mutants with it."""
+    parts = path.with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _tree_text(path: Path) -> dict[str, str]:
@@ -461,10 +501,14 @@ def main() -> int:
         if arguments.report:
             verdicts |= verdicts_in(_last_run(name))
         elif arguments.survivors:
-            where = restage(name, group)
+            where, changed = restage(name, group, equivalent)
             only = survivors(where, equivalent)
-            print(f"   {len(only)} survivors to run again", flush=True)
-            verdicts |= run(where, group, arguments.jobs, only)
+            print(
+                f"   {len(only)} survivors to run again"
+                + (f", and every mutant of {len(changed)} changed functions" if changed else ""),
+                flush=True,
+            )
+            verdicts |= run(where, group, arguments.jobs, only + changed)
         else:
             verdicts |= run(stage(name, group), group, arguments.jobs)
     return 0 if report(verdicts, equivalent) else 1
