@@ -68,9 +68,11 @@ class TrailDecision:
 def load_management_settings(path: Path) -> ManagementSettings:
     """The management stack's settings from its Pulumi.<stack>.yaml (with Pulumi.yaml defaults beside it)."""
     name = path.name
-    if not (name.startswith("Pulumi.") and name.endswith((".yaml", ".yml"))):
+    # Only .yaml: the stack file read is Pulumi.<stack>.yaml beside it (stack_file), as this
+    # project's Pulumi.yaml makes the CLI name them; a .yml name would read another file.
+    if not (name.startswith("Pulumi.") and name.endswith(".yaml")):
         raise StackConfigError(f"{path} is not a stack config file (Pulumi.<stack>.yaml)")
-    stack = name[len("Pulumi.") :].rsplit(".", 1)[0]
+    stack = name.removeprefix("Pulumi.").removesuffix(".yaml")
     settings = load_settings(read_stack_config(path.parent, stack), stack)
     if not isinstance(settings, ManagementSettings):
         raise StackConfigError(f"{path} configures the {stack} stack, not the management stack")

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
+from orgtrail.config import ConfigError
 from orgtrail.cutover import (
     MAXIMUM_HOURS,
     CutoverError,
@@ -20,6 +21,7 @@ from orgtrail.cutover import (
     load_management_settings,
     report_table,
 )
+from orgtrail.stack_config import StackConfigError
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME, all_s3_objects_but
 from tests.support.proxy import (
     Answer,
@@ -28,7 +30,7 @@ from tests.support.proxy import (
     json_error,
     xml_error,
 )
-from tests.support.stacks import management_stack_file
+from tests.support.stacks import management_stack_file, security_config
 from tests.support.tables import table_rows
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -144,6 +146,35 @@ def test_a_missing_legacy_trail_is_withheld_not_an_error(org, tmp_path):
     (decision,) = run(org, tmp_path, [ghost])["trails"]
     assert decision["action"] == "withheld"
     assert decision["reason"] == "legacy trail not found"
+
+
+@pytest.mark.parametrize("name", ["Pulumi.management.yml", "management.yaml", "Pulumi.yaml.txt"])
+def test_only_a_pulumi_stack_file_is_read(tmp_path, name):
+    with pytest.raises(StackConfigError) as raised:
+        load_management_settings(tmp_path / name)
+    assert (
+        str(raised.value) == f"{tmp_path / name} is not a stack config file (Pulumi.<stack>.yaml)"
+    )
+
+
+def test_a_stack_name_may_hold_dots_and_must_be_the_management_stacks(org, tmp_path):
+    written = write_stack(tmp_path, org, [payments_trail(org)])
+    dotted = written.rename(tmp_path / "Pulumi.acme.prod.yaml")
+    with pytest.raises(ConfigError) as raised:
+        load_management_settings(dotted)
+    assert "acme.prod" in str(raised.value)
+    config = yaml.safe_load(dotted.read_text())
+    config["config"]["org-trail:stackKind"] = "management"
+    dotted.write_text(yaml.safe_dump(config))
+    assert load_management_settings(dotted).organization.organization_id == org.organization_id
+    security = tmp_path / "Pulumi.security.yaml"
+    native = {key: yaml.safe_load(value) for key, value in security_config().items()}
+    security.write_text(yaml.safe_dump({"config": native}))
+    with pytest.raises(StackConfigError) as raised:
+        load_management_settings(security)
+    assert (
+        str(raised.value) == f"{security} configures the security stack, not the management stack"
+    )
 
 
 def test_cli_lists_each_trail_and_exits_1_when_any_is_withheld(org, tmp_path, capsys):

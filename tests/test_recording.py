@@ -81,6 +81,11 @@ def test_basic_selectors_record_management_events_unless_they_say_not_to(include
     assert found.data == {"AWS::S3::Object": [DataScope(BOTH, ())]}
 
 
+def test_management_events_of_several_basic_selectors_add_up():
+    reads, writes = ({"ReadWriteType": kind} for kind in ("ReadOnly", "WriteOnly"))
+    assert recording(TRAIL, {"EventSelectors": [reads, writes]}).management == BOTH
+
+
 @pytest.mark.parametrize(
     ("read_only", "access"),
     [(["true"], {READ}), (["false"], {WRITE}), (["true", "false"], BOTH)],
