@@ -68,8 +68,8 @@ class TrailDecision:
 def load_management_settings(path: Path) -> ManagementSettings:
     """The management stack's settings from its Pulumi.<stack>.yaml (with Pulumi.yaml defaults beside it)."""
     name = path.name
-    # Only .yaml: the stack file read is Pulumi.<stack>.yaml beside it (stack_file), as this
-    # project's Pulumi.yaml makes the CLI name them; a .yml name would read another file.
+    # Only .yaml: what is read is Pulumi.<stack>.yaml beside it (stack_file), the name this
+    # project's stack files have; a .yml name would have had another file read.
     if not (name.startswith("Pulumi.") and name.endswith(".yaml")):
         raise StackConfigError(f"{path} is not a stack config file (Pulumi.<stack>.yaml)")
     stack = name.removeprefix("Pulumi.").removesuffix(".yaml")

@@ -16,8 +16,8 @@ pack is imported as `orgtrail_policies`, not `policies.orgtrail_policies`.
 With `--survivors`, a group's last run is taken up again with the tests as
 they are now: only its survivors, the mutants a stopped run did not reach,
 and every mutant of a function changed since (mutmut numbers those anew)
-are run; mutmut maps the new tests to the functions they reach first. With `--report`, nothing
-runs: the table is made from each group's last run.
+are run; mutmut maps the new tests to the functions they reach first. With
+`--report`, nothing runs: the table is made from each group's last run.
 
 Mutants listed in `tools/mutation_equivalent.yaml` were read and judged
 equivalent (no test could tell them apart from the original), and two kinds
