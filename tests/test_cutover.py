@@ -28,6 +28,7 @@ from tests.support.proxy import (
     enabled_regions_only,
     failing_listings,
     json_error,
+    trail_rewrite,
     xml_error,
 )
 from tests.support.stacks import management_stack_file, security_config
@@ -307,14 +308,11 @@ def test_a_multi_region_legacy_trail_needs_every_enabled_region_proven(org, tmp_
 
 
 def test_a_legacy_trail_that_is_itself_an_organization_trail_is_refused(org, tmp_path, proxy):
-    def as_organization_trail(call, answer):
-        document = answer.json()
-        for trail in document.get("trailList", []):
-            if trail["Name"] == "default":
-                trail["IsOrganizationTrail"] = True
-        return answer.with_json(document)
+    def as_organization_trail(trail):
+        if trail["Name"] == "default":
+            trail["IsOrganizationTrail"] = True
 
-    proxy.on("DescribeTrails", as_organization_trail)
+    proxy.on(*trail_rewrite(as_organization_trail))
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     (decision,) = run(org, tmp_path, [payments_trail(org)], apply=True)["trails"]
     assert decision["action"] == "withheld"
@@ -803,13 +801,7 @@ def test_an_organization_trail_that_cannot_be_relied_on_stops_the_run_with_the_r
         cutover(current_account(), settings, CENTRAL_BUCKET, now=NOW)
     assert str(raised.value) == f"there is no organization trail {ghost}"
 
-    def as_member_trail(call, answer):
-        document = answer.json()
-        for found in document.get("trailList", []):
-            found["IsOrganizationTrail"] = False
-        return answer.with_json(document)
-
-    proxy.on("DescribeTrails", as_member_trail)
+    proxy.on(*trail_rewrite(lambda found: found.update(IsOrganizationTrail=False)))
     with pytest.raises(CutoverError) as raised:
         run(org, tmp_path, [payments_trail(org)])
     assert str(raised.value) == f"{trail} is not an organization trail"

@@ -12,7 +12,7 @@ import pytest
 
 from orgtrail.__main__ import main
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
-from tests.support.proxy import Answer, failing_listings, json_error, xml_error
+from tests.support.proxy import Answer, failing_listings, json_error, trail_rewrite, xml_error
 from tests.support.tables import table_rows
 from tests.test_verify import ACTIVE, NOW, deliver_for, results
 
@@ -96,13 +96,7 @@ def test_an_account_whose_listing_failed_is_not_verified(delivered, proxy):
 
 
 def test_a_trail_without_global_service_events_fails_that_check(delivered, proxy):
-    def without_global_events(call, answer):
-        document = answer.json()
-        for trail in document.get("trailList", []):
-            trail["IncludeGlobalServiceEvents"] = False
-        return answer.with_json(document)
-
-    proxy.on("DescribeTrails", without_global_events)
+    proxy.on(*trail_rewrite(lambda trail: trail.update(IncludeGlobalServiceEvents=False)))
     failed = {name: check.detail for name, check in results(delivered).items() if not check.ok}
     assert failed == {"global service events": "IncludeGlobalServiceEvents is off"}
 
@@ -116,16 +110,6 @@ def test_cloudwatch_delivery_errors_fail_that_check(delivered, proxy):
     proxy.on("GetTrailStatus", failing)
     check = results(delivered)["CloudWatch Logs delivery"]
     assert (check.ok, check.detail) == (False, "AccessDeniedException")
-
-
-def trail_rewrite(change):
-    def rewrite(call, answer):
-        document = answer.json()
-        for trail in document.get("trailList", []):
-            change(trail)
-        return answer.with_json(document)
-
-    return "DescribeTrails", rewrite
 
 
 def s3_rewrite(subresource, pattern, replacement):

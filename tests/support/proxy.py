@@ -182,6 +182,19 @@ def enabled_regions_only(proxy: RewritingProxy, regions: set[str]) -> None:
     proxy.on("DescribeRegions", keep)
 
 
+def trail_rewrite(change: Callable[[dict], object]) -> tuple[str, Rule]:
+    """DescribeTrails answers with `change` made to each trail it lists: (operation, rewrite)
+    for `RewritingProxy.on`."""
+
+    def rewrite(call: Call, answer: Answer) -> Answer:
+        document = answer.json()
+        for trail in document.get("trailList", []):
+            change(trail)
+        return answer.with_json(document)
+
+    return "DescribeTrails", rewrite
+
+
 def accounts_without_status(proxy: RewritingProxy) -> None:
     """ListAccounts as Organizations answers since 2026-09-09: `State` only, no `Status`."""
 
