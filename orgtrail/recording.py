@@ -18,11 +18,15 @@ this tool cannot prove.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 READ, WRITE = "read", "write"
 BOTH = frozenset({READ, WRITE})
 UNDERSTOOD_FIELDS = ("eventCategory", "readOnly", "resources.type", "resources.ARN")
+# A basic selector's value for every resource of its type, in any partition: arn:aws:s3,
+# arn:aws:s3:::, arn:aws-us-gov:lambda (CloudTrail user guide, "Logging data events").
+EVERY_RESOURCE = re.compile(r"arn:[a-z-]+:(s3|lambda):*")
 
 
 @dataclass(frozen=True)
@@ -89,14 +93,9 @@ def _basic(recording: Recording, selectors: list[dict]) -> None:
         if selector.get("IncludeManagementEvents", True):
             recording.management |= access
         for resource in selector.get("DataResources", []):
-            prefixes = tuple(
-                value
-                for value in resource.get("Values", [])
-                if value.rstrip(":") not in ("arn:aws:s3", "arn:aws:lambda")
-                and not value.endswith(":s3:::")
-            )
-            all_of_type = len(prefixes) < len(resource.get("Values", []))
-            scope = DataScope(access, () if all_of_type else prefixes)
+            values = resource.get("Values", [])
+            every = any(EVERY_RESOURCE.fullmatch(value) for value in values)
+            scope = DataScope(access, () if every else tuple(values))
             recording.data.setdefault(resource.get("Type", ""), []).append(scope)
 
 

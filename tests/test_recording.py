@@ -81,6 +81,38 @@ def test_basic_selectors_record_management_events_unless_they_say_not_to(include
     assert found.data == {"AWS::S3::Object": [DataScope(BOTH, ())]}
 
 
+S3, LAMBDA = "AWS::S3::Object", "AWS::Lambda::Function"
+FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:f"
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "values", "starts_with"),
+    [
+        (S3, ["arn:aws:s3"], ()),
+        (S3, ["arn:aws:s3:::"], ()),
+        (S3, ["arn:aws-us-gov:s3:::"], ()),
+        (LAMBDA, ["arn:aws:lambda"], ()),
+        (LAMBDA, ["arn:aws-cn:lambda"], ()),
+        (S3, ["arn:aws:s3:::logs/", "arn:aws:s3"], ()),  # every bucket, that one among them
+        (S3, ["arn:aws:s3:::logs/"], ("arn:aws:s3:::logs/",)),
+        (S3, ["arn:aws:s3:::s3"], ("arn:aws:s3:::s3",)),  # a bucket named s3
+        (LAMBDA, [FUNCTION], (FUNCTION,)),
+    ],
+)
+def test_basic_data_resources_are_every_resource_of_the_type_or_the_ones_named(
+    resource_type, values, starts_with
+):
+    selector = {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": False}
+    selector["DataResources"] = [{"Type": resource_type, "Values": values}]
+    found = recording(TRAIL, {"EventSelectors": [selector]})
+    assert found.data == {resource_type: [DataScope(frozenset({WRITE}), starts_with)]}
+
+
+def test_an_advanced_selector_without_field_selectors_records_nothing():
+    found = recording(TRAIL, advanced({"Name": "empty"}))
+    assert (found.management, found.data) == (frozenset(), {})
+
+
 def test_management_events_of_several_basic_selectors_add_up():
     reads, writes = ({"ReadWriteType": kind} for kind in ("ReadOnly", "WriteOnly"))
     assert recording(TRAIL, {"EventSelectors": [reads, writes]}).management == BOTH
