@@ -172,7 +172,23 @@ def test_org_trail_fields_this_tool_cannot_read_are_never_assumed_to_cover():
     org = recording(ORG, advanced(narrowed))
     legacy = recording(TRAIL, {})
     (gap,) = missing(legacy, org)
-    assert "narrows by eventSource" in gap
+    assert gap == "the organization trail's selector 's' narrows by eventSource"
+    unnamed = {key: value for key, value in narrowed.items() if key != "Name"}
+    assert recording(ORG, advanced(unnamed)).not_understood == [
+        "selector '' narrows by eventSource"
+    ]
+
+
+@pytest.mark.parametrize(
+    "category",
+    [None, field("eventCategory", NotEquals=["Data"])],
+    ids=["without eventCategory", "eventCategory without Equals"],
+)
+def test_an_advanced_selector_without_categories_it_equals_records_nothing(category):
+    """CloudTrail takes eventCategory with Equals only: nothing else is counted on."""
+    s3_objects = [field("resources.type", Equals=[S3])]
+    found = recording(ORG, advanced(selector(*s3_objects, *[category] if category else [])))
+    assert (found.management, found.data) == (frozenset(), {})
 
 
 def test_regions_global_events_and_insights_are_compared():
