@@ -108,6 +108,28 @@ def test_basic_data_resources_are_every_resource_of_the_type_or_the_ones_named(
     assert found.data == {resource_type: [DataScope(frozenset({WRITE}), starts_with)]}
 
 
+def test_management_events_of_several_advanced_selectors_add_up():
+    reads, writes = (
+        selector(field("eventCategory", Equals=["Management"]), field("readOnly", Equals=[value]))
+        for value in ("true", "false")
+    )
+    assert recording(TRAIL, advanced(reads, writes)).management == BOTH
+
+
+def test_advanced_resources_arn_equals_and_starts_with_both_name_what_is_recorded():
+    objects = selector(
+        field("eventCategory", Equals=["Data"]),
+        field("resources.type", Equals=[S3]),
+        field("resources.ARN", StartsWith=["arn:aws:s3:::a/"], Equals=["arn:aws:s3:::b/key"]),
+    )
+    found = recording(TRAIL, advanced(objects))
+    assert found.data == {S3: [DataScope(BOTH, ("arn:aws:s3:::a/", "arn:aws:s3:::b/key"))]}
+
+
+def test_an_advanced_data_selector_without_a_resource_type_records_no_data():
+    assert recording(TRAIL, advanced(selector(field("eventCategory", Equals=["Data"])))).data == {}
+
+
 def test_an_advanced_selector_without_field_selectors_records_nothing():
     found = recording(TRAIL, advanced({"Name": "empty"}))
     assert (found.management, found.data) == (frozenset(), {})
