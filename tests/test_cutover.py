@@ -74,6 +74,10 @@ def run(org, tmp_path, legacy, apply=False, now=NOW):
     return cutover(current_account(), settings, CENTRAL_BUCKET, apply=apply, now=now)
 
 
+def organization_trail_arn(org) -> str:
+    return org.admin.client("cloudtrail").get_trail(Name=TRAIL_NAME)["Trail"]["TrailARN"]
+
+
 def trail_logging(org, account, region, name) -> bool:
     return org.member(account, region).client("cloudtrail").get_trail_status(Name=name)["IsLogging"]
 
@@ -705,13 +709,12 @@ def test_each_trail_is_asked_about_in_its_own_region_not_the_sessions(org, tmp_p
         session_elsewhere.setenv("AWS_DEFAULT_REGION", "eu-central-1")
         (decision,) = run(org, tmp_path, [data_trail(org)])["trails"]
     assert decision["action"] == "ready"
-    organization_trail = org.admin.client("cloudtrail").get_trail(Name=TRAIL_NAME)["Trail"]
     asked = {
         (call.operation, call.json().get("Name"), call.region)
         for call in proxy.calls
         if call.operation == "GetTrailStatus"
     }
-    assert ("GetTrailStatus", organization_trail["TrailARN"], "us-east-1") in asked
+    assert ("GetTrailStatus", organization_trail_arn(org), "us-east-1") in asked
     assert {call.region for call in proxy.calls if call.operation == "DescribeRegions"} == {
         "us-east-1"
     }
@@ -783,10 +786,9 @@ def test_the_report_names_the_organization_its_trail_and_the_window(
 ):
     """In UTC, whatever the local time zone."""
     report = run(org, tmp_path, [payments_trail(org)])
-    trail = org.admin.client("cloudtrail").get_trail(Name=TRAIL_NAME)["Trail"]
     assert {key: report[key] for key in ("organizationId", "organizationTrailArn", "window")} == {
         "organizationId": org.organization_id,
-        "organizationTrailArn": trail["TrailARN"],
+        "organizationTrailArn": organization_trail_arn(org),
         "window": {"start": (NOW - DAY).isoformat(), "end": NOW.isoformat()},
     }
 
@@ -794,7 +796,7 @@ def test_the_report_names_the_organization_its_trail_and_the_window(
 def test_an_organization_trail_that_cannot_be_relied_on_stops_the_run_with_the_reason(
     org, tmp_path, proxy
 ):
-    trail = org.admin.client("cloudtrail").get_trail(Name=TRAIL_NAME)["Trail"]["TrailARN"]
+    trail = organization_trail_arn(org)
     ghost = trail.replace(TRAIL_NAME, "ghost")
     settings = load_management_settings(write_stack(tmp_path, org, [], trail_name="ghost"))
     with pytest.raises(CutoverError) as raised:
