@@ -80,6 +80,18 @@ def event_selectors(
                 ],
             )
         )
+    # One selector per source: a network activity selector's eventSource takes one Equals value
+    # (user guide, "Logging network activity events").
+    selectors += [
+        Selector(
+            name=f"Network activity events of {source}",
+            field_selectors=[
+                Field(field="eventCategory", equals=["NetworkActivity"]),
+                Field(field="eventSource", equals=[source]),
+            ],
+        )
+        for source in data_events.network_activity
+    ]
     return selectors
 
 
