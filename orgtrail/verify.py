@@ -37,7 +37,8 @@ from orgtrail.config import ConfigError
 from orgtrail.cutover import load_management_settings
 from orgtrail.deliveries import delivered_regions, deliveries, own_log_buckets
 from orgtrail.policy_eval import ALLOW, Request, evaluate
-from orgtrail.recording import BOTH, recording
+from orgtrail.recording import Recording, recording
+from orgtrail.selectors import DATA, MANAGEMENT, NETWORK, Condition, Selector, gaps
 from orgtrail.stack_config import StackConfigError
 
 INSIGHT_TYPES = {"ApiCallRateInsight", "ApiErrorRateInsight"}
@@ -62,6 +63,7 @@ class Expected:
     s3: bool = True
     lambda_functions: bool = True
     insights: bool = True
+    network_sources: tuple[str, ...] = ()
     guardrail_types: tuple[str, ...] = GUARDRAIL_TYPES
 
 
@@ -101,18 +103,12 @@ def _requires(required: set[str], present: set[str], detail: str) -> tuple[bool,
     return not missing, f"missing {', '.join(sorted(missing))}" if missing else detail
 
 
-def _data_events(found, resource_type: str, accepted: tuple[str, ...]) -> tuple[bool, str]:
-    access = found.data_access(resource_type, None, accepted)
-    if access == BOTH:
-        return True, "read and write, every resource"
-    narrowed = [
-        scope.starts_with or scope.not_starts_with for scope in found.data.get(resource_type, [])
-    ]
-    if not access:
-        detail = f"only {', '.join(p for ps in narrowed for p in ps)}" if narrowed else "none"
-        return False, detail
-    (kind,) = access  # read or write: both returned above
-    return False, f"only {kind}"
+def _recorded(found: Recording, required: Selector, accepted: tuple[str, ...]) -> tuple[bool, str]:
+    """Whether the trail records every event of `required` (its own log buckets aside)."""
+    events = gaps([required], found.selectors.read, found.partition, accepted)
+    if not events:
+        return True, ""
+    return False, "not recorded: " + "; ".join(gap.text for gap in events)
 
 
 def _home_hint(cloudtrail, trail_name: str) -> str:
@@ -217,19 +213,29 @@ def check_trail(
     except AWS_ERRORS as error:
         checks.add("trail", "event selectors", False, error_text(error))
         return trail
+    unread = found.selectors.unreadable
     checks.add(
         "trail",
-        "management events, read and write",
-        found.management == BOTH,
-        "read and write"
-        if found.management == BOTH
-        else f"only {', '.join(found.management) or 'none'}",
+        "event selectors read",
+        not unread,
+        "not read, so never counted as recording: " + "; ".join(unread)
+        if unread
+        else f"{len(found.selectors.read)} read",
     )
-    wanted = [(S3_OBJECTS, "S3 object data events", expected.s3)]
-    wanted.append((LAMBDA_FUNCTIONS, "Lambda data events", expected.lambda_functions))
-    for resource_type, name, asked in wanted:
+    ok, detail = _recorded(found, Selector(MANAGEMENT), accepted)
+    checks.add("trail", "management events, read and write", ok, detail or "read and write")
+    for resource_type, name, asked in (
+        (S3_OBJECTS, "S3 object data events", expected.s3),
+        (LAMBDA_FUNCTIONS, "Lambda data events", expected.lambda_functions),
+    ):
         if asked:
-            checks.add("trail", name, *_data_events(found, resource_type, accepted))
+            of_type = Condition("resources.type", equals=frozenset({resource_type}))
+            ok, detail = _recorded(found, Selector(DATA, (of_type,)), accepted)
+            checks.add("trail", name, ok, detail or "read and write, every resource")
+    for source in expected.network_sources:
+        from_source = Condition("eventSource", equals=frozenset({source}))
+        ok, detail = _recorded(found, Selector(NETWORK, (from_source,)), accepted)
+        checks.add("trail", f"network activity events of {source}", ok, detail or "every event")
     return trail
 
 
@@ -506,6 +512,7 @@ def expected_from(path: Path | None) -> Expected:
         s3=settings.data_events.s3,
         lambda_functions=settings.data_events.lambda_functions,
         insights=settings.insights,
+        network_sources=tuple(settings.data_events.network_activity),
         guardrail_types=tuple(kind for kind in GUARDRAIL_TYPES if wanted[kind]),
     )
 

@@ -127,9 +127,14 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
         "policy lets this trail write",
     }
     assert failed["Insights"] == "missing ApiErrorRateInsight"
-    assert failed["management events, read and write"] == "only write"
-    assert failed["S3 object data events"] == "only arn:aws:s3:::one-bucket/"
-    assert failed["Lambda data events"] == "none"
+    assert failed["management events, read and write"] == "not recorded: read management events"
+    assert failed["S3 object data events"] == (
+        "not recorded: read and write AWS::S3::Object data events "
+        "(resources.ARN other than arn:aws:s3:::one-bucket/…)"
+    )
+    assert failed["Lambda data events"] == (
+        "not recorded: read and write AWS::Lambda::Function data events"
+    )
     assert failed["CloudWatch Logs delivery"] == "no CloudWatch Logs group"
     assert failed["logging without delivery errors"] == "not logging"
     assert failed["Block Public Access"] == "off: BlockPublicPolicy"

@@ -43,6 +43,7 @@ def test_a_complete_setup_passes_every_check_and_says_what_it_found(delivered):
         ("trail", "logging without delivery errors", True, "logging"),
         ("trail", "CloudWatch Logs delivery", True, trail["CloudWatchLogsLogGroupArn"]),
         ("trail", "Insights", True, "ApiCallRateInsight, ApiErrorRateInsight"),
+        ("trail", "event selectors read", True, "3 read"),
         ("trail", "management events, read and write", True, "read and write"),
         ("trail", "S3 object data events", True, every_data_event),
         ("trail", "Lambda data events", True, every_data_event),
@@ -166,7 +167,7 @@ def s3_rewrite(subresource, pattern, replacement):
         ),
         (
             "management events, read and write",
-            "only none",
+            "not recorded: read and write management events",
             "GetEventSelectors",
             lambda call, answer: answer.with_json(
                 {
@@ -210,7 +211,9 @@ def test_data_events_of_one_kind_of_access_only_fail_and_say_which(delivered, pr
     proxy.on("GetEventSelectors", read_only_lambda)
     checks = results(delivered)
     assert [name for name, check in checks.items() if not check.ok] == ["Lambda data events"]
-    assert checks["Lambda data events"].detail == "only read"
+    assert checks["Lambda data events"].detail == (
+        "not recorded: write AWS::Lambda::Function data events"
+    )
 
 
 def test_a_read_that_fails_is_a_failed_check_named_with_the_error(delivered, proxy):
@@ -237,7 +240,10 @@ def test_insights_and_data_events_say_exactly_what_is_missing(delivered, proxy):
     proxy.on("GetEventSelectors", two_buckets_only)
     checks = results(delivered)
     assert checks["Insights"].detail == "missing ApiCallRateInsight, ApiErrorRateInsight"
-    assert checks["S3 object data events"].detail == "only arn:aws:s3:::one/, arn:aws:s3:::two/"
+    assert checks["S3 object data events"].detail == (
+        "not recorded: read and write AWS::S3::Object data events "
+        "(resources.ARN other than arn:aws:s3:::one/…, arn:aws:s3:::two/…)"
+    )
 
 
 def test_a_retention_in_years_is_shown_in_years(delivered, proxy):
