@@ -8,6 +8,7 @@ burst of calls that gets throttled.
 
 from __future__ import annotations
 
+import argparse
 import os
 import threading
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ import botocore.exceptions
 from botocore.config import Config
 
 DEFAULT_MAX_ATTEMPTS = 10
+# Accounts (or trails) read at once by inventory, verify and cutover: enough to hide a round
+# trip of tens of milliseconds, few enough to stay under the APIs' request rates.
+DEFAULT_CONCURRENCY = 16
 # What a call to AWS can raise: the API's answer (denied, not found, throttled past retries)
 # or the client's (no connection, bad parameters). Everything else is a bug and propagates.
 AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
@@ -144,3 +148,14 @@ def paginate(client, operation: str, key: str, **kwargs) -> list:
     """Every item of a paginated list call."""
     paginator = client.get_paginator(operation)
     return [item for page in paginator.paginate(**kwargs) for item in page.get(key, [])]
+
+
+def at_least_one(text: str) -> int:
+    """A number of requests at once, at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: at least 1")
+    return value

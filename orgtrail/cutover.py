@@ -17,6 +17,8 @@ import argparse
 import json
 import math
 import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,9 +28,13 @@ from rich.console import Console
 from rich.table import Table
 
 from orgtrail.aws import (
+    ACTIVE,
     AWS_ERRORS,
+    DEFAULT_CONCURRENCY,
     Account,
     CredentialError,
+    account_state,
+    at_least_one,
     bucket_reader,
     current_account,
     error_code,
@@ -40,6 +46,8 @@ from orgtrail.recording import Recording, missing, recording
 from orgtrail.stack_config import StackConfigError, read_stack_config
 
 STOPPED, ALREADY_STOPPED, READY, WITHHELD = "stopped", "already-stopped", "ready", "withheld"
+# A decision's reason until the run decides it: what a report printed after a crash says.
+UNDECIDED = "not decided: the run ended before this trail was judged to the end"
 # The runbook's overlap: a day of both trails running before the old one may stop.
 MINIMUM_OVERLAP_HOURS = 24.0
 MAXIMUM_HOURS = 24.0 * 90  # longer than S3 listing of a window can sensibly cover
@@ -58,11 +66,20 @@ class TrailDecision:
     region: str
     trailName: str
     action: str = WITHHELD
-    reason: str = ""
+    reason: str = UNDECIDED
+    reasons: list[str] = field(default_factory=list)  # every reason it is withheld
     regions: list[str] = field(default_factory=list)
     deliveries: int = 0
     firstDelivery: str | None = None
     lastDelivery: str | None = None
+
+    def withhold(self, *reasons: str) -> None:
+        self.action = WITHHELD
+        self.reasons += reasons
+        self.reason = "; ".join(self.reasons)
+
+    def settle(self, action: str, reason: str = "") -> None:
+        self.action, self.reason = action, reason
 
 
 def load_management_settings(path: Path) -> ManagementSettings:
@@ -137,6 +154,26 @@ def delivering_problem(management: Account, trail: Recording, region: str) -> st
     return None
 
 
+def membership_problem(management: Account, organization_id: str, account_id: str) -> str | None:
+    """Why the account is not, or not provably, an active member of the organisation, or None.
+
+    An organization trail records the organisation's member accounts only: an account that
+    left is no longer recorded, whatever its old log files show."""
+    try:
+        account = management.client("organizations").describe_account(AccountId=account_id)
+    except AWS_ERRORS as error:
+        if error_code(error) == "AccountNotFoundException":
+            return (
+                f"account {account_id} is not a member of {organization_id}: the organization "
+                "trail records member accounts only"
+            )
+        return f"membership of account {account_id} cannot be read: {error_text(error)}"
+    state = account_state(account["Account"])
+    if state != ACTIVE:
+        return f"account {account_id} is {state}, not an ACTIVE member of {organization_id}"
+    return None
+
+
 def covered_regions(member: Account, legacy: Recording, home: str) -> list[str]:
     """Every region the legacy trail records: all regions enabled for the account, or its home."""
     if not legacy.multi_region:
@@ -149,64 +186,99 @@ def covered_regions(member: Account, legacy: Recording, home: str) -> list[str]:
 
 
 @dataclass
+class Judged:
+    """A legacy trail found fit to stop, and what stopping it needs."""
+
+    legacy: LegacyTrail
+    trail: Recording
+    cloudtrail: Any  # the member account's CloudTrail client in the trail's region
+
+
+@dataclass
 class Cutover:
-    """One run: its inputs, and the decisions recorded as they are made."""
+    """One run: its inputs, and the decisions recorded as they are made.
+
+    Trails are judged concurrently (all reads); they are stopped one at a time, in the
+    order of the stack config, each immediately after the organization trail and the
+    account's membership are read and judged again.
+    """
 
     management: Account
     reader: Account
     settings: ManagementSettings
-    trail: Recording  # the organization trail
+    trail: Recording  # the organization trail, as read at the start
+    log_bucket: str
     window: tuple[datetime, datetime]
     max_gap: timedelta
     apply: bool
     accepted_exclusions: tuple[str, ...] = ()
+    concurrency: int = DEFAULT_CONCURRENCY
     decisions: list[TrailDecision] = field(default_factory=list)
 
-    def decide(self, legacy: LegacyTrail) -> TrailDecision:
-        decision = TrailDecision(legacy.account_id, legacy.region, legacy.trail_name)
-        self.decisions.append(decision)  # recorded before anything is done
-        try:
-            self._decide(legacy, decision)
-        except AWS_ERRORS as error:
-            decision.action = WITHHELD
-            decision.reason = f"cannot be judged: {error_text(error)}"
-        return decision
+    def run(self, legacy_trails: Sequence[LegacyTrail]) -> None:
+        # Recorded before anything is done, in the order of the stack config.
+        decisions = [TrailDecision(t.account_id, t.region, t.trail_name) for t in legacy_trails]
+        self.decisions += decisions
+        self.management.client("sts")  # sessions are not thread-safe, clients are
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            judged = list(pool.map(self.judge, legacy_trails, decisions))
+        for fit, decision in zip(judged, decisions, strict=True):
+            if fit is not None:
+                self.stop(fit, decision)
 
-    def _decide(self, legacy: LegacyTrail, decision: TrailDecision) -> None:
+    def judge(self, legacy: LegacyTrail, decision: TrailDecision) -> Judged | None:
+        """Everything that must hold before the trail may stop; the trail when it all does."""
+        try:
+            return self._judge(legacy, decision)
+        except AWS_ERRORS as error:
+            decision.withhold(f"cannot be judged: {error_text(error)}")
+            return None
+
+    def _judge(self, legacy: LegacyTrail, decision: TrailDecision) -> Judged | None:
         try:
             member = self.management.assume(legacy.account_id, legacy.role_name)
             found = describe(member, legacy.region, legacy.trail_name)
         except AWS_ERRORS as error:
-            decision.reason = f"legacy trail unreadable: {error_text(error)}"
-            return
+            decision.withhold(f"legacy trail unreadable: {error_text(error)}")
+            return None
         if found is None:
-            decision.reason = "legacy trail not found"
-            return
+            decision.withhold("legacy trail not found")
+            return None
         cloudtrail = member.client("cloudtrail", legacy.region)
         if not cloudtrail.get_trail_status(Name=found.arn).get("IsLogging"):
-            decision.action = ALREADY_STOPPED
-            return
-        gaps = missing(found, self.trail, self.accepted_exclusions)
-        if gaps:
-            decision.reason = "the organization trail does not record: " + "; ".join(gaps)
-            return
+            decision.settle(ALREADY_STOPPED)
+            return None
+        reasons = self._unsafe(legacy, found, self.trail)
         decision.regions = covered_regions(member, found, legacy.region)
-        problem = self._delivery_gap(legacy.account_id, decision)
-        if problem:
-            decision.reason = problem
-            return
-        problem = delivering_problem(self.management, self.trail, self.settings.organization.region)
-        if problem:
-            decision.reason = problem
-            return
+        reasons += self._delivery_gaps(legacy.account_id, decision)
+        if reasons:
+            decision.withhold(*reasons)
+            return None
         if not self.apply:
-            decision.action, decision.reason = READY, "dry run: would stop (run with --apply)"
-            return
-        self._stop(cloudtrail, found.arn, decision)
+            decision.settle(READY, "dry run: would stop (run with --apply)")
+            return None
+        return Judged(legacy, found, cloudtrail)
 
-    def _delivery_gap(self, account_id: str, decision: TrailDecision) -> str | None:
+    def _unsafe(self, legacy: LegacyTrail, found: Recording, organization: Recording) -> list[str]:
+        """What, in the organization as it is now, makes stopping the legacy trail unsafe."""
+        reasons = []
+        org = self.settings.organization
+        left = membership_problem(self.management, org.organization_id, legacy.account_id)
+        if left:
+            reasons.append(left)
+        gaps = missing(found, organization, self.accepted_exclusions)
+        if gaps:
+            reasons.append("the organization trail does not record: " + "; ".join(gaps))
+        problem = delivering_problem(self.management, organization, org.region)
+        if problem:
+            reasons.append(problem)
+        return reasons
+
+    def _delivery_gaps(self, account_id: str, decision: TrailDecision) -> list[str]:
+        """Every region whose deliveries leave a gap in the window (counts of all regions)."""
         start, end = self.window
         every: list[datetime] = []
+        found = []
         for region in decision.regions:
             times = deliveries(
                 self.reader.client("s3"),
@@ -221,35 +293,44 @@ class Cutover:
             every += times
             gap = coverage_gap(times, start, end, self.max_gap)
             if gap:
-                decision.deliveries = len(every)
-                return f"{region}: {gap}"
+                found.append(f"{region}: {gap}")
         every.sort()
         decision.deliveries = len(every)
         if every:
-            decision.firstDelivery, decision.lastDelivery = (
-                every[0].isoformat(),
-                every[-1].isoformat(),
-            )
-        return None
+            decision.firstDelivery = every[0].isoformat()
+            decision.lastDelivery = every[-1].isoformat()
+        return found
 
-    def _stop(self, cloudtrail, arn: str, decision: TrailDecision) -> None:
+    def stop(self, fit: Judged, decision: TrailDecision) -> None:
+        """Stop the trail if, read again right now, the organization still covers it."""
+        try:
+            fresh = organization_trail(self.management, self.settings, self.log_bucket)
+            reasons = self._unsafe(fit.legacy, fit.trail, fresh)
+        except CutoverError as error:
+            reasons = [str(error)]
+        except AWS_ERRORS as error:
+            reasons = [f"cannot be judged again before the stop: {error_text(error)}"]
+        if reasons:
+            decision.withhold(*(f"just before the stop: {reason}" for reason in reasons))
+            return
+        cloudtrail, arn = fit.cloudtrail, fit.trail.arn
         try:
             cloudtrail.stop_logging(Name=arn)
         except AWS_ERRORS as error:
             # The answer may be lost while the stop happened: ask the trail itself.
+            unread = ""
             try:
                 logging = cloudtrail.get_trail_status(Name=arn).get("IsLogging")
-            except AWS_ERRORS:
-                logging = None
+            except AWS_ERRORS as status_error:
+                logging, unread = None, f"; its status cannot be read: {error_text(status_error)}"
             if logging is False:
-                decision.action = STOPPED
-                decision.reason = (
-                    f"StopLogging answered {error_text(error)}, but the trail is stopped"
+                decision.settle(
+                    STOPPED, f"StopLogging answered {error_text(error)}, but the trail is stopped"
                 )
             else:
-                decision.reason = f"StopLogging failed: {error_text(error)}"
+                decision.withhold(f"StopLogging failed: {error_text(error)}{unread}")
             return
-        decision.action = STOPPED
+        decision.settle(STOPPED)
 
 
 def start(
@@ -262,6 +343,7 @@ def start(
     reader: Account | None = None,
     now: datetime | None = None,
     accepted_exclusions: tuple[str, ...] = (),
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Cutover:
     """A run ready to judge trails; CutoverError, before any change, when it cannot be trusted."""
     check_window(overlap, max_gap)
@@ -272,11 +354,13 @@ def start(
         reader,
         settings,
         organization_trail(management, settings, log_bucket),
+        log_bucket,
         (end - overlap, end),
         max_gap,
         apply,
         # The trail's own log buckets are left out of its data events by design.
         (*own_log_buckets(reader, log_bucket), *accepted_exclusions),
+        max(1, concurrency),
     )
 
 
@@ -287,8 +371,7 @@ def cutover(
 
     `options` are those of `start`."""
     job = start(management, settings, log_bucket, **options)
-    for legacy in job.settings.legacy_trails:
-        job.decide(legacy)
+    job.run(job.settings.legacy_trails)
     return report_of(job)
 
 
@@ -368,6 +451,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--log-bucket-role-arn", type=role_arn, help="role to assume for listing the central bucket"
     )
+    parser.add_argument(
+        "--concurrency",
+        type=at_least_one,
+        default=DEFAULT_CONCURRENCY,
+        help=f"legacy trails judged at once ({DEFAULT_CONCURRENCY}); stops stay one at a time",
+    )
     parser.add_argument("--apply", action="store_true", help="really call StopLogging")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile")
@@ -427,13 +516,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
             args.apply,
             reader,
             accepted_exclusions=tuple(args.accept_excluded),
+            concurrency=args.concurrency,
         )
     except CutoverError as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
         return 2
     try:
-        for legacy in settings.legacy_trails:
-            job.decide(legacy)
+        job.run(settings.legacy_trails)
     finally:
         # Whatever fails later, the operator sees what was already decided and done.
         report = report_of(job)

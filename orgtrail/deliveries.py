@@ -33,15 +33,6 @@ def delivery_time(key: str) -> datetime | None:
     return datetime.strptime(match.group("stamp"), "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
 
 
-def days_between(start: datetime, end: datetime) -> list[datetime]:
-    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    days = []
-    while day <= end:
-        days.append(day)
-        day += timedelta(days=1)
-    return days
-
-
 def deliveries(
     s3,
     bucket: str,
@@ -52,16 +43,21 @@ def deliveries(
     end: datetime,
     key_prefix: str = "",
 ) -> list[datetime]:
-    """Delivery times of the account's log files for `region` in [start, end], oldest first."""
+    """Delivery times of the account's log files for `region` in [start, end], oldest first.
+
+    One listing from the window's first day on: keys sort by their YYYY/MM/DD folders, so
+    StartAfter skips every earlier day (S3 API reference, ListObjectsV2 `StartAfter`), and a
+    day's worth of five-minute deliveries fits in one page.
+    """
+    prefix = region_prefix(organization_id, account_id, region, key_prefix)
+    first_day = f"{prefix}{start:%Y/%m/%d}/"
     times = []
     paginator = s3.get_paginator("list_objects_v2")
-    for day in days_between(start, end):
-        prefix = f"{region_prefix(organization_id, account_id, region, key_prefix)}{day:%Y/%m/%d}/"
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                at = delivery_time(item["Key"])
-                if at is not None and start <= at <= end:
-                    times.append(at)
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, StartAfter=first_day[:-1]):
+        for item in page.get("Contents", []):
+            at = delivery_time(item["Key"])
+            if at is not None and start <= at <= end:
+                times.append(at)
     return sorted(times)
 
 

@@ -24,17 +24,17 @@ from rich.table import Table
 from orgtrail.aws import (
     ACTIVE,
     AWS_ERRORS,
+    DEFAULT_CONCURRENCY,
     Account,
     CredentialError,
     account_state,
+    at_least_one,
     current_account,
     error_code,
     error_text,
     paginate,
 )
 from orgtrail.config import DEFAULT_ROLE_NAME, config_key
-
-DEFAULT_CONCURRENCY = 8
 
 
 def trail_account(arn: str) -> str:
@@ -323,7 +323,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--role-name", default=DEFAULT_ROLE_NAME, help="role assumed in each member account"
     )
     parser.add_argument(
-        "--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="accounts scanned at once"
+        "--concurrency",
+        type=at_least_one,
+        default=DEFAULT_CONCURRENCY,
+        help=f"accounts scanned at once ({DEFAULT_CONCURRENCY})",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(

@@ -15,6 +15,7 @@ from orgtrail.aws import current_account
 from orgtrail.config import ConfigError
 from orgtrail.cutover import (
     MAXIMUM_HOURS,
+    UNDECIDED,
     CutoverError,
     cutover,
     hours,
@@ -371,23 +372,31 @@ def test_a_delivery_error_on_the_org_trail_withholds(org, tmp_path, proxy):
     assert "delivery error: AccessDenied" in decision["reason"]
 
 
-def test_the_org_trail_is_reread_before_each_stop(org, tmp_path, proxy):
-    asked = []
+def stop_after_first_stop(proxy, change) -> None:
+    """Once a legacy trail has been stopped, the organization trail's answers to `operation`
+    read as `change` makes them (operation, change(answer document))."""
+    stops = []
+    proxy.on("StopLogging", lambda call, answer: stops.append(call))
+    operation, rewrite = change
 
-    def stops_after_the_first_stop(call, answer):
-        if call.json().get("Name", "").endswith(f"trail/{TRAIL_NAME}"):
-            asked.append(call)
-            if len(asked) > 1:
-                return answer.with_json({**answer.json(), "IsLogging": False})
+    def after_the_first(call, answer):
+        if stops and TRAIL_NAME in json.dumps(call.json()):
+            return answer.with_json(rewrite(answer.json()))
         return None
 
-    proxy.on("GetTrailStatus", stops_after_the_first_stop)
+    proxy.on(operation, after_the_first)
+
+
+def test_the_org_trail_is_reread_before_each_stop(org, tmp_path, proxy):
+    stop_after_first_stop(proxy, ("GetTrailStatus", lambda status: {**status, "IsLogging": False}))
     enabled_regions_only(proxy, {"us-east-1"})
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     org.deliver_every("data", "us-east-1", NOW - DAY, NOW)
     report = run(org, tmp_path, [payments_trail(org), data_trail(org)], apply=True)
     assert [t["action"] for t in report["trails"]] == ["stopped", "withheld"]
-    assert "is not logging" in report["trails"][1]["reason"]
+    assert report["trails"][1]["reason"] == (
+        f"just before the stop: organization trail {organization_trail_arn(org)} is not logging"
+    )
     assert trail_logging(org, "data", "us-east-1", "audit")
 
 
@@ -428,21 +437,21 @@ def test_the_report_is_printed_even_when_something_unexpected_breaks(
     path = write_stack(tmp_path, org, [payments_trail(org), data_trail(org)])
     import orgtrail.cutover as module
 
-    calls = []
     real = module.covered_regions
 
-    def breaks_on_the_second(*args):
-        calls.append(args)
-        if len(calls) == 2:
+    def breaks_on_the_data_trail(member, legacy, home):
+        if legacy.name == "audit":
             raise RuntimeError("a bug")
-        return real(*args)
+        return real(member, legacy, home)
 
-    monkeypatch.setattr(module, "covered_regions", breaks_on_the_second)
+    monkeypatch.setattr(module, "covered_regions", breaks_on_the_data_trail)
     argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--apply"]
     with pytest.raises(RuntimeError):
         main([*argv, "--json"])
     report = json.loads(capsys.readouterr().out)
-    assert [t["action"] for t in report["trails"]] == ["stopped", "withheld"]
+    # Trails are judged before any is stopped: a crash while judging stops none.
+    assert [(t["action"], t["reason"]) for t in report["trails"]] == [("withheld", UNDECIDED)] * 2
+    assert trail_logging(org, "payments", "eu-west-1", "default")
 
 
 def test_the_gap_boundary_is_inclusive(org, tmp_path):
