@@ -40,7 +40,13 @@ from orgtrail.aws import (
     error_code,
     error_text,
 )
-from orgtrail.config import ConfigError, LegacyTrail, ManagementSettings, load_settings
+from orgtrail.config import (
+    ConfigError,
+    LegacyTrail,
+    ManagementSettings,
+    Settings,
+    load_settings,
+)
 from orgtrail.deliveries import coverage_gap, deliveries, own_log_buckets
 from orgtrail.recording import Recording, missing, recording
 from orgtrail.stack_config import StackConfigError, read_stack_config
@@ -82,16 +88,22 @@ class TrailDecision:
         self.action, self.reason = action, reason
 
 
-def load_management_settings(path: Path) -> ManagementSettings:
-    """The management stack's settings from its Pulumi.<stack>.yaml (with Pulumi.yaml defaults beside it)."""
+def load_stack_settings(path: Path) -> Settings:
+    """A stack's settings from its Pulumi.<stack>.yaml (with Pulumi.yaml defaults beside it)."""
     name = path.name
     # Only .yaml: what is read is Pulumi.<stack>.yaml beside it (stack_file), the name this
     # project's stack files have; a .yml name would have had another file read.
     if not (name.startswith("Pulumi.") and name.endswith(".yaml")):
         raise StackConfigError(f"{path} is not a stack config file (Pulumi.<stack>.yaml)")
     stack = name.removeprefix("Pulumi.").removesuffix(".yaml")
-    settings = load_settings(read_stack_config(path.parent, stack), stack)
+    return load_settings(read_stack_config(path.parent, stack), stack)
+
+
+def load_management_settings(path: Path) -> ManagementSettings:
+    """The management stack's settings from its Pulumi.<stack>.yaml."""
+    settings = load_stack_settings(path)
     if not isinstance(settings, ManagementSettings):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         raise StackConfigError(f"{path} configures the {stack} stack, not the management stack")
     return settings
 

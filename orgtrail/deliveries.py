@@ -61,10 +61,12 @@ def deliveries(
     return sorted(times)
 
 
-def delivered_regions(s3, bucket: str, organization_id: str, account_id: str) -> list[str]:
+def delivered_regions(
+    s3, bucket: str, organization_id: str, account_id: str, key_prefix: str = ""
+) -> list[str]:
     """Regions with any log file for the account, from the key hierarchy."""
     paginator = s3.get_paginator("list_objects_v2")
-    prefix = region_prefix(organization_id, account_id)
+    prefix = region_prefix(organization_id, account_id, "", key_prefix)
     regions = []
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
         for common in page.get("CommonPrefixes", []):

@@ -20,6 +20,7 @@ import yaml
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from orgtrail.aws import (
     ACTIVE,
@@ -104,26 +105,45 @@ def _owned_buckets(member: Account, entry: dict[str, Any]) -> set[str]:
 def scan_account(
     base: Account,
     account: dict,
-    regions: list[str],
+    regions: list[str] | None,
     role_name: str,
     owners: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One account's trails; `owners` (bucket -> account) gains the buckets it owns."""
+    """One account's trails; `owners` (bucket -> account) gains the buckets it owns.
+
+    `regions` None: the regions this account has enabled, opt-in ones included, as the
+    account itself lists them (a region one member opted into is not the management
+    account's)."""
     entry: dict[str, Any] = {
         "accountId": account["Id"],
         "name": account.get("Name", ""),
         "status": account_state(account),  # from State; Status is retired
         "trails": [],
         "error": None,
+        "notScanned": None,
+        "regions": [],
         "regionErrors": {},
     }
     if entry["status"] != ACTIVE:
+        # Suspended, closing or closed: not entered, and named so the inventory is not
+        # taken for complete (its trails, if any, are not listed).
+        entry["notScanned"] = f"not scanned: the account is {entry['status']}"
         return entry
     try:
         member = base.assume(account["Id"], role_name)
     except AWS_ERRORS as error:
         entry["error"] = f"cannot assume {role_name}: {error_text(error)}"
         return entry
+    if regions is None:
+        try:
+            regions = enabled_regions(member)
+        except AWS_ERRORS as error:
+            regions = enabled_regions(base)
+            entry["regionErrors"]["DescribeRegions"] = (
+                f"{error_text(error)}; read the management account's regions instead, "
+                "so regions only this account enabled may be missing"
+            )
+    entry["regions"] = regions
     seen: set[str] = set()
     for region in regions:
         # Every region is tried: one that fails (an opt-in region not enabled, an SCP) is
@@ -140,7 +160,8 @@ def scan_account(
             if trail["TrailARN"] not in seen:
                 seen.add(trail["TrailARN"])
                 entry["trails"].append(_trail_entry(member, trail))
-    if regions and len(entry["regionErrors"]) == len(regions):
+    unreadable = [r for r in regions if r in entry["regionErrors"]]
+    if regions and len(unreadable) == len(regions):
         entry["error"] = f"no region could be read ({entry['regionErrors'][regions[0]]})"
     owned = _owned_buckets(member, entry)
     for trail in entry["trails"]:
@@ -182,9 +203,13 @@ def locate_shared_buckets(
                 )
 
 
-def enabled_regions(base: Account) -> list[str]:
-    regions = base.client("ec2").describe_regions()["Regions"]
-    return sorted(region["RegionName"] for region in regions)
+def enabled_regions(account: Account) -> list[str]:
+    """The regions enabled for the account: without AllRegions, DescribeRegions lists those
+    only (EC2 API reference); an opt-in region listed as not opted in is left out."""
+    regions = account.client("ec2").describe_regions()["Regions"]
+    return sorted(
+        region["RegionName"] for region in regions if region.get("OptInStatus") != "not-opted-in"
+    )
 
 
 def inventory(
@@ -195,11 +220,11 @@ def inventory(
     on_account: Callable[[dict], None] | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Scan the organisation. `regions` None means every region enabled for the management account."""
+    """Scan the organisation. `regions` None means every region each account has enabled."""
     organizations = base.client("organizations")
     organization = organizations.describe_organization()["Organization"]
     accounts = sorted(paginate(organizations, "list_accounts", "Accounts"), key=lambda a: a["Id"])
-    regions = regions or enabled_regions(base)
+    regions = regions or None
     if on_total:
         on_total(len(accounts))
     base.client("sts")  # created once here: sessions are not thread-safe, clients are
@@ -279,8 +304,9 @@ def unread(report: dict) -> list[str]:
     lines = []
     for account in report["accounts"]:
         where = f"account {account['accountId']} ({account['name']})"
-        if account["error"]:
-            lines.append(f"{where}: {account['error']}")
+        for problem in (account.get("notScanned"), account["error"]):
+            if problem:
+                lines.append(f"{where}: {problem}")
         for region, error in sorted(account.get("regionErrors", {}).items()):
             lines.append(f"{where}, {region}: {error}")
         if account.get("bucketsError"):
@@ -362,14 +388,20 @@ def _table(report: dict) -> Table:
             trails.append(
                 f"{trail['name']} [{kind}, {scope}, {logging}] -> s3://{trail['s3BucketName']}"
             )
-        errors = [account["error"]] if account["error"] else []
+        errors = [p for p in (account.get("notScanned"), account["error"]) if p]
         errors += [f"{region}: {error}" for region, error in account["regionErrors"].items()]
+        # Text, not markup: a trail's "[own, eu-west-1, logging]" is data, not a style.
         table.add_row(
-            account["accountId"],
-            account["name"],
-            account["status"],
-            "\n".join(trails) or "-",
-            "\n".join(errors),
+            *map(
+                Text,
+                (
+                    account["accountId"],
+                    account["name"],
+                    account["status"],
+                    "\n".join(trails) or "-",
+                    "\n".join(errors),
+                ),
+            )
         )
     return table
 

@@ -657,35 +657,42 @@ def describe(
         compared = [
             c for s in rivals if (c := s.condition(name)) is not None and not c.holds(value)
         ]
-        shown = _value_phrase(
+        place, detail = _value_phrases(
             name, value, compared, fill, starts if name == "resources.ARN" else []
         )
-        if shown:
-            (places if shown.startswith(("from ", "under ", "on ")) else details).append(shown)
+        places += [place] if place else []
+        details += [detail] if detail else []
     text = " ".join([text.strip(), *places])
     return f"{text} ({', '.join(details)})" if details else text
 
 
-def _value_phrase(
+def _value_phrases(
     name: str, value: str | None, compared: Sequence[Condition], fill: str, starts: Sequence[str]
-) -> str:
+) -> tuple[str, str]:
+    """Where a missed event's value is (from, under, on), and what else about it is missed.
+
+    `compared`: the organization trail's conditions on the field that the value fails; the
+    values they include, which this one is not, are named (those it fails by being excluded
+    are named by the value itself)."""
     if value is None:
-        return f"without {name}"
+        return "", f"without {name}"
+    # Only what could be the value, given what is known of it: under P, the values in P.
+    known = value.split(fill, 1)[0] if fill in value else value
+    including = sorted(
+        {
+            *(e for c in compared for e in c.equals if e.startswith(known)),
+            *(f"{p}…" for c in compared for p in c.starts_with if p.startswith(known)),
+            *(f"…{s}" for c in compared for s in c.ends_with),
+        }
+    )
+    other_than = f"{name} other than {', '.join(including)}" if including else ""
     if fill not in value:
         if name == "eventSource":
-            return f"from {value}"
-        return f"on {value}" if name == "resources.ARN" else f"{name} {value}"
+            return f"from {value}", ""
+        return (f"on {value}", "") if name == "resources.ARN" else ("", f"{name} {value}")
     prefix, suffix = value.split(fill, 1)
     if prefix in ("", *starts) and not suffix:
-        # Any value at all: worth naming only when the organization trail compares it.
-        shown = sorted(
-            {
-                *itertools.chain.from_iterable(c.constants()[0] for c in compared),
-                *(f"{p}…" for c in compared for p in c.constants()[1]),
-                *(f"…{s}" for c in compared for s in c.constants()[2]),
-            }
-        )
-        return f"{name} other than {', '.join(shown)}" if shown else ""
+        return "", other_than  # any value: worth naming only when the organization compares it
     if name == "resources.ARN" and not suffix:
-        return f"under {prefix}"
-    return f"{name} {prefix}…{suffix}"
+        return f"under {prefix}", other_than
+    return "", f"{name} {prefix}…{suffix}"

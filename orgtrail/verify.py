@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,21 +24,28 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from components.policy_documents import (
+    PIPELINE_BUCKET_ACTIONS,
+    PIPELINE_KEY_ACTIONS,
+    PIPELINE_OBJECT_ACTIONS,
+)
 from orgtrail.aws import (
     ACTIVE,
     AWS_ERRORS,
+    DEFAULT_CONCURRENCY,
     Account,
     CredentialError,
     account_state,
+    at_least_one,
     bucket_reader,
     current_account,
     error_text,
     paginate,
 )
-from orgtrail.config import ConfigError
-from orgtrail.cutover import load_management_settings
-from orgtrail.deliveries import delivered_regions, deliveries, own_log_buckets
-from orgtrail.policy_eval import ALLOW, Request, evaluate
+from orgtrail.config import ConfigError, ManagementSettings
+from orgtrail.cutover import load_stack_settings
+from orgtrail.deliveries import delivered_regions, deliveries, own_log_buckets, region_prefix
+from orgtrail.policy_eval import ALLOW, DENY, Request, evaluate
 from orgtrail.recording import Recording, recording
 from orgtrail.selectors import DATA, MANAGEMENT, NETWORK, Condition, Selector, gaps
 from orgtrail.stack_config import StackConfigError
@@ -53,6 +62,13 @@ BLOCK_SETTINGS = (
 ANY_OTHER_ACCOUNT = "000000000000"
 
 
+# Each guardrail policy of the management stack (components/guardrails.py) and its type.
+GUARDRAILS = {
+    "org-trail-deny-leave-organization": "SERVICE_CONTROL_POLICY",
+    "org-trail-protect-log-pipeline": "SERVICE_CONTROL_POLICY",
+    "org-trail-log-data-perimeter": "RESOURCE_CONTROL_POLICY",
+    "org-trail-block-public-access": "S3_POLICY",
+}
 GUARDRAIL_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "S3_POLICY")
 
 
@@ -64,7 +80,14 @@ class Expected:
     lambda_functions: bool = True
     insights: bool = True
     network_sources: tuple[str, ...] = ()
-    guardrail_types: tuple[str, ...] = GUARDRAIL_TYPES
+    guardrails: tuple[str, ...] = tuple(GUARDRAILS)
+    # From the security stack's file: its objectLock (mode, days) and its account.
+    object_lock: tuple[str, int] | None = None
+    security_account: str | None = None
+
+    @property
+    def guardrail_types(self) -> tuple[str, ...]:
+        return tuple(t for t in GUARDRAIL_TYPES if t in {GUARDRAILS[g] for g in self.guardrails})
 
 
 @dataclass
@@ -160,7 +183,24 @@ def check_trail(
     checks.add("trail", "exists", True, arn)
     checks.add("trail", "organization trail", trail.get("IsOrganizationTrail"))
     checks.add("trail", "multi-region", trail.get("IsMultiRegionTrail"))
-    checks.add("trail", "log file validation", trail.get("LogFileValidationEnabled"))
+    try:
+        status = cloudtrail.get_trail_status(Name=arn)
+    except AWS_ERRORS as error:
+        status = {"error": error_text(error)}
+    # Without digest files, log file validation has nothing to validate against.
+    digest_problem = (
+        f"digest files not delivered: {status['LatestDigestDeliveryError']}"
+        if status.get("LatestDigestDeliveryError")
+        else f"digest delivery not known: {status['error']}"
+        if "error" in status
+        else ""
+    )
+    checks.add(
+        "trail",
+        "log file validation",
+        trail.get("LogFileValidationEnabled") and not digest_problem,
+        digest_problem,
+    )
     checks.add(
         "trail", "KMS encryption", trail.get("KmsKeyId"), trail.get("KmsKeyId") or "no KmsKeyId"
     )
@@ -178,10 +218,6 @@ def check_trail(
         if trail.get("IncludeGlobalServiceEvents")
         else "IncludeGlobalServiceEvents is off",
     )
-    try:
-        status = cloudtrail.get_trail_status(Name=arn)
-    except AWS_ERRORS as error:
-        status = {"error": error_text(error)}
     checks.add(
         "trail",
         "logging without delivery errors",
@@ -240,19 +276,32 @@ def check_trail(
 
 
 def check_bucket(
-    checks: Checks, reader: Account, bucket: str, trail_arn: str, organization_id: str
-) -> None:
+    checks: Checks,
+    reader: Account,
+    bucket: str,
+    trail_arn: str,
+    organization_id: str,
+    key_prefix: str = "",
+    object_lock: tuple[str, int] | None = None,
+) -> dict:
+    """The central bucket's checks; its default encryption rule, for the key checks."""
     s3 = reader.client("s3")
 
     def lock(response: dict) -> tuple[bool, str]:
         config = response.get("ObjectLockConfiguration", {})
         retention = config.get("Rule", {}).get("DefaultRetention")
         ok = config.get("ObjectLockEnabled") == "Enabled" and bool(retention)
-        detail = (
-            f"{retention.get('Mode')} {retention.get('Days') or retention.get('Years')}"
-            if retention
-            else "no default retention"
-        )
+        if not retention:
+            return ok, "no default retention"
+        detail = f"{retention.get('Mode')} {retention.get('Days') or retention.get('Years')}"
+        if object_lock is None:
+            return ok, detail
+        # S3 keeps Days or Years; a year of retention is 365 days (S3 user guide, "Retention
+        # periods").
+        days = retention.get("Days") or 365 * (retention.get("Years") or 0)
+        if (retention.get("Mode"), days) != object_lock:
+            mode, wanted = object_lock
+            return False, f"{detail}, the security stack asks {mode} {wanted} days"
         return ok, detail
 
     checks.guarded(
@@ -277,8 +326,11 @@ def check_bucket(
         "bucket", "Block Public Access", lambda: s3.get_public_access_block(Bucket=bucket), block
     )
 
+    default_rule: dict = {}
+
     def encryption(response: dict) -> tuple[bool, str]:
         rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        default_rule.update(rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {})
         algorithms = [
             r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules
         ]
@@ -297,7 +349,9 @@ def check_bucket(
         own_account = trail_arn.split(":")[4]
 
         def put(source_arn: str, account: str = own_account) -> Request:
-            folder = f"{bucket}/AWSLogs/{organization_id}/{account}/CloudTrail"
+            # Where the trail writes: under its S3 key prefix, when it has one.
+            where = region_prefix(organization_id, account, "", key_prefix)
+            folder = f"{bucket}/{where}".rstrip("/")
             context = {
                 "aws:SecureTransport": "true",
                 "s3:x-amz-acl": "bucket-owner-full-control",
@@ -333,50 +387,164 @@ def check_bucket(
         lambda: s3.get_bucket_policy(Bucket=bucket),
         policy,
     )
+    return default_rule
+
+
+def check_keys(
+    checks: Checks,
+    reader: Account,
+    trail_key: str | None,
+    bucket_rule: dict,
+    security_account: str | None,
+    members: set[str],
+) -> None:
+    """The trail's key and the bucket's default key: customer managed keys, enabled, of the
+    security account (or, when it is not known, of an account of the organisation)."""
+    owner = (
+        f"the security account {security_account}"
+        if security_account
+        else "an active account of the organisation (no security account given)"
+    )
+    bucket_key = bucket_rule.get("KMSMasterKeyID")
+    keys = [("trail key", trail_key)] if trail_key else []  # none: "KMS encryption" fails
+    if bucket_rule.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse"):
+        # SSE-KMS without a key ID uses the AWS managed key aws/s3 (S3 API reference,
+        # ServerSideEncryptionByDefault `KMSMasterKeyID`).
+        keys.append(("bucket key", bucket_key))
+    for what, key in keys:
+        name = f"{what} is a customer managed key of the security account"
+        if not key:
+            checks.add("keys", name, False, "no KMSMasterKeyID: the AWS managed key aws/s3")
+            continue
+
+        def judge(response: dict) -> tuple[bool, str]:
+            metadata = response["KeyMetadata"]
+            account = metadata["Arn"].split(":")[4]
+            problems = []
+            if metadata.get("KeyManager") != "CUSTOMER":
+                problems.append(f"managed by {metadata.get('KeyManager')}, not the customer")
+            if metadata.get("KeyState") != "Enabled":
+                problems.append(f"{metadata.get('KeyState')}")
+            if security_account and account != security_account:
+                problems.append(f"owned by {account}")
+            elif not security_account and account not in members:
+                problems.append(f"owned by {account}, not an active account of the organisation")
+            return not problems, "; ".join([metadata["Arn"], *problems]) + f" (expected: {owner})"
+
+        region = key.split(":")[3] if key.startswith("arn:") else None
+        checks.guarded(
+            "keys",
+            name,
+            lambda key=key, region=region: reader.client("kms", region).describe_key(KeyId=key),
+            judge,
+        )
 
 
 def check_delivery(
     checks: Checks,
-    management: Account,
     reader: Account,
     bucket: str,
     organization_id: str,
+    active: list[dict],
     regions: list[str] | None,
     now: datetime,
+    key_prefix: str = "",
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> None:
-    try:
-        accounts = paginate(management.client("organizations"), "list_accounts", "Accounts")
-    except AWS_ERRORS as error:
-        checks.add("delivery", "accounts", False, error_text(error))
-        return
-    active = sorted((a for a in accounts if account_state(a) == ACTIVE), key=lambda a: a["Id"])
+    """Every active account has a log file of the last 24 hours, under the trail's key prefix."""
     s3 = reader.client("s3")
     since = now - timedelta(hours=24)
-    silent, unverified = [], []
-    for account in active:
+
+    def delivered(account: dict) -> bool | str:
+        """Whether the account delivered, or why that could not be read."""
         try:
             account_regions = regions or delivered_regions(
-                s3, bucket, organization_id, account["Id"]
+                s3, bucket, organization_id, account["Id"], key_prefix
             )
-            delivered = any(
-                deliveries(s3, bucket, organization_id, account["Id"], r, since, now)
+            return any(
+                deliveries(s3, bucket, organization_id, account["Id"], r, since, now, key_prefix)
                 for r in account_regions
             )
         except AWS_ERRORS as error:
+            return error_text(error)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        outcomes = list(pool.map(delivered, active))
+    silent, unverified = [], []
+    for account, outcome in zip(active, outcomes, strict=True):
+        named = f"{account['Id']} ({account.get('Name', '')})"
+        if isinstance(outcome, str):
             # Not read is not delivered: the account counts as unverified, never as fine.
-            checks.add("delivery", f"account {account['Id']}", False, error_text(error))
-            unverified.append(f"{account['Id']} ({account.get('Name', '')})")
-            continue
-        if not delivered:
-            silent.append(f"{account['Id']} ({account.get('Name', '')})")
+            checks.add("delivery", f"account {account['Id']}", False, outcome)
+            unverified.append(named)
+        elif not outcome:
+            silent.append(named)
     problems = [f"silent: {', '.join(silent)}"] if silent else []
     problems += [f"not verified: {', '.join(unverified)}"] if unverified else []
     detail = "; ".join(problems) or f"{len(active)} active accounts delivered"
     checks.add("delivery", "every active account delivered in the last 24 h", not problems, detail)
 
 
-def check_guardrails(checks: Checks, management: Account, expected: Expected) -> None:
-    """Each guardrail policy type enabled on the root, and org-trail's policies of it attached."""
+@dataclass(frozen=True)
+class Pipeline:
+    """What the guardrails protect, for probing their content."""
+
+    partition: str
+    buckets: tuple[str, ...]  # ARNs of the log bucket and its access-log bucket
+    key_arn: str | None
+    security_account: str | None
+
+
+PROBE_ROLE = "org-trail-verify-probe"  # a role no exemption should name
+OUTSIDER_ORGANIZATION = "o-outsider000"
+
+
+def guardrail_problems(name: str, content: dict, pipeline: Pipeline) -> list[str]:
+    """What the guardrail policy `name` no longer denies (empty: all it must), evaluated with
+    the project's policy evaluator rather than matched by name."""
+    if name == "org-trail-block-public-access":
+        # Organizations S3 policy syntax: the four settings assigned "all".
+        assigned = (
+            content.get("s3_attributes", {})
+            .get("public_access_block_configuration", {})
+            .get("@@assign")
+        )
+        return [] if assigned == "all" else [f"public_access_block_configuration is {assigned!r}"]
+    p = pipeline.partition
+    objects = [f"{bucket}/AWSLogs/x" for bucket in pipeline.buckets]
+    keys = [pipeline.key_arn] if pipeline.key_arn else []
+    if name == "org-trail-deny-leave-organization":
+        member = f"arn:{p}:iam::{ANY_OTHER_ACCOUNT}:role/{PROBE_ROLE}"
+        probes = [Request("organizations:LeaveOrganization", "*", principal_arn=member)]
+    elif name == "org-trail-protect-log-pipeline":
+        insider = f"arn:{p}:iam::{pipeline.security_account or ANY_OTHER_ACCOUNT}:role/{PROBE_ROLE}"
+        wanted = [(a, r) for a in PIPELINE_BUCKET_ACTIONS for r in pipeline.buckets]
+        wanted += [(a, r) for a in PIPELINE_OBJECT_ACTIONS for r in objects]
+        wanted += [(a, r) for a in PIPELINE_KEY_ACTIONS for r in keys]
+        context = {"aws:PrincipalArn": insider}
+        probes = [Request(a, r, principal_arn=insider, context=context) for a, r in wanted]
+    elif name == "org-trail-log-data-perimeter":
+        outsider = f"arn:{p}:iam::{ANY_OTHER_ACCOUNT}:role/{PROBE_ROLE}"
+        context = {
+            "aws:PrincipalOrgID": OUTSIDER_ORGANIZATION,
+            "aws:PrincipalIsAWSService": "false",
+        }
+        wanted = [("s3:GetObject", r) for r in objects] + [("kms:Decrypt", k) for k in keys]
+        probes = [Request(a, r, principal_arn=outsider, context=context) for a, r in wanted]
+    else:
+        return [f"{name} is not a guardrail this tool knows"]
+    allowed: dict[str, list[str]] = {}
+    for probe in probes:
+        if evaluate(content, probe) != DENY:
+            allowed.setdefault(probe.resource, []).append(probe.action)
+    return [f"does not deny {', '.join(actions)} on {arn}" for arn, actions in allowed.items()]
+
+
+def check_guardrails(
+    checks: Checks, management: Account, expected: Expected, pipeline: Pipeline
+) -> None:
+    """Each guardrail policy type enabled on the root, org-trail's policies of it attached, and
+    each of them still denying what it must."""
     organizations = management.client("organizations")
     try:
         root = organizations.list_roots()["Roots"][0]
@@ -419,13 +587,38 @@ def check_guardrails(checks: Checks, management: Account, expected: Expected) ->
         )
         if not places:
             checks.add("guardrails", name, False, "no org-trail policy of this type")
-        else:
-            checks.add(
-                "guardrails",
-                name,
-                not unattached,
-                f"not attached: {', '.join(unattached)}" if unattached else detail,
-            )
+            continue
+        checks.add(
+            "guardrails",
+            name,
+            not unattached,
+            f"not attached: {', '.join(unattached)}" if unattached else detail,
+        )
+        for guardrail in (g for g in expected.guardrails if GUARDRAILS[g] == kind):
+            _check_content(checks, organizations, guardrail, ours, pipeline)
+
+
+def _check_content(
+    checks: Checks, organizations, guardrail: str, ours: list[dict], pipeline: Pipeline
+) -> None:
+    name = f"{guardrail} denies what it must"
+    policy = next((p for p in ours if p["Name"] == guardrail), None)
+    if policy is None:
+        checks.add("guardrails", name, False, f"no policy named {guardrail}")
+        return
+
+    def judge(response: dict) -> tuple[bool, str]:
+        problems = guardrail_problems(
+            guardrail, json.loads(response["Policy"]["Content"]), pipeline
+        )
+        return not problems, "; ".join(problems) or "every probe denied"
+
+    checks.guarded(
+        "guardrails",
+        name,
+        lambda: organizations.describe_policy(PolicyId=policy["Id"]),
+        judge,
+    )
 
 
 def verify(
@@ -437,15 +630,15 @@ def verify(
     reader: Account | None = None,
     now: datetime | None = None,
     expected: Expected = Expected(),
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> list[Check]:
     checks = Checks()
     reader = reader or management
     accepted = own_log_buckets(reader, log_bucket)
     trail = check_trail(checks, management, trail_name, region, log_bucket, expected, accepted)
+    organizations = management.client("organizations")
     try:
-        organization_id = management.client("organizations").describe_organization()[
-            "Organization"
-        ]["Id"]
+        organization_id = organizations.describe_organization()["Organization"]["Id"]
     except AWS_ERRORS as error:
         checks.add("organization", "readable", False, error_text(error))
         return checks.items
@@ -454,16 +647,39 @@ def verify(
         if trail
         else f"arn:{management.partition}:cloudtrail:{region}:{management.account_id}:trail/{trail_name}"
     )
-    check_bucket(checks, reader, log_bucket, trail_arn, organization_id)
-    check_guardrails(checks, management, expected)
+    key_prefix = (trail or {}).get("S3KeyPrefix") or ""
+    bucket_rule = check_bucket(
+        checks, reader, log_bucket, trail_arn, organization_id, key_prefix, expected.object_lock
+    )
+    try:
+        accounts = paginate(organizations, "list_accounts", "Accounts")
+    except AWS_ERRORS as error:
+        accounts, unlisted = [], error_text(error)
+    else:
+        unlisted = None
+    active = sorted((a for a in accounts if account_state(a) == ACTIVE), key=lambda a: a["Id"])
+    # The security account: as the stack says, else the account whose role reads the bucket.
+    security = expected.security_account or (
+        reader.account_id if reader is not management else None
+    )
+    trail_key = (trail or {}).get("KmsKeyId")
+    check_keys(checks, reader, trail_key, bucket_rule, security, {a["Id"] for a in active})
+    buckets = tuple(prefix.rstrip("/") for prefix in accepted)  # the log buckets' ARNs
+    pipeline = Pipeline(management.partition, buckets, trail_key, security)
+    check_guardrails(checks, management, expected, pipeline)
+    if unlisted is not None:
+        checks.add("delivery", "accounts", False, unlisted)
+        return checks.items
     check_delivery(
         checks,
-        management,
         reader,
         log_bucket,
         organization_id,
+        active,
         regions,
         (now or datetime.now(UTC)).astimezone(UTC),
+        key_prefix,
+        concurrency,
     )
     return checks.items
 
@@ -489,32 +705,49 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--stack-config",
         type=Path,
-        help="Pulumi.<management stack>.yaml: expect the data events and Insights it configures "
-        "(default: all of them)",
+        action="append",
+        default=[],
+        help="a stack file, repeatable: Pulumi.<management stack>.yaml for the data events, "
+        "Insights and guardrails it configures (default: all of them), Pulumi.<security "
+        "stack>.yaml for the Object Lock retention and the account owning the keys",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=at_least_one,
+        default=DEFAULT_CONCURRENCY,
+        help=f"accounts whose deliveries are read at once ({DEFAULT_CONCURRENCY})",
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile")
     parser.set_defaults(run=run)
 
 
-def expected_from(path: Path | None) -> Expected:
-    if path is None:
-        return Expected()
-    settings = load_management_settings(path)
-    guardrails = settings.guardrails
-    wanted = {
-        "SERVICE_CONTROL_POLICY": guardrails.protect_log_pipeline
-        or guardrails.deny_leave_organization,
-        "RESOURCE_CONTROL_POLICY": guardrails.data_perimeter,
-        "S3_POLICY": guardrails.block_public_access,
-    }
-    return Expected(
-        s3=settings.data_events.s3,
-        lambda_functions=settings.data_events.lambda_functions,
-        insights=settings.insights,
-        network_sources=tuple(settings.data_events.network_activity),
-        guardrail_types=tuple(kind for kind in GUARDRAIL_TYPES if wanted[kind]),
-    )
+def expected_from(paths: Sequence[Path] | Path | None) -> Expected:
+    """What the stack files given ask for: each says what its stack configures."""
+    if isinstance(paths, Path):
+        paths = [paths]
+    found: dict = {}
+    for settings in (load_stack_settings(path) for path in paths or ()):
+        if isinstance(settings, ManagementSettings):
+            guardrails = settings.guardrails
+            wanted = {
+                "org-trail-deny-leave-organization": guardrails.deny_leave_organization,
+                "org-trail-protect-log-pipeline": guardrails.protect_log_pipeline,
+                "org-trail-log-data-perimeter": guardrails.data_perimeter,
+                "org-trail-block-public-access": guardrails.block_public_access,
+            }
+            found |= {
+                "s3": settings.data_events.s3,
+                "lambda_functions": settings.data_events.lambda_functions,
+                "insights": settings.insights,
+                "network_sources": tuple(settings.data_events.network_activity),
+                "guardrails": tuple(name for name in GUARDRAILS if wanted[name]),
+            }
+        else:
+            lock = settings.object_lock
+            found["object_lock"] = (lock.mode, lock.days)
+        found["security_account"] = settings.organization.security_account_id
+    return Expected(**found)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -528,7 +761,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     regions = [r.strip() for r in args.regions.split(",") if r.strip()] or None
     region = args.region or management.session.region_name
     results = verify(
-        management, args.log_bucket, args.trail, region, regions, reader, expected=expected
+        management,
+        args.log_bucket,
+        args.trail,
+        region,
+        regions,
+        reader,
+        expected=expected,
+        concurrency=args.concurrency,
     )
     if args.json:
         print(json.dumps([asdict(check) for check in results], indent=2))

@@ -10,8 +10,15 @@ from orgtrail.aws import current_account
 from orgtrail.config import load_settings
 from orgtrail.inventory import inventory, legacy_entries
 from tests.support.moto_org import MANAGEMENT, REGIONS
-from tests.support.proxy import accounts_without_status, json_error
+from tests.support.proxy import (
+    account_of_key,
+    accounts_without_status,
+    ec2_error,
+    enabled_regions_only,
+    json_error,
+)
 from tests.support.stacks import management_config
+from tests.support.tables import table_rows
 
 
 @pytest.fixture
@@ -200,3 +207,84 @@ def test_every_region_is_tried_and_each_failure_is_named(org, proxy, capsys):
         in out
     )
     yaml.safe_load(out)  # the comments leave it valid YAML
+
+
+def test_each_account_is_scanned_in_the_regions_it_enabled_itself(org, proxy):
+    """A trail in a region only one member opted into is found: regions are read per account."""
+    member = org.member("sandbox", "ap-south-1")
+    member.client("s3").create_bucket(
+        Bucket="acme-sandbox-mumbai", CreateBucketConfiguration={"LocationConstraint": "ap-south-1"}
+    )
+    member.client("cloudtrail").create_trail(Name="mumbai", S3BucketName="acme-sandbox-mumbai")
+    try:
+        account = account_of_key(proxy, {org.key["AccessKeyId"]: MANAGEMENT})
+        sandbox = org.accounts["sandbox"]
+        opted_in = {sandbox: {*REGIONS, "ap-south-1"}}
+        enabled_regions_only(proxy, set(REGIONS), lambda call: opted_in.get(account(call)))
+        report = inventory(current_account())
+        accounts = by_name(report)
+        assert report["regions"] is None
+        assert accounts["sandbox"]["regions"] == ["ap-south-1", "eu-west-1", "us-east-1"]
+        assert accounts["payments"]["regions"] == sorted(REGIONS)
+        assert [t["name"] for t in accounts["sandbox"]["trails"]] == ["mumbai"]
+    finally:
+        member.client("cloudtrail").delete_trail(Name="mumbai")
+        member.client("s3").delete_bucket(Bucket="acme-sandbox-mumbai")
+
+
+def test_regions_an_account_cannot_list_are_named_and_the_management_accounts_read(org, proxy):
+    account = account_of_key(proxy, {org.key["AccessKeyId"]: MANAGEMENT})
+    enabled_regions_only(proxy, set(REGIONS))
+
+    def denied_for_data(call, answer):
+        if account(call) == org.accounts["data"]:
+            return ec2_error(403, "UnauthorizedOperation", "no")
+        return None
+
+    proxy.on("DescribeRegions", denied_for_data)
+    data = by_name(inventory(current_account()))["data"]
+    assert data["regions"] == sorted(REGIONS)
+    assert data["regionErrors"]["DescribeRegions"].startswith("UnauthorizedOperation: no; ")
+    assert [t["name"] for t in data["trails"]] == ["audit"]
+
+
+@pytest.mark.parametrize("state", ["PENDING_CLOSURE", "SUSPENDED"])
+def test_accounts_not_scanned_are_named_with_their_state_everywhere(
+    org, proxy, capsys, state, monkeypatch
+):
+    def closing(call, answer):
+        document = answer.json()
+        for account in document["Accounts"]:
+            if account["Id"] == org.accounts["sandbox"]:
+                account["State"] = state
+        return answer.with_json(document)
+
+    proxy.on("ListAccounts", closing)
+    regions = ["--regions", ",".join(REGIONS)]
+    assert main(["inventory", "--json", *regions]) == 1
+    sandbox = by_name(json.loads(capsys.readouterr().out))["sandbox"]
+    assert (sandbox["status"], sandbox["notScanned"]) == (
+        state,
+        f"not scanned: the account is {state}",
+    )
+    main(["inventory", "--emit-config", *regions])
+    header = capsys.readouterr().out.split("org-trail:legacyTrails")[0]
+    assert "# NOT COMPLETE" in header
+    assert (
+        f"#   account {org.accounts['sandbox']} (sandbox): not scanned: the account is {state}"
+        in header
+    )
+    monkeypatch.setenv("COLUMNS", "250")
+    main(["inventory", *regions])
+    rows = {row[0]: row for row in table_rows(capsys.readouterr().out)}
+    assert rows[org.accounts["sandbox"]][2] == state
+    assert rows[org.accounts["sandbox"]][4] == f"not scanned: the account is {state}"
+
+
+def test_the_table_shows_each_trails_scope_and_state_as_written(org, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    main(["inventory", "--regions", ",".join(REGIONS)])
+    rows = {row[0]: row for row in table_rows(capsys.readouterr().out)}
+    assert rows[org.accounts["payments"]][3] == (
+        "default [own, eu-west-1, logging] -> s3://acme-payments-trail"
+    )

@@ -6,10 +6,16 @@ from datetime import UTC, datetime, timedelta
 from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
-from orgtrail.verify import Expected, expected_from, verify
-from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME, all_s3_objects_but
-from tests.support.proxy import accounts_without_status
-from tests.support.stacks import management_stack_file
+from orgtrail.verify import GUARDRAILS, Expected, expected_from, verify
+from tests.support.moto_org import (
+    CENTRAL_BUCKET,
+    MANAGEMENT,
+    ROLE,
+    TRAIL_NAME,
+    all_s3_objects_but,
+)
+from tests.support.proxy import accounts_without_status, trail_rewrite
+from tests.support.stacks import management_stack_file, security_stack_file
 
 NOW = datetime.now(UTC)
 ACTIVE = ("management", "security", "payments", "data", "sandbox", "locked-out")
@@ -21,13 +27,22 @@ def deliver_for(org, names):
 
 
 # moto has no Organizations S3 policies; the seeded organisation has the SCPs and the RCP.
-IN_THE_EMULATOR = Expected(guardrail_types=("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"))
+IN_THE_EMULATOR = Expected(
+    guardrails=tuple(name for name, kind in GUARDRAILS.items() if kind != "S3_POLICY")
+)
+
+
+def security_role(org) -> str:
+    """The role that reads the central bucket and describes its key, as the runbook has it."""
+    return f"arn:aws:iam::{org.accounts['security']}:role/{ROLE}"
 
 
 def results(
     org, trail=TRAIL_NAME, now=NOW, expected=IN_THE_EMULATOR, region="us-east-1"
 ) -> dict[str, object]:
-    checks = verify(current_account(), CENTRAL_BUCKET, trail, region, now=now, expected=expected)
+    management = current_account()
+    reader = management.assume_role_arn(security_role(org))
+    checks = verify(management, CENTRAL_BUCKET, trail, region, None, reader, now, expected)
     return {check.name: check for check in checks}
 
 
@@ -117,6 +132,9 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
     failed = {name: check.detail for name, check in checks.items() if not check.ok}
     assert set(failed) == {
         "log file validation",
+        "trail key is a customer managed key of the security account",
+        "org-trail-protect-log-pipeline denies what it must",
+        "org-trail-log-data-perimeter denies what it must",
         "Insights",
         "management events, read and write",
         "S3 object data events",
@@ -127,6 +145,19 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
         "policy lets this trail write",
     }
     assert failed["Insights"] == "missing ApiErrorRateInsight"
+    # Not the security account's key: the guardrails protect another one.
+    unrelated = "arn:aws:kms:us-east-1:111111111111:key/x"
+    assert failed["trail key is a customer managed key of the security account"] == (
+        f"NotFoundException: Key '{unrelated}' does not exist"
+    )
+    assert failed["org-trail-protect-log-pipeline denies what it must"] == (
+        "does not deny kms:ScheduleKeyDeletion, kms:DisableKey, kms:PutKeyPolicy, "
+        "kms:DisableKeyRotation, kms:CreateAlias, kms:UpdateAlias, kms:DeleteAlias on "
+        f"{unrelated}"
+    )
+    assert failed["org-trail-log-data-perimeter denies what it must"] == (
+        f"does not deny kms:Decrypt on {unrelated}"
+    )
     assert failed["management events, read and write"] == "not recorded: read management events"
     assert failed["S3 object data events"] == (
         "not recorded: read and write AWS::S3::Object data events "
@@ -145,13 +176,13 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
 
 def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys, tmp_path):
     # The stack as the emulator can hold it: no Organizations S3 policy.
-    security_role = f"arn:aws:iam::{org.accounts['security']}:role/deploy"
+    deployer = f"arn:aws:iam::{org.accounts['security']}:role/deploy"
     stack = management_stack_file(
         tmp_path,
         organization_id=org.organization_id,
         management_account=MANAGEMENT,
         security_account=org.accounts["security"],
-        guardrails={"blockPublicAccess": False, "exemptRoleArns": [security_role]},
+        guardrails={"blockPublicAccess": False, "exemptRoleArns": [deployer]},
     )
     args = [
         "verify",
@@ -163,6 +194,8 @@ def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys, tmp_path):
         "us-east-1",
         "--stack-config",
         str(stack),
+        "--log-bucket-role-arn",
+        security_role(org),
         "--json",
     ]
     assert main(args) == 1
@@ -180,7 +213,7 @@ def test_a_missing_trail_is_a_failed_check_not_a_crash(org):
         False,
         "no trail no-such-trail in us-east-1",
     )
-    assert {check.area for check in checks} == {"trail", "bucket", "guardrails", "delivery"}
+    assert {check.area for check in checks} == {"trail", "bucket", "keys", "guardrails", "delivery"}
 
 
 def test_the_trails_own_log_buckets_may_be_left_out_of_s3_data_events(org):
@@ -271,17 +304,25 @@ def test_the_stack_file_says_what_is_expected(tmp_path):
             "blockPublicAccess": False,
         },
     ) == Expected(
-        s3=False, lambda_functions=True, insights=False, guardrail_types=("SERVICE_CONTROL_POLICY",)
+        s3=False,
+        lambda_functions=True,
+        insights=False,
+        guardrails=("org-trail-deny-leave-organization",),
+        security_account="222222222222",
     )
-    assert expected(
-        dataEvents={"s3": True, "lambda": False},
+    both = expected(
+        dataEvents={"s3": True, "lambda": False, "networkActivity": ["kms.amazonaws.com"]},
         guardrails={"denyLeaveOrganization": False, "protectLogPipeline": False},
-    ) == Expected(
+    )
+    assert both == Expected(
         s3=True,
         lambda_functions=False,
         insights=False,
-        guardrail_types=("RESOURCE_CONTROL_POLICY", "S3_POLICY"),
+        network_sources=("kms.amazonaws.com",),
+        guardrails=("org-trail-log-data-perimeter", "org-trail-block-public-access"),
+        security_account="222222222222",
     )
+    assert both.guardrail_types == ("RESOURCE_CONTROL_POLICY", "S3_POLICY")
     assert expected_from(None) == Expected()
 
 
@@ -296,3 +337,99 @@ def test_a_source_arn_wildcard_lets_other_trails_write(org):
     s3.put_bucket_policy(Bucket=CENTRAL_BUCKET, Policy=json.dumps(policy))
     check = results(org)["policy lets this trail write"]
     assert (check.ok, check.detail) == (False, "other trails may write too (aws:SourceArn missing)")
+
+
+def with_key_prefix(proxy, prefix: str) -> None:
+    """DescribeTrails answers with the organization trail delivering under `prefix`."""
+    proxy.on(
+        *trail_rewrite(lambda t: t.update(S3KeyPrefix=prefix) if t["Name"] == TRAIL_NAME else None)
+    )
+
+
+def test_a_key_prefix_the_bucket_policy_does_not_allow_fails(org, proxy):
+    deliver_for(org, ACTIVE)  # delivered, but not under the prefix
+    with_key_prefix(proxy, "org")
+    failed = {name: c.detail for name, c in results(org).items() if not c.ok}
+    assert set(failed) == {
+        "policy lets this trail write",
+        "every active account delivered in the last 24 h",
+    }
+    assert failed["policy lets this trail write"].startswith("CloudTrail may not write for ")
+    assert failed["every active account delivered in the last 24 h"].startswith("silent: ")
+
+
+def test_a_prefixed_setup_with_its_policy_and_deliveries_passes(org, proxy):
+    s3 = org.member("security").client("s3")
+    policy = s3.get_bucket_policy(Bucket=CENTRAL_BUCKET)["Policy"]
+    s3.put_bucket_policy(Bucket=CENTRAL_BUCKET, Policy=policy.replace("/AWSLogs/", "/org/AWSLogs/"))
+    for name in ACTIVE:
+        org.deliver(name, "us-east-1", NOW - timedelta(hours=3), prefix="org")
+    with_key_prefix(proxy, "org")
+    assert [name for name, c in results(org).items() if not c.ok] == []
+
+
+def security_stack(tmp_path, org, **keys):
+    return security_stack_file(
+        tmp_path,
+        organization_id=org.organization_id,
+        management_account=MANAGEMENT,
+        security_account=org.accounts["security"],
+        **keys,
+    )
+
+
+def test_the_retention_must_be_what_the_security_stack_asks(org, tmp_path):
+    # Nothing delivered: moto changes a default retention only on an empty bucket.
+    asks = expected_from(
+        security_stack(tmp_path, org, objectLock={"mode": "COMPLIANCE", "days": 365})
+    )
+    assert (asks.object_lock, asks.security_account) == (
+        ("COMPLIANCE", 365),
+        org.accounts["security"],
+    )
+    expected = Expected(guardrails=IN_THE_EMULATOR.guardrails, object_lock=asks.object_lock)
+    lock = results(org, expected=expected)["Object Lock with default retention"]
+    assert (lock.ok, lock.detail) == (
+        False,
+        "GOVERNANCE 365, the security stack asks COMPLIANCE 365 days",
+    )
+    org.member("security").client("s3").put_object_lock_configuration(
+        Bucket=CENTRAL_BUCKET,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+    same_mode = Expected(guardrails=IN_THE_EMULATOR.guardrails, object_lock=("GOVERNANCE", 365))
+    lock = results(org, expected=same_mode)["Object Lock with default retention"]
+    assert (lock.ok, lock.detail) == (
+        False,
+        "GOVERNANCE 1, the security stack asks GOVERNANCE 365 days",
+    )
+    assert results(org)["Object Lock with default retention"].ok  # no stack file: any retention
+
+
+def test_both_stack_files_are_read_together(org, tmp_path, capsys):
+    deliver_for(org, ACTIVE)
+    deployer = f"arn:aws:iam::{org.accounts['security']}:role/deploy"
+    management_file = management_stack_file(
+        tmp_path,
+        organization_id=org.organization_id,
+        management_account=MANAGEMENT,
+        security_account=org.accounts["security"],
+        guardrails={"blockPublicAccess": False, "exemptRoleArns": [deployer]},
+    )
+    security_file = security_stack(tmp_path, org, objectLock={"mode": "COMPLIANCE", "days": 30})
+    argv = ["verify", "--log-bucket", CENTRAL_BUCKET, "--trail", TRAIL_NAME, "--json"]
+    argv += ["--stack-config", str(management_file), "--stack-config", str(security_file)]
+    assert main(argv) == 1
+    failed = {c["name"]: c["detail"] for c in json.loads(capsys.readouterr().out) if not c["ok"]}
+    # Without --log-bucket-role-arn the keys cannot be described from the management account.
+    assert set(failed) == {
+        "Object Lock with default retention",
+        "trail key is a customer managed key of the security account",
+        "bucket key is a customer managed key of the security account",
+    }
+    assert failed["Object Lock with default retention"] == (
+        "GOVERNANCE 365, the security stack asks COMPLIANCE 30 days"
+    )

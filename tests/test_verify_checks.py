@@ -11,12 +11,22 @@ from datetime import timedelta
 import pytest
 
 from orgtrail.__main__ import main
+from orgtrail.aws import current_account
+from orgtrail.verify import Expected, verify
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import Answer, failing_listings, json_error, trail_rewrite, xml_error
 from tests.support.tables import table_rows
-from tests.test_verify import ACTIVE, NOW, deliver_for, results
+from tests.test_verify import (
+    ACTIVE,
+    IN_THE_EMULATOR,
+    NOW,
+    deliver_for,
+    results,
+    security_role,
+)
 
 SCP = "SERVICE_CONTROL_POLICY enabled and attached"
+PROBED = "every probe denied"
 RCP = "RESOURCE_CONTROL_POLICY enabled and attached"
 
 
@@ -53,18 +63,33 @@ def test_a_complete_setup_passes_every_check_and_says_what_it_found(delivered):
         ("bucket", "SSE-KMS default encryption", True, "aws:kms"),
         ("bucket", "policy lets this trail write", True, "only this trail may write"),
         (
+            "keys",
+            "trail key is a customer managed key of the security account",
+            True,
+            f"{delivered.key_arn} (expected: the security account {security})",
+        ),
+        (
+            "keys",
+            "bucket key is a customer managed key of the security account",
+            True,
+            f"{delivered.key_arn} (expected: the security account {security})",
+        ),
+        (
             "guardrails",
             "SERVICE_CONTROL_POLICY enabled and attached",
             True,
             f"org-trail-deny-leave-organization -> {root['Id']}; "
             f"org-trail-protect-log-pipeline -> {security}",
         ),
+        ("guardrails", "org-trail-deny-leave-organization denies what it must", True, PROBED),
+        ("guardrails", "org-trail-protect-log-pipeline denies what it must", True, PROBED),
         (
             "guardrails",
             "RESOURCE_CONTROL_POLICY enabled and attached",
             True,
             f"org-trail-log-data-perimeter -> {security}",
         ),
+        ("guardrails", "org-trail-log-data-perimeter denies what it must", True, PROBED),
         (
             "delivery",
             "every active account delivered in the last 24 h",
@@ -383,8 +408,13 @@ def test_a_root_listed_without_policy_types_has_none_enabled(delivered, proxy):
 
 
 def guardrail_checks(org) -> list[tuple[str, bool, str]]:
-    """The guardrail checks (service control policies first, then resource control policies)."""
-    return [(c.name, c.ok, c.detail) for c in results(org).values() if c.area == "guardrails"]
+    """Each guardrail type's check (service control policies first, then resource control
+    policies); the content of each policy is checked apart."""
+    return [
+        (c.name, c.ok, c.detail)
+        for c in results(org).values()
+        if c.area == "guardrails" and c.name.endswith("enabled and attached")
+    ]
 
 
 def test_a_type_not_enabled_does_not_stop_the_next_being_checked(delivered, proxy):
@@ -479,7 +509,11 @@ DENIED = "AccessDeniedException: not for you"
         ("DescribeTrails", {"exists": DENIED}),
         (
             "GetTrailStatus",
-            {"logging without delivery errors": DENIED, "CloudWatch Logs delivery": DENIED},
+            {
+                "log file validation": f"digest delivery not known: {DENIED}",
+                "logging without delivery errors": DENIED,
+                "CloudWatch Logs delivery": DENIED,
+            },
         ),
         ("GetEventSelectors", {"event selectors": DENIED}),
     ],
@@ -513,7 +547,7 @@ def wide(monkeypatch):
 def test_cli_prints_a_table_of_every_check_with_its_result(delivered, proxy, capsys, wide):
     proxy.add(s3_rewrite("versioning", b"Enabled", b"Suspended"))
     # No --region: the session's (AWS_DEFAULT_REGION); no --stack-config: every guardrail type.
-    assert main(VERIFY) == 1
+    assert main([*VERIFY, "--log-bucket-role-arn", security_role(delivered)]) == 1
     output = capsys.readouterr().out
     assert f"verify {TRAIL_NAME} -> s3://{CENTRAL_BUCKET}" in output
     rows = {row[1]: row for row in table_rows(output)}  # by the check's name
@@ -576,3 +610,229 @@ def test_the_trail_may_be_named_by_its_arn_and_is_found_from_any_region(delivere
     proxy.on("DescribeTrails", shadows_unreadable)
     exists = results(delivered, region="eu-west-1")["exists"]
     assert (exists.ok, exists.detail) == (False, f"no trail {TRAIL_NAME} in eu-west-1")
+
+
+# --- what issue #19 found verify passing -------------------------------------------------
+
+
+def status_rewrite(change):
+    def rewrite(call, answer):
+        if TRAIL_NAME in call.json().get("Name", ""):
+            return answer.with_json({**answer.json(), **change})
+        return None
+
+    return rewrite
+
+
+def test_a_digest_delivery_error_fails_log_file_validation(delivered, proxy):
+    proxy.on("GetTrailStatus", status_rewrite({"LatestDigestDeliveryError": "AccessDenied"}))
+    failed = {name: c.detail for name, c in results(delivered).items() if not c.ok}
+    assert failed == {"log file validation": "digest files not delivered: AccessDenied"}
+
+
+def org_selectors_answer(proxy, selectors: dict) -> None:
+    """GetEventSelectors of the organization trail answers `selectors`, as AWS would after a
+    PutEventSelectors replacing every selector (moto keeps advanced ones beside basic ones)."""
+
+    def answer_with(call, answer):
+        if TRAIL_NAME in call.json().get("TrailName", ""):
+            return answer.with_json({"TrailARN": answer.json()["TrailARN"], **selectors})
+        return None
+
+    proxy.on("GetEventSelectors", answer_with)
+
+
+def selector(*fields, name="s"):
+    return {"Name": name, "FieldSelectors": list(fields)}
+
+
+def data_of(kind, *fields, name="data"):
+    return selector(
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": [kind]},
+        *fields,
+        name=name,
+    )
+
+
+MANAGEMENT_ALL = selector({"Field": "eventCategory", "Equals": ["Management"]}, name="management")
+S3_ALL = data_of("AWS::S3::Object", name="s3")
+LAMBDA_ALL = data_of("AWS::Lambda::Function", name="lambda")
+FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:payments"
+
+
+@pytest.mark.parametrize(
+    ("selectors", "failed"),
+    [
+        (
+            [MANAGEMENT_ALL, data_of("AWS::S3::Object", {"Field": "eventName", "Equals": ["GetObject"]}), LAMBDA_ALL],
+            {"S3 object data events": "not recorded: read and write AWS::S3::Object data events (eventName other than GetObject)"},
+        ),
+        (
+            [MANAGEMENT_ALL, S3_ALL, data_of("AWS::Lambda::Function", {"Field": "resources.ARN", "NotEquals": [FUNCTION]})],
+            {"Lambda data events": f"not recorded: read and write AWS::Lambda::Function data events on {FUNCTION}"},
+        ),
+        (
+            [selector({"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}), S3_ALL, LAMBDA_ALL],
+            {"management events, read and write": "not recorded: read and write management events from kms.amazonaws.com"},
+        ),
+        (
+            [MANAGEMENT_ALL, S3_ALL, LAMBDA_ALL, selector({"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "eventSource", "StartsWith": ["kms"]}, name="odd")],
+            {"event selectors read": "not read, so never counted as recording: advanced selector 'odd': eventSource StartsWith is not a form CloudTrail takes for Management selectors (only NotEquals)"},
+        ),
+    ],
+    ids=["S3 by eventName", "Lambda NotEquals", "no KMS events", "not read"],
+)  # fmt: skip
+def test_selectors_that_narrow_what_is_recorded_fail_their_check(
+    delivered, proxy, selectors, failed
+):
+    org_selectors_answer(proxy, {"AdvancedEventSelectors": selectors})
+    assert {name: c.detail for name, c in results(delivered).items() if not c.ok} == failed
+
+
+def test_basic_selectors_excluding_kms_fail_the_management_events_check(delivered, proxy):
+    basic = {"ReadWriteType": "All", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}
+    resources = [
+        {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
+        {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]},
+    ]
+    org_selectors_answer(proxy, {"EventSelectors": [{**basic, "DataResources": resources}]})
+    assert {name: c.detail for name, c in results(delivered).items() if not c.ok} == {
+        "management events, read and write": (
+            "not recorded: read and write management events from kms.amazonaws.com"
+        )
+    }
+
+
+def test_network_activity_the_stack_configures_must_be_recorded(delivered, proxy):
+    expected = Expected(
+        guardrails=IN_THE_EMULATOR.guardrails, network_sources=("ec2.amazonaws.com",)
+    )
+    failed = {
+        name: c.detail for name, c in results(delivered, expected=expected).items() if not c.ok
+    }
+    assert failed == {
+        "network activity events of ec2.amazonaws.com": (
+            "not recorded: network activity events from ec2.amazonaws.com"
+        )
+    }
+
+
+def describe_key_rewrite(change):
+    def rewrite(call, answer):
+        document = answer.json()
+        document["KeyMetadata"] = {**document["KeyMetadata"], **change(document["KeyMetadata"])}
+        return answer.with_json(document)
+
+    return "DescribeKey", rewrite
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            lambda key: {"Arn": key["Arn"].replace(key["AWSAccountId"], "999999999999")},
+            "owned by 999999999999",
+        ),
+        (lambda key: {"KeyManager": "AWS"}, "managed by AWS, not the customer"),
+        (lambda key: {"KeyState": "PendingDeletion"}, "PendingDeletion"),
+    ],
+    ids=["an unrelated account's key", "an AWS managed key", "a key pending deletion"],
+)
+def test_the_keys_must_be_the_security_accounts_own(delivered, proxy, change, problem):
+    proxy.on(*describe_key_rewrite(change))
+    failed = {name: c.detail for name, c in results(delivered).items() if not c.ok}
+    assert set(failed) == {
+        "trail key is a customer managed key of the security account",
+        "bucket key is a customer managed key of the security account",
+    }
+    security = delivered.accounts["security"]
+    assert all(
+        f"; {problem} (expected: the security account {security})" in detail
+        for detail in failed.values()
+    )
+
+
+def test_default_encryption_with_the_aws_managed_key_fails(delivered, proxy):
+    proxy.add(s3_rewrite("encryption", rb"<KMSMasterKeyID>[^<]*</KMSMasterKeyID>", b""))
+    failed = {name: c.detail for name, c in results(delivered).items() if not c.ok}
+    assert failed == {
+        "bucket key is a customer managed key of the security account": (
+            "no KMSMasterKeyID: the AWS managed key aws/s3"
+        )
+    }
+
+
+def test_without_the_security_account_a_key_of_the_organisation_is_expected(delivered, proxy):
+    proxy.on(
+        *describe_key_rewrite(
+            lambda key: {"Arn": key["Arn"].replace(key["AWSAccountId"], "999999999999")}
+        )
+    )
+    management = current_account()
+    reader = management.assume_role_arn(security_role(delivered))
+    checks = verify(
+        management, CENTRAL_BUCKET, TRAIL_NAME, "us-east-1", None, reader, NOW, IN_THE_EMULATOR
+    )
+    keys = [c for c in checks if c.area == "keys"]
+    assert [c.ok for c in keys] == [
+        False,
+        False,
+    ]  # the bucket's reader's account is the expected one
+    anyone = Expected(guardrails=IN_THE_EMULATOR.guardrails, security_account=None)
+    checks = verify(management, CENTRAL_BUCKET, TRAIL_NAME, "us-east-1", None, reader, NOW, anyone)
+    assert "owned by 999999999999" in next(c.detail for c in checks if c.area == "keys")
+
+
+def policy_content_rewrite(name, content):
+    def rewrite(call, answer):
+        document = answer.json()
+        if document["Policy"]["PolicySummary"]["Name"] == name:
+            document["Policy"]["Content"] = json.dumps(content)
+            return answer.with_json(document)
+        return None
+
+    return "DescribePolicy", rewrite
+
+
+ALLOW_EVERYTHING = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("guardrail", "denied_no_more"),
+    [
+        ("org-trail-deny-leave-organization", "does not deny organizations:LeaveOrganization on *"),
+        ("org-trail-protect-log-pipeline", "does not deny s3:DeleteBucket, s3:DeleteBucketPolicy"),
+        ("org-trail-log-data-perimeter", f"does not deny s3:GetObject on arn:aws:s3:::{CENTRAL_BUCKET}/AWSLogs/x"),
+    ],
+)  # fmt: skip
+def test_a_guardrail_whose_content_allows_everything_fails_by_what_it_no_longer_denies(
+    delivered, proxy, guardrail, denied_no_more
+):
+    proxy.on(*policy_content_rewrite(guardrail, ALLOW_EVERYTHING))
+    failed = {name: c.detail for name, c in results(delivered).items() if not c.ok}
+    assert list(failed) == [f"{guardrail} denies what it must"]
+    assert failed[f"{guardrail} denies what it must"].startswith(denied_no_more)
+
+
+def test_a_guardrail_content_that_is_not_a_policy_fails_with_the_reason(delivered, proxy):
+    proxy.on(*policy_content_rewrite("org-trail-deny-leave-organization", {"Statement": "x"}))
+    check = results(delivered)["org-trail-deny-leave-organization denies what it must"]
+    assert not check.ok
+    assert check.detail
+
+
+def test_a_guardrail_of_another_name_does_not_stand_in_for_a_missing_one(delivered, proxy):
+    def renamed(call, answer):
+        document = answer.json()
+        for policy in document["Policies"]:
+            if policy["Name"] == "org-trail-deny-leave-organization":
+                policy["Name"] = "org-trail-something-else"
+        return answer.with_json(document)
+
+    proxy.on("ListPolicies", renamed)
+    check = results(delivered)["org-trail-deny-leave-organization denies what it must"]
+    assert (check.ok, check.detail) == (False, "no policy named org-trail-deny-leave-organization")

@@ -28,7 +28,12 @@ from urllib.parse import urlsplit
 
 import botocore.session
 
-from components.policy_documents import log_bucket_policy
+from components.policy_documents import (
+    deny_leave_organization_scp,
+    log_bucket_policy,
+    log_data_perimeter_rcp,
+    protect_pipeline_scp,
+)
 from orgtrail.config import Organization
 
 MANAGEMENT = "123456789012"  # moto's default account: the caller of the seeded organisation
@@ -180,6 +185,7 @@ class SeededOrg:
     credentials: dict[str, dict] = field(
         default_factory=dict
     )  # account ID -> assumed-role credentials
+    key_arn: str = ""  # the trail's and the central bucket's key, in the security account
 
     def member(self, name_or_id: str, region: str = "us-east-1") -> LoopbackSession:
         account_id = self.accounts.get(name_or_id, name_or_id)
@@ -314,6 +320,9 @@ def _seed(server: MotoServer, environment: dict[str, str]) -> SeededOrg:
 
 
 def _central_bucket(org: SeededOrg) -> None:
+    kms = org.member("security").client("kms")
+    org.key_arn = kms.create_key(Description="org-trail logs")["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/org-trail", TargetKeyId=org.key_arn)
     s3 = org.member("security").client("s3")
     s3.create_bucket(Bucket=CENTRAL_BUCKET, ObjectLockEnabledForBucket=True)
     s3.put_object_lock_configuration(
@@ -338,7 +347,7 @@ def _central_bucket(org: SeededOrg) -> None:
                 {
                     "ApplyServerSideEncryptionByDefault": {
                         "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": "alias/org-trail",
+                        "KMSMasterKeyID": org.key_arn,
                     },
                     "BucketKeyEnabled": True,
                 }
@@ -402,17 +411,17 @@ def _guardrails(org: SeededOrg) -> None:
     root = organizations.list_roots()["Roots"][0]["Id"]
     for kind in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
         organizations.enable_policy_type(RootId=root, PolicyType=kind)
-    deny = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Deny", "Action": "x:y", "Resource": "*"}],
-    }
-    for name, kind, target in (
-        ("org-trail-deny-leave-organization", "SERVICE_CONTROL_POLICY", root),
-        ("org-trail-protect-log-pipeline", "SERVICE_CONTROL_POLICY", org.accounts["security"]),
-        ("org-trail-log-data-perimeter", "RESOURCE_CONTROL_POLICY", org.accounts["security"]),
-    ):
+    deploy = f"arn:aws:iam::{org.accounts['security']}:role/deploy"
+    buckets = [CENTRAL_BUCKET]
+    for name, kind, target, content in (
+        ("org-trail-deny-leave-organization", "SERVICE_CONTROL_POLICY", root, deny_leave_organization_scp()),
+        ("org-trail-protect-log-pipeline", "SERVICE_CONTROL_POLICY", org.accounts["security"],
+         protect_pipeline_scp(org.organization, buckets, org.key_arn, [deploy])),
+        ("org-trail-log-data-perimeter", "RESOURCE_CONTROL_POLICY", org.accounts["security"],
+         log_data_perimeter_rcp(org.organization, buckets, org.key_arn)),
+    ):  # fmt: skip
         policy = organizations.create_policy(
-            Name=name, Type=kind, Content=json.dumps(deny), Description=name
+            Name=name, Type=kind, Content=json.dumps(content), Description=name
         )["Policy"]["PolicySummary"]["Id"]
         organizations.attach_policy(PolicyId=policy, TargetId=target)
 
@@ -434,7 +443,7 @@ def _organization_trail(org: SeededOrg) -> None:
         IsOrganizationTrail=True,
         IncludeGlobalServiceEvents=True,
         EnableLogFileValidation=True,
-        KmsKeyId=f"arn:aws:kms:us-east-1:{org.accounts['security']}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+        KmsKeyId=org.key_arn,
     )
     cloudtrail.put_insight_selectors(
         TrailName=TRAIL_NAME,

@@ -39,6 +39,12 @@ class Call:
         return match.group(1) if match else ""
 
     @property
+    def access_key(self) -> str:
+        """The access key ID the request was signed with."""
+        match = re.search(r"Credential=([^/]+)/", self.authorization)
+        return match.group(1) if match else ""
+
+    @property
     def operation(self) -> str:
         """The operation name for JSON and query protocols ("" for S3's REST calls)."""
         if self.target:
@@ -78,11 +84,20 @@ def xml_error(status: int, code: str, message: str) -> Answer:
     return Answer(status, [("Content-Type", "application/xml")], body)
 
 
+def ec2_error(status: int, code: str, message: str) -> Answer:
+    """An error as the EC2 query API writes it (botocore's ec2 parser reads only this shape)."""
+    error = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    body = f"<Response><Errors>{error}</Errors><RequestID>r</RequestID></Response>".encode()
+    return Answer(status, [("Content-Type", "text/xml")], body)
+
+
 class RewritingProxy:
     def __init__(self, upstream: str, delay: float = 0.0):
         self.upstream = urlsplit(upstream)
         self.delay = delay
         self.rules: list[Rule] = []
+        # Answered here, never forwarded: what AWS refused did not happen in the emulator either.
+        self.refusals: list[Rule] = []
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -103,9 +118,15 @@ class RewritingProxy:
     def add(self, rule: Rule) -> None:
         self.rules.append(rule)
 
+    def refuse(self, operation: str, answer: Callable[[Call], Answer | None]) -> None:
+        """Answer calls of `operation` with `answer(call)` (None: forward) without forwarding
+        them: unlike a rewrite, the emulator never carries the request out."""
+        self.refusals.append(lambda call, _: answer(call) if call.operation == operation else None)
+
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()
+            self.refusals.clear()
             self.calls.clear()
 
     def stop(self) -> None:
@@ -138,9 +159,13 @@ class RewritingProxy:
                 )
                 with proxy._lock:
                     proxy.calls.append(call)
-                    rules = list(proxy.rules)
+                    rules, refusals = list(proxy.rules), list(proxy.refusals)
                 if proxy.delay:
                     time.sleep(proxy.delay)
+                refused = next((a for r in refusals if (a := r(call, None)) is not None), None)
+                if refused is not None:
+                    self._send(refused)
+                    return
                 # The Host header stays the client's: it is part of what the request signed.
                 headers = dict(self.headers.items())
                 connection = http.client.HTTPConnection(
@@ -154,6 +179,9 @@ class RewritingProxy:
                     connection.close()
                 for rule in rules:
                     answer = rule(call, answer) or answer
+                self._send(answer)
+
+            def _send(self, answer: Answer) -> None:
                 self.send_response(answer.status)
                 for name, value in answer.headers:
                     if name.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -167,19 +195,40 @@ class RewritingProxy:
         return Handler
 
 
-def enabled_regions_only(proxy: RewritingProxy, regions: set[str]) -> None:
-    """DescribeRegions answers as for an account with just these regions enabled."""
+def enabled_regions_only(
+    proxy: RewritingProxy,
+    regions: set[str],
+    caller: Callable[[Call], set[str] | None] | None = None,
+) -> None:
+    """DescribeRegions answers as for an account with just these regions enabled; with
+    `caller`, as for the regions it gives the request's account (None: `regions`)."""
 
     def keep(call: Call, answer: Answer) -> Answer:
+        enabled = (caller(call) if caller else None) or regions
         text = answer.body.decode()
         items = re.findall(r"<item>.*?</item>", text, re.S)
         for item in items:
             name = re.search(r"<regionName>(.*?)</regionName>", item)
-            if name and name.group(1) not in regions:
+            if name and name.group(1) not in enabled:
                 text = text.replace(item, "")
         return Answer(answer.status, answer.headers, text.encode())
 
     proxy.on("DescribeRegions", keep)
+
+
+def account_of_key(proxy: RewritingProxy, known: dict[str, str]) -> Callable[[Call], str | None]:
+    """Which account a request is made in, by its signing key: `known` keys (access key ID ->
+    account) and the keys of every role the client assumes through the proxy."""
+    keys = dict(known)
+
+    def record(call: Call, answer: Answer) -> None:
+        role = parse_qs(call.body.decode()).get("RoleArn", [""])[0]
+        key = re.search(r"<AccessKeyId>(.*?)</AccessKeyId>", answer.body.decode())
+        if role and key:
+            keys[key.group(1)] = role.split(":")[4]
+
+    proxy.on("AssumeRole", record)
+    return lambda call: keys.get(call.access_key)
 
 
 def trail_rewrite(change: Callable[[dict], object]) -> tuple[str, Rule]:

@@ -61,26 +61,34 @@ def engine_config(
     return config
 
 
-def management_stack_file(
+def stack_file(
     directory: Path,
+    stack: str,
     *,
     organization_id: str,
     management_account: str,
     security_account: str,
     **keys: Any,
 ) -> Path:
-    """A Pulumi.management.yaml as an operator writes it (native YAML values), for the CLI."""
+    """A Pulumi.<stack>.yaml as an operator writes it (native YAML values), for the CLI."""
     config = {
         "aws:region": REGION,
         config_key("organizationId"): organization_id,
         config_key("managementAccountId"): management_account,
         config_key("securityAccountId"): security_account,
-        config_key("securityStack"): SECURITY_STACK,
         **{config_key(key): value for key, value in keys.items()},
     }
-    path = directory / "Pulumi.management.yaml"
+    path = directory / f"Pulumi.{stack}.yaml"
     path.write_text(yaml.safe_dump({"config": config}))
     return path
+
+
+def management_stack_file(directory: Path, **keys: Any) -> Path:
+    return stack_file(directory, "management", securityStack=SECURITY_STACK, **keys)
+
+
+def security_stack_file(directory: Path, **keys: Any) -> Path:
+    return stack_file(directory, "security", **keys)
 
 
 def security_config(**overrides: Any) -> dict[str, str]:
