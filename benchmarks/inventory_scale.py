@@ -1,6 +1,6 @@
 """Inventory a seeded organisation of 200 accounts in moto_server, sequentially and concurrently.
 
-    .venv/bin/python benchmarks/inventory_scale.py [--accounts 200] [--concurrency 8] [--round-trip-ms 50]
+    .venv/bin/python benchmarks/inventory_scale.py [--accounts 200] [--concurrency 16] [--round-trip-ms 50]
 
 moto_server runs on a free loopback port and is stopped at the end. Every
 member account gets a legacy trail (in one of two regions) and its bucket, so
@@ -30,7 +30,9 @@ from tests.support.moto_org import ALLOW_ALL, REGIONS, ROLE, MotoServer, seed
 from tests.support.proxy import RewritingProxy
 
 
-def grow(org, total: int) -> None:
+def grow(org, total: int, multi_region: bool = False) -> None:
+    """Members up to `total` accounts, each with a legacy trail (multi-region if asked) and its
+    bucket, in one of two regions."""
     organizations = org.admin.client("organizations")
     while len(org.accounts) < total:
         index = len(org.accounts)
@@ -50,9 +52,13 @@ def grow(org, total: int) -> None:
             else {"CreateBucketConfiguration": {"LocationConstraint": region}}
         )
         member.client("s3").create_bucket(Bucket=f"{name}-{account_id}-trail", **location)
-        member.client("cloudtrail").create_trail(
-            Name="legacy", S3BucketName=f"{name}-{account_id}-trail"
+        cloudtrail = member.client("cloudtrail")
+        cloudtrail.create_trail(
+            Name="legacy",
+            S3BucketName=f"{name}-{account_id}-trail",
+            IsMultiRegionTrail=multi_region,
         )
+        cloudtrail.start_logging(Name="legacy")
 
 
 def main() -> None:

@@ -159,3 +159,67 @@ def at_least_one(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not allowed: at least 1")
     return value
+
+
+# The regions an account's multi-region trail may record in: enabled (by default or by opting
+# in) and those changing state, where it may still or already record (Account Management API
+# reference, ListRegions `RegionOptStatus`).
+RECORDING_REGION_STATES = ("ENABLED", "ENABLED_BY_DEFAULT", "ENABLING", "DISABLING")
+
+
+def enabled_regions(account: Account, region: str | None = None) -> list[str]:
+    """The regions enabled for the account, as it lists them itself (asked in `region`, one
+    known to be enabled for it): without AllRegions, DescribeRegions lists those only (EC2 API
+    reference); one not opted in is left out."""
+    regions = account.client("ec2", region).describe_regions()["Regions"]
+    return sorted(
+        region["RegionName"] for region in regions if region.get("OptInStatus") != "not-opted-in"
+    )
+
+
+class RegionReader:
+    """Each account's regions, for an organisation-wide run from the management account.
+
+    First through the Account Management API from the management account (ListRegions with
+    the member's AccountId: one client for every account, possible once trusted access for
+    account.amazonaws.com is enabled; the management account asks for itself without one).
+    When that is refused or unavailable, from then on each account's own DescribeRegions
+    through its role: the same answer, at the cost of an EC2 client per account.
+    """
+
+    def __init__(self, management: Account):
+        self.management = management
+        self.organisation_wide: bool | None = None  # not known until the first answer
+        self._first = threading.Lock()
+
+    def regions(self, account_id: str, member: Account, region: str | None = None) -> list[str]:
+        """The account's regions; `region`, enabled for it, is where its own list is asked."""
+        if self.organisation_wide is None:
+            # One account finds out which way works; the others wait for the answer.
+            with self._first:
+                if self.organisation_wide is None:
+                    listed = self._listed(account_id)
+                    self.organisation_wide = listed is not None
+                    if listed is not None:
+                        return listed
+        if self.organisation_wide:
+            listed = self._listed(account_id)
+            if listed is not None:
+                return listed
+            self.organisation_wide = False
+        return enabled_regions(member, region)
+
+    def _listed(self, account_id: str) -> list[str] | None:
+        """The account's regions by the Account Management API, or None when refused."""
+        mine = account_id == self.management.account_id
+        try:
+            listed = paginate(
+                self.management.client("account"),
+                "list_regions",
+                "Regions",
+                RegionOptStatusContains=list(RECORDING_REGION_STATES),
+                **({} if mine else {"AccountId": account_id}),
+            )
+        except AWS_ERRORS:
+            return None
+        return sorted(region["RegionName"] for region in listed)

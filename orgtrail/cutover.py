@@ -1,14 +1,14 @@
 """`orgtrail cutover`: stop legacy trails only once the organization trail has provably replaced them.
 
-For each legacy trail of the management stack's config: the organization
-trail must record everything the legacy trail records (regions, global
-service events, management reads and writes, data events, Insights), and the
-central bucket must hold its log files for every account and region the
-legacy trail covers over the whole overlap window, with no silence longer
-than --max-gap-hours. The organization trail is re-read before each stop.
-Only then, and only with --apply, is the legacy trail stopped (StopLogging).
-Trails are never deleted and their buckets never touched. Without --apply: a
-dry run.
+For each legacy trail of the management stack's config: its account must be an
+active member of the organisation, the organization trail must provably record
+everything the legacy trail records (regions, global service events, Insights,
+every event its selectors match), and the central bucket must hold its log files
+for every region the legacy trail covers over the whole overlap window, with no
+silence longer than --max-gap-hours. Just before each stop the organization
+trail and the account's membership are read and judged again. Only then, and
+only with --apply, is the legacy trail stopped (StopLogging). Trails are never
+deleted and their buckets never touched. Without --apply: a dry run.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,14 @@ from orgtrail.aws import (
     DEFAULT_CONCURRENCY,
     Account,
     CredentialError,
+    RegionReader,
     account_state,
     at_least_one,
     bucket_reader,
     current_account,
     error_code,
     error_text,
+    paginate,
 )
 from orgtrail.config import (
     ConfigError,
@@ -175,26 +178,42 @@ def membership_problem(management: Account, organization_id: str, account_id: st
         account = management.client("organizations").describe_account(AccountId=account_id)
     except AWS_ERRORS as error:
         if error_code(error) == "AccountNotFoundException":
-            return (
-                f"account {account_id} is not a member of {organization_id}: the organization "
-                "trail records member accounts only"
-            )
+            return _member_problem(None, organization_id, account_id)
         return f"membership of account {account_id} cannot be read: {error_text(error)}"
-    state = account_state(account["Account"])
+    return _member_problem(account_state(account["Account"]), organization_id, account_id)
+
+
+def _member_problem(state: str | None, organization_id: str, account_id: str) -> str | None:
+    """Why an account in `state` (None: not in the organisation) is not an active member."""
+    if state is None:
+        return (
+            f"account {account_id} is not a member of {organization_id}: the organization "
+            "trail records member accounts only"
+        )
     if state != ACTIVE:
         return f"account {account_id} is {state}, not an ACTIVE member of {organization_id}"
     return None
 
 
-def covered_regions(member: Account, legacy: Recording, home: str) -> list[str]:
-    """Every region the legacy trail records: all regions enabled for the account, or its home."""
-    if not legacy.multi_region:
-        return [home]
-    regions = member.client("ec2", home).describe_regions()["Regions"]
-    # Without AllRegions, AWS lists the enabled regions only; skip any opt-in one listed anyway.
-    return sorted(
-        region["RegionName"] for region in regions if region.get("OptInStatus") != "not-opted-in"
-    )
+@dataclass(frozen=True)
+class Snapshot:
+    """The organisation as read once for judging every trail: each account's state (or why
+    the accounts could not be listed) and why the organization trail is not delivering."""
+
+    states: dict[str, str] | str
+    delivering: str | None
+
+    def membership(self, organization_id: str, account_id: str) -> str | None:
+        if isinstance(self.states, str):
+            return f"membership of account {account_id} cannot be read: {self.states}"
+        return _member_problem(self.states.get(account_id), organization_id, account_id)
+
+
+def covered_regions(
+    regions: RegionReader, account_id: str, member: Account, legacy: Recording, home: str
+) -> list[str]:
+    """Every region the legacy trail records: the account's regions, or its home region."""
+    return regions.regions(account_id, member, home) if legacy.multi_region else [home]
 
 
 @dataclass
@@ -227,26 +246,47 @@ class Cutover:
     concurrency: int = DEFAULT_CONCURRENCY
     decisions: list[TrailDecision] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.regions = RegionReader(self.management)
+
     def run(self, legacy_trails: Sequence[LegacyTrail]) -> None:
         # Recorded before anything is done, in the order of the stack config.
         decisions = [TrailDecision(t.account_id, t.region, t.trail_name) for t in legacy_trails]
         self.decisions += decisions
         self.management.client("sts")  # sessions are not thread-safe, clients are
+        snapshot = self.snapshot()
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            judged = list(pool.map(self.judge, legacy_trails, decisions))
+            judged = list(pool.map(self.judge, legacy_trails, decisions, repeat(snapshot)))
         for fit, decision in zip(judged, decisions, strict=True):
             if fit is not None:
                 self.stop(fit, decision)
 
-    def judge(self, legacy: LegacyTrail, decision: TrailDecision) -> Judged | None:
+    def snapshot(self) -> Snapshot:
+        """The organisation's accounts and the organization trail's status, read once."""
+        org = self.settings.organization
+        try:
+            accounts = paginate(
+                self.management.client("organizations"), "list_accounts", "Accounts"
+            )
+        except AWS_ERRORS as error:
+            states: dict[str, str] | str = error_text(error)
+        else:
+            states = {account["Id"]: account_state(account) for account in accounts}
+        return Snapshot(states, delivering_problem(self.management, self.trail, org.region))
+
+    def judge(
+        self, legacy: LegacyTrail, decision: TrailDecision, snapshot: Snapshot
+    ) -> Judged | None:
         """Everything that must hold before the trail may stop; the trail when it all does."""
         try:
-            return self._judge(legacy, decision)
+            return self._judge(legacy, decision, snapshot)
         except AWS_ERRORS as error:
             decision.withhold(f"cannot be judged: {error_text(error)}")
             return None
 
-    def _judge(self, legacy: LegacyTrail, decision: TrailDecision) -> Judged | None:
+    def _judge(
+        self, legacy: LegacyTrail, decision: TrailDecision, snapshot: Snapshot
+    ) -> Judged | None:
         try:
             member = self.management.assume(legacy.account_id, legacy.role_name)
             found = describe(member, legacy.region, legacy.trail_name)
@@ -260,8 +300,19 @@ class Cutover:
         if not cloudtrail.get_trail_status(Name=found.arn).get("IsLogging"):
             decision.settle(ALREADY_STOPPED)
             return None
-        reasons = self._unsafe(legacy, found, self.trail)
-        decision.regions = covered_regions(member, found, legacy.region)
+        org = self.settings.organization
+        reasons = self._unsafe(
+            found,
+            self.trail,
+            snapshot.membership(org.organization_id, legacy.account_id),
+            snapshot.delivering,
+        )
+        try:
+            decision.regions = covered_regions(
+                self.regions, legacy.account_id, member, found, legacy.region
+            )
+        except AWS_ERRORS as error:
+            reasons.append(f"the account's regions cannot be read: {error_text(error)}")
         reasons += self._delivery_gaps(legacy.account_id, decision)
         if reasons:
             decision.withhold(*reasons)
@@ -271,20 +322,18 @@ class Cutover:
             return None
         return Judged(legacy, found, cloudtrail)
 
-    def _unsafe(self, legacy: LegacyTrail, found: Recording, organization: Recording) -> list[str]:
-        """What, in the organization as it is now, makes stopping the legacy trail unsafe."""
-        reasons = []
-        org = self.settings.organization
-        left = membership_problem(self.management, org.organization_id, legacy.account_id)
-        if left:
-            reasons.append(left)
+    def _unsafe(
+        self,
+        found: Recording,
+        organization: Recording,
+        membership: str | None,
+        delivering: str | None,
+    ) -> list[str]:
+        """What makes stopping the legacy trail unsafe: the account's membership, what the
+        organization trail does not record, why it is not delivering."""
         gaps = missing(found, organization, self.accepted_exclusions)
-        if gaps:
-            reasons.append("the organization trail does not record: " + "; ".join(gaps))
-        problem = delivering_problem(self.management, organization, org.region)
-        if problem:
-            reasons.append(problem)
-        return reasons
+        recorded = f"the organization trail does not record: {'; '.join(gaps)}" if gaps else None
+        return [reason for reason in (membership, recorded, delivering) if reason]
 
     def _delivery_gaps(self, account_id: str, decision: TrailDecision) -> list[str]:
         """Every region whose deliveries leave a gap in the window (counts of all regions)."""
@@ -292,16 +341,20 @@ class Cutover:
         every: list[datetime] = []
         found = []
         for region in decision.regions:
-            times = deliveries(
-                self.reader.client("s3"),
-                self.trail.bucket,
-                self.settings.organization.organization_id,
-                account_id,
-                region,
-                start,
-                end,
-                self.trail.prefix,
-            )
+            try:
+                times = deliveries(
+                    self.reader.client("s3"),
+                    self.trail.bucket,
+                    self.settings.organization.organization_id,
+                    account_id,
+                    region,
+                    start,
+                    end,
+                    self.trail.prefix,
+                )
+            except AWS_ERRORS as error:
+                found.append(f"{region}: deliveries cannot be read: {error_text(error)}")
+                continue
             every += times
             gap = coverage_gap(times, start, end, self.max_gap)
             if gap:
@@ -315,9 +368,15 @@ class Cutover:
 
     def stop(self, fit: Judged, decision: TrailDecision) -> None:
         """Stop the trail if, read again right now, the organization still covers it."""
+        org = self.settings.organization
         try:
             fresh = organization_trail(self.management, self.settings, self.log_bucket)
-            reasons = self._unsafe(fit.legacy, fit.trail, fresh)
+            reasons = self._unsafe(
+                fit.trail,
+                fresh,
+                membership_problem(self.management, org.organization_id, fit.legacy.account_id),
+                delivering_problem(self.management, fresh, org.region),
+            )
         except CutoverError as error:
             reasons = [str(error)]
         except AWS_ERRORS as error:

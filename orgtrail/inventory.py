@@ -28,9 +28,11 @@ from orgtrail.aws import (
     DEFAULT_CONCURRENCY,
     Account,
     CredentialError,
+    RegionReader,
     account_state,
     at_least_one,
     current_account,
+    enabled_regions,
     error_code,
     error_text,
     paginate,
@@ -108,6 +110,7 @@ def scan_account(
     regions: list[str] | None,
     role_name: str,
     owners: dict[str, str] | None = None,
+    reader: RegionReader | None = None,
 ) -> dict[str, Any]:
     """One account's trails; `owners` (bucket -> account) gains the buckets it owns.
 
@@ -136,7 +139,7 @@ def scan_account(
         return entry
     if regions is None:
         try:
-            regions = enabled_regions(member)
+            regions = (reader or RegionReader(base)).regions(account["Id"], member)
         except AWS_ERRORS as error:
             regions = enabled_regions(base)
             entry["regionErrors"]["DescribeRegions"] = (
@@ -203,15 +206,6 @@ def locate_shared_buckets(
                 )
 
 
-def enabled_regions(account: Account) -> list[str]:
-    """The regions enabled for the account: without AllRegions, DescribeRegions lists those
-    only (EC2 API reference); an opt-in region listed as not opted in is left out."""
-    regions = account.client("ec2").describe_regions()["Regions"]
-    return sorted(
-        region["RegionName"] for region in regions if region.get("OptInStatus") != "not-opted-in"
-    )
-
-
 def inventory(
     base: Account,
     regions: list[str] | None = None,
@@ -230,9 +224,10 @@ def inventory(
     base.client("sts")  # created once here: sessions are not thread-safe, clients are
 
     owners: dict[str, str] = {}
+    reader = RegionReader(base)
 
     def scan(account: dict) -> dict:
-        result = scan_account(base, account, regions, role_name, owners)
+        result = scan_account(base, account, regions, role_name, owners, reader)
         if on_account:
             on_account(result)
         return result

@@ -34,7 +34,7 @@ class Recording:
 
 def recording(trail: dict, selectors: dict, insights: dict | None = None) -> Recording:
     """What `trail` (a DescribeTrails entry) records, given its selectors and insights."""
-    return Recording(
+    found = Recording(
         name=trail.get("Name", ""),
         arn=trail.get("TrailARN", ""),
         bucket=trail.get("S3BucketName", ""),
@@ -43,11 +43,12 @@ def recording(trail: dict, selectors: dict, insights: dict | None = None) -> Rec
         multi_region=bool(trail.get("IsMultiRegionTrail")),
         home_region=trail.get("HomeRegion", ""),
         global_events=bool(trail.get("IncludeGlobalServiceEvents")),
-        selectors=read_selectors(selectors),
         insights=frozenset(
             item["InsightType"] for item in (insights or {}).get("InsightSelectors", [])
         ),
     )
+    found.selectors = read_selectors(selectors, found.partition)
+    return found
 
 
 def missing(

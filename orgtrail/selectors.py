@@ -204,8 +204,9 @@ class Unreadable(ValueError):
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_selectors(answer: Mapping) -> Selectors:
-    """A GetEventSelectors answer as selectors, naming whatever cannot be read."""
+def read_selectors(answer: Mapping, partition: str = "aws") -> Selectors:
+    """A GetEventSelectors answer, of a trail in `partition`, as selectors, naming whatever
+    cannot be read."""
     found = Selectors()
     if not isinstance(answer, Mapping):
         found.unreadable.append("the event selectors are not an object")
@@ -217,6 +218,9 @@ def read_selectors(answer: Mapping) -> Selectors:
         return found
     basic = answer.get("EventSelectors") or []
     advanced = answer.get("AdvancedEventSelectors") or []
+    if not isinstance(basic, list) or not isinstance(advanced, list):
+        found.unreadable.append("the event selectors are not lists")
+        return found
     if basic and advanced:
         found.unreadable.append(
             "the trail has both basic and advanced event selectors, which CloudTrail refuses"
@@ -228,7 +232,7 @@ def read_selectors(answer: Mapping) -> Selectors:
     for index, selector in enumerate(basic, 1):
         where = f"event selector {index}"
         try:
-            found.read += _basic(selector, where)
+            found.read += _basic(selector, where, partition)
         except Unreadable as problem:
             found.unreadable.append(f"{where}: {problem}")
     for index, selector in enumerate(advanced, 1):
@@ -251,7 +255,7 @@ def _access(read_only: Sequence[str]) -> tuple[Condition, ...]:
     return (Condition("readOnly", equals=frozenset(read_only)),) if read_only else ()
 
 
-def _basic(selector: object, where: str) -> list[Selector]:
+def _basic(selector: object, where: str, partition: str) -> list[Selector]:
     if not isinstance(selector, Mapping):
         raise Unreadable(f"{selector!r} is not an object")
     unknown = sorted(set(selector) - BASIC_KEYS)
@@ -275,15 +279,25 @@ def _basic(selector: object, where: str) -> list[Selector]:
     if not isinstance(resources, list):
         raise Unreadable(f"DataResources {resources!r} is not a list")
     for resource in resources:
-        found.append(_data_resource(resource, access, where))
+        found.append(_data_resource(resource, access, where, partition))
     return found
 
 
-def _data_resource(resource: object, access: tuple[Condition, ...], where: str) -> Selector:
+def _data_resource(
+    resource: object, access: tuple[Condition, ...], where: str, partition: str
+) -> Selector:
     if not isinstance(resource, Mapping) or set(resource) - {"Type", "Values"}:
         raise Unreadable(f"DataResources entry {resource!r} is not {{Type, Values}}")
     kind = resource.get("Type")
     values = _strings(resource.get("Values"), f"the Values of DataResources {kind}")
+    # A value of another partition ("arn:aws:s3" on a GovCloud trail) may or may not be read as
+    # that partition's by CloudTrail: the reference does not say, so neither reading is taken.
+    foreign = [v for v in values if not v.startswith(f"arn:{partition}:")]
+    if foreign:
+        raise Unreadable(
+            f"DataResources {kind} values {foreign} are not ARNs of the trail's partition "
+            f"({partition}), which is not modelled"
+        )
     if kind == "AWS::S3::Object":
         arn = Condition("resources.ARN", starts_with=tuple(values))
     elif kind in _EVERY:

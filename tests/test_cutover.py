@@ -439,10 +439,10 @@ def test_the_report_is_printed_even_when_something_unexpected_breaks(
 
     real = module.covered_regions
 
-    def breaks_on_the_data_trail(member, legacy, home):
+    def breaks_on_the_data_trail(regions, account_id, member, legacy, home):
         if legacy.name == "audit":
             raise RuntimeError("a bug")
-        return real(member, legacy, home)
+        return real(regions, account_id, member, legacy, home)
 
     monkeypatch.setattr(module, "covered_regions", breaks_on_the_data_trail)
     argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--apply"]

@@ -11,7 +11,13 @@ import pytest
 
 from orgtrail.__main__ import main
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
-from tests.support.proxy import enabled_regions_only, json_error
+from tests.support.proxy import (
+    Answer,
+    ec2_error,
+    enabled_regions_only,
+    json_error,
+    xml_error,
+)
 from tests.test_cutover import (
     DAY,
     NOW,
@@ -223,7 +229,8 @@ def test_an_org_trail_changed_after_a_stop_is_judged_again_before_the_next(
 
 
 def account_left(proxy, account_id, after_first_stop=False):
-    """DescribeAccount answers as for an account that left the organisation."""
+    """Organizations answers as for an account that left the organisation: from the start
+    (ListAccounts and DescribeAccount), or once a legacy trail has been stopped."""
     stops = []
     proxy.on("StopLogging", lambda call, answer: stops.append(call))
 
@@ -232,7 +239,14 @@ def account_left(proxy, account_id, after_first_stop=False):
             return json_error(400, "AccountNotFoundException", "not in the organization")
         return None
 
+    def unlisted(call, answer):
+        if after_first_stop:
+            return None
+        accounts = [a for a in answer.json()["Accounts"] if a["Id"] != account_id]
+        return answer.with_json({**answer.json(), "Accounts": accounts})
+
     proxy.on("DescribeAccount", gone)
+    proxy.on("ListAccounts", unlisted)
 
 
 def test_an_account_that_left_the_organization_keeps_its_trail(delivered, tmp_path, capsys, proxy):
@@ -264,33 +278,47 @@ def test_an_account_leaving_during_the_run_keeps_its_trail(delivered, tmp_path, 
 
 
 @pytest.mark.parametrize("state", ["SUSPENDED", "PENDING_CLOSURE"])
-def test_an_account_that_is_not_active_keeps_its_trail(delivered, tmp_path, capsys, proxy, state):
-    def closing(call, answer):
-        if call.json().get("AccountId") == delivered.accounts["payments"]:
-            account = {**answer.json()["Account"], "State": state}
-            account.pop("Status", None)
-            return answer.with_json({"Account": account})
+@pytest.mark.parametrize("when", ["at the start", "just before the stop"])
+def test_an_account_that_is_not_active_keeps_its_trail(
+    delivered, tmp_path, capsys, proxy, state, when
+):
+    payments = delivered.accounts["payments"]
+
+    def closing(account):
+        return {**{k: v for k, v in account.items() if k != "Status"}, "State": state}
+
+    def listed(call, answer):
+        accounts = [closing(a) if a["Id"] == payments else a for a in answer.json()["Accounts"]]
+        return answer.with_json({**answer.json(), "Accounts": accounts})
+
+    def described(call, answer):
+        if call.json().get("AccountId") == payments:
+            return answer.with_json({"Account": closing(answer.json()["Account"])})
         return None
 
-    proxy.on("DescribeAccount", closing)
+    proxy.on("DescribeAccount", described)
+    if when == "at the start":
+        proxy.on("ListAccounts", listed)
     code, report = cutover(delivered, tmp_path, capsys, [payments_trail(delivered)])
-    assert (code, report["trails"][0]["reasons"]) == (
-        1,
-        [
-            f"account {delivered.accounts['payments']} is {state}, not an ACTIVE member of {delivered.organization_id}"
-        ],
-    )
+    reason = f"account {payments} is {state}, not an ACTIVE member of {delivered.organization_id}"
+    prefix = "just before the stop: " if when == "just before the stop" else ""
+    assert (code, report["trails"][0]["reasons"]) == (1, [prefix + reason])
     assert trail_logging(delivered, "payments", "eu-west-1", "default")
 
 
-def test_membership_that_cannot_be_read_keeps_the_trail(delivered, tmp_path, capsys, proxy):
-    proxy.on("DescribeAccount", lambda call, answer: json_error(400, "AccessDeniedException", "no"))
+@pytest.mark.parametrize(
+    ("operation", "prefix"),
+    [("ListAccounts", ""), ("DescribeAccount", "just before the stop: ")],
+)
+def test_membership_that_cannot_be_read_keeps_the_trail(
+    delivered, tmp_path, capsys, proxy, operation, prefix
+):
+    proxy.on(operation, lambda call, answer: json_error(400, "AccessDeniedException", "no"))
     code, report = cutover(delivered, tmp_path, capsys, [payments_trail(delivered)])
+    payments = delivered.accounts["payments"]
     assert (code, report["trails"][0]["reasons"]) == (
         1,
-        [
-            f"membership of account {delivered.accounts['payments']} cannot be read: AccessDeniedException: no"
-        ],
+        [f"{prefix}membership of account {payments} cannot be read: AccessDeniedException: no"],
     )
     assert trail_logging(delivered, "payments", "eu-west-1", "default")
 
@@ -357,3 +385,92 @@ def test_every_reason_a_trail_is_withheld_is_listed(org, tmp_path, capsys, proxy
     assert [r.split(":")[0] for r in decision["reasons"][1:]] == ["eu-west-1", "us-east-1"]
     assert decision["reason"] == "; ".join(decision["reasons"])
     assert trail_logging(org, "data", "us-east-1", "audit")
+
+
+def test_regions_that_cannot_be_read_withhold_with_every_other_reason(org, tmp_path, capsys, proxy):
+    org.admin.client("cloudtrail").update_trail(Name=TRAIL_NAME, IsMultiRegionTrail=False)
+    proxy.on("DescribeRegions", lambda call, answer: ec2_error(403, "UnauthorizedOperation", "no"))
+    code, report = cutover(org, tmp_path, capsys, [data_trail(org)])
+    assert (code, report["trails"][0]["reasons"]) == (
+        1,
+        [
+            "the organization trail does not record: every region (the organization trail is "
+            "single-region)",
+            "the account's regions cannot be read: UnauthorizedOperation: no",
+        ],
+    )
+    assert trail_logging(org, "data", "us-east-1", "audit")
+
+
+def test_a_region_whose_deliveries_cannot_be_listed_is_named_beside_the_others(
+    org, tmp_path, capsys, proxy
+):
+    enabled_regions_only(proxy, {"us-east-1", "eu-west-1"})
+    org.deliver_every("data", "us-east-1", NOW - DAY, NOW)
+    denied = xml_error(403, "AccessDenied", "Access Denied")
+
+    def eu_west_denied(call, answer):
+        prefix = call.query.get("prefix", [""])[0]
+        return denied if call.query.get("list-type") and "/eu-west-1/" in prefix else None
+
+    proxy.add(eu_west_denied)
+    code, report = cutover(org, tmp_path, capsys, [data_trail(org)])
+    (decision,) = report["trails"]
+    assert (code, decision["reasons"]) == (
+        1,
+        ["eu-west-1: deliveries cannot be read: AccessDenied: Access Denied"],
+    )
+    assert decision["deliveries"] > 0  # us-east-1's, counted
+    assert trail_logging(org, "data", "us-east-1", "audit")
+
+
+def list_regions_answer(proxy, regions_of):
+    """Account Management's ListRegions (which moto lacks), answered by the proxy: the regions
+    `regions_of(account ID or None)` gives, with their opt-in states."""
+
+    def answer(call):
+        document = {
+            "Regions": [
+                {"RegionName": name, "RegionOptStatus": state}
+                for name, state in regions_of(call.json().get("AccountId")).items()
+            ]
+        }
+        return Answer(200, [("Content-Type", "application/json")], json.dumps(document).encode())
+
+    proxy.refuse("ListRegions", answer)
+
+
+def test_regions_are_listed_organisation_wide_from_the_management_account(
+    delivered, tmp_path, capsys, proxy
+):
+    states = {"us-east-1": "ENABLED_BY_DEFAULT", "ap-south-1": "ENABLING"}
+    list_regions_answer(proxy, lambda account: states)
+    code, report = cutover(delivered, tmp_path, capsys, [data_trail(delivered)])
+    assert code == 1
+    (decision,) = report["trails"]
+    # A region being enabled may already be recorded by the legacy trail: it must be proven too.
+    assert decision["regions"] == ["ap-south-1", "us-east-1"]
+    assert decision["reasons"][0].startswith("ap-south-1: no log file delivered")
+    asked = [c for c in proxy.calls if c.operation == "ListRegions"]
+    assert [c.json().get("AccountId") for c in asked] == [delivered.accounts["data"]]
+    assert set(asked[0].json()["RegionOptStatusContains"]) == {
+        "ENABLED", "ENABLED_BY_DEFAULT", "ENABLING", "DISABLING",
+    }  # fmt: skip
+    assert not [c for c in proxy.calls if c.operation == "DescribeRegions"]
+    assert trail_logging(delivered, "data", "us-east-1", "audit")
+
+
+def test_without_trusted_access_each_account_lists_its_own_regions(
+    delivered, tmp_path, capsys, proxy
+):
+    refused = json_error(403, "AccessDeniedException", "trusted access is not enabled")
+    proxy.refuse("ListRegions", lambda call: refused)
+    enabled_regions_only(proxy, {"us-east-1"})
+    code, report = cutover(delivered, tmp_path, capsys, [data_trail(delivered)])
+    assert (code, report["trails"][0]["action"], report["trails"][0]["regions"]) == (
+        0,
+        "stopped",
+        ["us-east-1"],
+    )
+    described = [c for c in proxy.calls if c.operation == "DescribeRegions"]
+    assert [c.region for c in described] == ["us-east-1"]  # the legacy trail's home region

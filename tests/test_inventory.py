@@ -11,6 +11,7 @@ from orgtrail.config import load_settings
 from orgtrail.inventory import inventory, legacy_entries
 from tests.support.moto_org import MANAGEMENT, REGIONS
 from tests.support.proxy import (
+    Answer,
     account_of_key,
     accounts_without_status,
     ec2_error,
@@ -288,3 +289,24 @@ def test_the_table_shows_each_trails_scope_and_state_as_written(org, capsys, mon
     assert rows[org.accounts["payments"]][3] == (
         "default [own, eu-west-1, logging] -> s3://acme-payments-trail"
     )
+
+
+def test_the_management_account_lists_every_accounts_regions_when_it_may(org, proxy):
+    def answer(call):
+        member = call.json().get("AccountId")
+        regions = {"us-east-1": "ENABLED_BY_DEFAULT"}
+        if member == org.accounts["sandbox"]:
+            regions["ap-south-1"] = "ENABLED"
+        document = {
+            "Regions": [{"RegionName": n, "RegionOptStatus": s} for n, s in regions.items()]
+        }
+        return Answer(200, [("Content-Type", "application/json")], json.dumps(document).encode())
+
+    proxy.refuse("ListRegions", answer)
+    accounts = by_name(inventory(current_account()))
+    assert accounts["sandbox"]["regions"] == ["ap-south-1", "us-east-1"]
+    assert accounts["payments"]["regions"] == ["us-east-1"]
+    asked = {c.json().get("AccountId") for c in proxy.calls if c.operation == "ListRegions"}
+    # The management account asks for itself without an AccountId (it may not name its own).
+    assert None in asked and MANAGEMENT not in asked
+    assert not [c for c in proxy.calls if c.operation == "DescribeRegions"]

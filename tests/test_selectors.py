@@ -125,7 +125,6 @@ def test_an_advanced_event_source_exclusion_leaves_that_source_out():
         (S3, ["arn:aws:s3:::logs/", "arn:aws:s3"], None),  # every bucket, that one among them
         (S3, ["arn:aws:s3:::logs/"], "under arn:aws:s3:::logs/"),
         (S3, ["arn:aws:s3:::s3"], "under arn:aws:s3:::s3"),  # a bucket named s3…
-        (S3, ["arn:aws-cn:s3"], "nothing"),  # another partition's objects
         (LAMBDA, ["arn:aws:lambda"], None),
         (LAMBDA, [FUNCTION], f"on {FUNCTION}"),  # "Lambda function ARNs are exact"
         (TABLE, ["arn:aws:dynamodb"], None),
@@ -140,8 +139,6 @@ def test_basic_data_resources_record_every_resource_or_the_ones_named(resource_t
     kind = f"write {resource_type} data events"
     if gap is None:
         assert missing(every, named) == []
-    elif gap == "nothing":
-        assert missing(every, named) == [kind]
     else:
         assert missing(named, every) == []
         assert missing(every, named) != []
@@ -361,6 +358,7 @@ def test_an_advanced_selector_this_tool_cannot_read_is_named_and_records_nothing
         ({"DataResources": [{"Type": "AWS::EC2::Snapshot", "Values": ["arn:aws:ec2"]}]}, "event selector 1: DataResources Type 'AWS::EC2::Snapshot' is not one basic selectors take (AWS::S3::Object, AWS::Lambda::Function, AWS::DynamoDB::Table)"),
         ({"DataResources": [{"Type": LAMBDA, "Values": ["arn:aws:lambda:us-east-1:1:function"]}]}, "event selector 1: DataResources AWS::Lambda::Function values ['arn:aws:lambda:us-east-1:1:function']: only arn:<partition>:lambda or a whole function ARN are modelled"),
         ({"DataResources": [{"Type": TABLE, "Values": ["arn:aws:dynamodb:us-east-1:1:table/t"]}]}, "event selector 1: DataResources AWS::DynamoDB::Table values ['arn:aws:dynamodb:us-east-1:1:table/t']: only arn:<partition>:dynamodb are modelled"),
+        ({"DataResources": [{"Type": S3, "Values": ["arn:aws:s3:::a/", "arn:aws-cn:s3"]}]}, "event selector 1: DataResources AWS::S3::Object values ['arn:aws-cn:s3'] are not ARNs of the trail's partition (aws), which is not modelled"),
     ],
 )  # fmt: skip
 def test_a_basic_selector_this_tool_cannot_read_is_named_and_records_nothing(answer, why):
@@ -376,6 +374,7 @@ def test_a_basic_selector_this_tool_cannot_read_is_named_and_records_nothing(ans
         ({"AdvancedEventSelectors": [MANAGEMENT_EVENTS], "Exclusions": []},
          "the event selectors have Exclusions, not modelled"),
         ([], "the event selectors are not an object"),
+        ({"EventSelectors": {"ReadWriteType": "All"}}, "the event selectors are not lists"),
     ],
 )  # fmt: skip
 def test_an_answer_this_tool_cannot_read_records_nothing_at_all(answer, why):
@@ -438,3 +437,11 @@ def test_a_selector_built_by_hand_reads_like_one_read_from_aws():
         [Selector(NETWORK, (Condition("eventSource", equals=frozenset({"kms.amazonaws.com"})),))],
         ALL_S3.read,
     )
+
+
+def test_basic_values_are_read_in_the_trails_own_partition():
+    gov = {"DataResources": [{"Type": S3, "Values": ["arn:aws-us-gov:s3"]}]}
+    found = read_selectors({"EventSelectors": [gov]}, "aws-us-gov")
+    assert found.unreadable == []
+    every_object = read_selectors({"AdvancedEventSelectors": [data(S3)]}, "aws-us-gov")
+    assert gaps(every_object.read, found.read, "aws-us-gov") == []

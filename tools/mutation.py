@@ -113,8 +113,17 @@ GROUPS = {
     ),
     "cutover": Group(
         ("orgtrail/cutover.py", "orgtrail/recording.py"),
-        ("tests/test_cutover.py", "tests/test_recording.py", "tests/test_cli.py"),
+        (
+            "tests/test_cutover.py",
+            "tests/test_cutover_proof.py",
+            "tests/test_recording.py",
+            "tests/test_cli.py",
+        ),
         moto=True,
+    ),
+    "selectors": Group(
+        ("orgtrail/selectors.py",),
+        ("tests/test_selectors.py", "tests/test_selector_properties.py", "tests/test_recording.py"),
     ),
 }
 

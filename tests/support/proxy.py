@@ -46,11 +46,14 @@ class Call:
 
     @property
     def operation(self) -> str:
-        """The operation name for JSON and query protocols ("" for S3's REST calls)."""
+        """The operation name for JSON and query protocols, and for REST JSON APIs that POST to
+        /<operation> (Account Management's /listRegions); "" for S3's REST calls."""
         if self.target:
             return self.target.rsplit(".", 1)[-1]
         if self.method == "POST" and self.body.startswith(b"Action="):
             return parse_qs(self.body.decode()).get("Action", [""])[0]
+        if self.method == "POST" and re.fullmatch(r"/[a-z][A-Za-z]+", self.path):
+            return self.path[1].upper() + self.path[2:]
         return ""
 
     def json(self) -> dict:
