@@ -16,8 +16,10 @@ from tests.support.proxy import (
     ec2_error,
     enabled_regions_only,
     json_error,
+    selectors_answer,
     xml_error,
 )
+from tests.support.selector_documents import advanced, data, field, management, network
 from tests.test_cutover import (
     DAY,
     NOW,
@@ -30,22 +32,12 @@ from tests.test_cutover import (
     write_stack,
 )
 
-MANAGEMENT = {
-    "Name": "Management events selector",
-    "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
-}
+MANAGEMENT = management(name="Management events selector")
 PAYMENTS_DATA = "arn:aws:s3:::payments-data/"
 
 
-def s3_objects(*fields, name="S3 object data events"):
-    return {
-        "Name": name,
-        "FieldSelectors": [
-            {"Field": "eventCategory", "Equals": ["Data"]},
-            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-            *fields,
-        ],
-    }
+def s3_objects(*fields):
+    return data("AWS::S3::Object", *fields, name="S3 object data events")
 
 
 def cutover(org, tmp_path, capsys, legacy, *options):
@@ -119,24 +111,15 @@ def test_an_org_trail_recording_every_object_of_the_bucket_replaces_it(delivered
 @pytest.mark.parametrize(
     "without_kms",
     [
-        {"EventSelectors": [{"ReadWriteType": "All", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}], "AdvancedEventSelectors": []},
-        {"AdvancedEventSelectors": [{"Name": "no KMS", "FieldSelectors": [
-            {"Field": "eventCategory", "Equals": ["Management"]},
-            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]},
-        ]}]},
+        {"EventSelectors": [{"ReadWriteType": "All", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]},
+        advanced(management(field("eventSource", NotEquals=["kms.amazonaws.com"]), name="no KMS")),
     ],
     ids=["ExcludeManagementEventSources", "eventSource NotEquals"],
 )  # fmt: skip
 def test_an_org_trail_without_kms_events_does_not_replace_one_with_them(
     delivered, tmp_path, capsys, proxy, without_kms
 ):
-    # moto keeps a trail's advanced selectors when basic ones are put; AWS replaces them.
-    def org_answer(call, answer):
-        if TRAIL_NAME in call.json().get("TrailName", ""):
-            return answer.with_json({**answer.json(), **without_kms})
-        return None
-
-    proxy.on("GetEventSelectors", org_answer)
+    selectors_answer(proxy, TRAIL_NAME, without_kms)
     code, report = cutover(delivered, tmp_path, capsys, [payments_trail(delivered)])
     (decision,) = report["trails"]
     assert (code, decision["action"]) == (1, "withheld")
@@ -147,13 +130,7 @@ def test_an_org_trail_without_kms_events_does_not_replace_one_with_them(
     assert trail_logging(delivered, "payments", "eu-west-1", "default")
 
 
-NETWORK_ACTIVITY = {
-    "Name": "VPC endpoint calls",
-    "FieldSelectors": [
-        {"Field": "eventCategory", "Equals": ["NetworkActivity"]},
-        {"Field": "eventSource", "Equals": ["ec2.amazonaws.com"]},
-    ],
-}
+NETWORK_ACTIVITY = network("ec2.amazonaws.com", name="VPC endpoint calls")
 
 
 def test_a_legacy_trail_recording_network_activity_needs_an_org_trail_that_does(
@@ -183,12 +160,7 @@ def test_a_legacy_trail_recording_network_activity_needs_an_org_trail_that_does(
             "GetEventSelectors",
             lambda answer: {
                 **answer,
-                "AdvancedEventSelectors": [
-                    {"Name": "writes", "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Management"]},
-                        {"Field": "readOnly", "Equals": ["false"]},
-                    ]}
-                ],
+                "AdvancedEventSelectors": [management(field("readOnly", Equals=["false"]))],
             },
             "just before the stop: the organization trail does not record: read management events",
         ),
@@ -354,11 +326,8 @@ def test_an_unreadable_legacy_selector_is_never_taken_as_covered(
 ):
     def unknown_field(call, answer):
         if call.json().get("TrailName", "").endswith("trail/default"):
-            selector = {"Name": "new", "FieldSelectors": [
-                {"Field": "eventCategory", "Equals": ["Management"]},
-                {"Field": "eventSource", "Matches": ["*"]},
-            ]}  # fmt: skip
-            return answer.with_json({"AdvancedEventSelectors": [selector]})
+            new = management(field("eventSource", Matches=["*"]), name="new")
+            return answer.with_json(advanced(new))
         return None
 
     proxy.on("GetEventSelectors", unknown_field)

@@ -2,6 +2,7 @@
 trail's scope here; its selectors in test_selectors.py."""
 
 from orgtrail.recording import missing, recording
+from tests.support.selector_documents import advanced, field, management, selector
 
 TRAIL = {
     "Name": "t",
@@ -16,19 +17,7 @@ LOG_BUCKET = "arn:aws:s3:::central-logs/"
 NO_SELECTORS = {"EventSelectors": [], "AdvancedEventSelectors": []}
 
 
-def advanced(*selectors):
-    return {"AdvancedEventSelectors": list(selectors)}
-
-
-def selector(*fields, name="s"):
-    return {"Name": name, "FieldSelectors": list(fields)}
-
-
-def field(name, **operators):
-    return {"Field": name, **operators}
-
-
-MANAGEMENT = selector(field("eventCategory", Equals=["Management"]))
+MANAGEMENT = management(name="s")
 ALL_S3_BUT_LOGS = selector(
     field("eventCategory", Equals=["Data"]),
     field("resources.type", Equals=["AWS::S3::Object"]),

@@ -15,34 +15,23 @@ from orgtrail.selectors import (
     gaps,
     read_selectors,
 )
+from tests.support import selector_documents as documents
+from tests.support.selector_documents import data, field, management, network, selector
 
 S3, LAMBDA, TABLE = "AWS::S3::Object", "AWS::Lambda::Function", "AWS::DynamoDB::Table"
 FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:f"
 LOGS = "arn:aws:s3:::central-logs/"
 
 
-def field(name, **operators):
-    return {"Field": name, **operators}
-
-
-def selector(*fields, name="s"):
-    return {"Name": name, "FieldSelectors": list(fields)}
-
-
-def data(resource_type, *fields, name="s"):
-    category = field("eventCategory", Equals=["Data"])
-    return selector(category, field("resources.type", Equals=[resource_type]), *fields, name=name)
-
-
 def advanced(*selectors):
-    return read_selectors({"AdvancedEventSelectors": list(selectors)})
+    return read_selectors(documents.advanced(*selectors))
 
 
 def basic(*selectors):
     return read_selectors({"EventSelectors": list(selectors)})
 
 
-MANAGEMENT_EVENTS = selector(field("eventCategory", Equals=["Management"]))
+MANAGEMENT_EVENTS = management(name="s")
 EVERY_S3_OBJECT = basic(
     {"IncludeManagementEvents": False, "DataResources": [{"Type": S3, "Values": ["arn:aws:s3"]}]}
 )
@@ -243,11 +232,6 @@ def test_optional_fields_an_event_lacks_match_only_exclusions():
 # --- network activity events ---------------------------------------------------------------
 
 
-def network(source, *fields, name="n"):
-    category = field("eventCategory", Equals=["NetworkActivity"])
-    return selector(category, field("eventSource", Equals=[source]), *fields, name=name)
-
-
 def test_network_activity_events_are_a_category_of_their_own():
     vpc_endpoints = advanced(network("ec2.amazonaws.com"))
     everything_else = advanced(MANAGEMENT_EVENTS, data(S3), data(LAMBDA))
@@ -290,7 +274,7 @@ def test_network_activity_narrowed_by_error_code_or_endpoint_misses_the_rest():
         ),
         (
             data(S3, field("resources.ARN", Matches=["x"])),
-            "advanced selector 's': resources.ARN with Matches, an operator not modelled",
+            "advanced selector 'data': resources.ARN with Matches, an operator not modelled",
         ),
         (
             selector(
@@ -320,15 +304,15 @@ def test_network_activity_narrowed_by_error_code_or_endpoint_misses_the_rest():
         ),
         (
             data(S3, field("eventName", Equals=["a"]), field("eventName", Equals=["b"])),
-            "advanced selector 's': eventName appears twice, which is not modelled",
+            "advanced selector 'data': eventName appears twice, which is not modelled",
         ),
         (
             data(S3, field("readOnly", Equals=["yes"])),
-            "advanced selector 's': readOnly ['yes'] is not true or false",
+            "advanced selector 'data': readOnly ['yes'] is not true or false",
         ),
         (
             data(S3, field("eventName", Equals=[])),
-            "advanced selector 's': eventName Equals is [], not a list of strings",
+            "advanced selector 'data': eventName Equals is [], not a list of strings",
         ),
         ({"Name": "s"}, "advanced selector 's': it has no field selectors"),
         (

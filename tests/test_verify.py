@@ -174,16 +174,20 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
     )
 
 
-def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys, tmp_path):
-    # The stack as the emulator can hold it: no Organizations S3 policy.
+def emulated_management_stack(tmp_path, org):
+    """The management stack's file as the emulator can hold it: no Organizations S3 policy."""
     deployer = f"arn:aws:iam::{org.accounts['security']}:role/deploy"
-    stack = management_stack_file(
+    return management_stack_file(
         tmp_path,
         organization_id=org.organization_id,
         management_account=MANAGEMENT,
         security_account=org.accounts["security"],
         guardrails={"blockPublicAccess": False, "exemptRoleArns": [deployer]},
     )
+
+
+def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys, tmp_path):
+    stack = emulated_management_stack(tmp_path, org)
     args = [
         "verify",
         "--log-bucket",
@@ -411,14 +415,7 @@ def test_the_retention_must_be_what_the_security_stack_asks(org, tmp_path):
 
 def test_both_stack_files_are_read_together(org, tmp_path, capsys):
     deliver_for(org, ACTIVE)
-    deployer = f"arn:aws:iam::{org.accounts['security']}:role/deploy"
-    management_file = management_stack_file(
-        tmp_path,
-        organization_id=org.organization_id,
-        management_account=MANAGEMENT,
-        security_account=org.accounts["security"],
-        guardrails={"blockPublicAccess": False, "exemptRoleArns": [deployer]},
-    )
+    management_file = emulated_management_stack(tmp_path, org)
     security_file = security_stack(tmp_path, org, objectLock={"mode": "COMPLIANCE", "days": 30})
     argv = ["verify", "--log-bucket", CENTRAL_BUCKET, "--trail", TRAIL_NAME, "--json"]
     argv += ["--stack-config", str(management_file), "--stack-config", str(security_file)]

@@ -14,7 +14,15 @@ from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.verify import Expected, verify
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
-from tests.support.proxy import Answer, failing_listings, json_error, trail_rewrite, xml_error
+from tests.support.proxy import (
+    Answer,
+    failing_listings,
+    json_error,
+    selectors_answer,
+    trail_rewrite,
+    xml_error,
+)
+from tests.support.selector_documents import data, field, management
 from tests.support.tables import table_rows
 from tests.test_verify import (
     ACTIVE,
@@ -227,8 +235,8 @@ def test_each_check_fails_when_exactly_its_property_breaks(
 def test_data_events_of_one_kind_of_access_only_fail_and_say_which(delivered, proxy):
     def read_only_lambda(call, answer):
         document = answer.json()
-        for selector in document.get("AdvancedEventSelectors", []):
-            fields = selector["FieldSelectors"]
+        for found in document.get("AdvancedEventSelectors", []):
+            fields = found["FieldSelectors"]
             if any("AWS::Lambda::Function" in f.get("Equals", []) for f in fields):
                 fields.append({"Field": "readOnly", "Equals": ["true"]})
         return answer.with_json(document)
@@ -254,8 +262,8 @@ def test_insights_and_data_events_say_exactly_what_is_missing(delivered, proxy):
 
     def two_buckets_only(call, answer):
         document = answer.json()
-        for selector in document.get("AdvancedEventSelectors", []):
-            fields = selector["FieldSelectors"]
+        for found in document.get("AdvancedEventSelectors", []):
+            fields = found["FieldSelectors"]
             if any("AWS::S3::Object" in f.get("Equals", []) for f in fields):
                 fields[:] = [f for f in fields if f["Field"] != "resources.ARN"]
                 starts = ["arn:aws:s3:::one/", "arn:aws:s3:::two/"]
@@ -630,34 +638,9 @@ def test_a_digest_delivery_error_fails_log_file_validation(delivered, proxy):
     assert failed == {"log file validation": "digest files not delivered: AccessDenied"}
 
 
-def org_selectors_answer(proxy, selectors: dict) -> None:
-    """GetEventSelectors of the organization trail answers `selectors`, as AWS would after a
-    PutEventSelectors replacing every selector (moto keeps advanced ones beside basic ones)."""
-
-    def answer_with(call, answer):
-        if TRAIL_NAME in call.json().get("TrailName", ""):
-            return answer.with_json({"TrailARN": answer.json()["TrailARN"], **selectors})
-        return None
-
-    proxy.on("GetEventSelectors", answer_with)
-
-
-def selector(*fields, name="s"):
-    return {"Name": name, "FieldSelectors": list(fields)}
-
-
-def data_of(kind, *fields, name="data"):
-    return selector(
-        {"Field": "eventCategory", "Equals": ["Data"]},
-        {"Field": "resources.type", "Equals": [kind]},
-        *fields,
-        name=name,
-    )
-
-
-MANAGEMENT_ALL = selector({"Field": "eventCategory", "Equals": ["Management"]}, name="management")
-S3_ALL = data_of("AWS::S3::Object", name="s3")
-LAMBDA_ALL = data_of("AWS::Lambda::Function", name="lambda")
+MANAGEMENT_ALL = management()
+S3_ALL = data("AWS::S3::Object", name="s3")
+LAMBDA_ALL = data("AWS::Lambda::Function", name="lambda")
 FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:payments"
 
 
@@ -665,19 +648,19 @@ FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:payments"
     ("selectors", "failed"),
     [
         (
-            [MANAGEMENT_ALL, data_of("AWS::S3::Object", {"Field": "eventName", "Equals": ["GetObject"]}), LAMBDA_ALL],
+            [MANAGEMENT_ALL, data("AWS::S3::Object", field("eventName", Equals=["GetObject"])), LAMBDA_ALL],
             {"S3 object data events": "not recorded: read and write AWS::S3::Object data events (eventName other than GetObject)"},
         ),
         (
-            [MANAGEMENT_ALL, S3_ALL, data_of("AWS::Lambda::Function", {"Field": "resources.ARN", "NotEquals": [FUNCTION]})],
+            [MANAGEMENT_ALL, S3_ALL, data("AWS::Lambda::Function", field("resources.ARN", NotEquals=[FUNCTION]))],
             {"Lambda data events": f"not recorded: read and write AWS::Lambda::Function data events on {FUNCTION}"},
         ),
         (
-            [selector({"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}), S3_ALL, LAMBDA_ALL],
+            [management(field("eventSource", NotEquals=["kms.amazonaws.com"])), S3_ALL, LAMBDA_ALL],
             {"management events, read and write": "not recorded: read and write management events from kms.amazonaws.com"},
         ),
         (
-            [MANAGEMENT_ALL, S3_ALL, LAMBDA_ALL, selector({"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "eventSource", "StartsWith": ["kms"]}, name="odd")],
+            [MANAGEMENT_ALL, S3_ALL, LAMBDA_ALL, management(field("eventSource", StartsWith=["kms"]), name="odd")],
             {"event selectors read": "not read, so never counted as recording: advanced selector 'odd': eventSource StartsWith is not a form CloudTrail takes for Management selectors (only NotEquals)"},
         ),
     ],
@@ -686,7 +669,7 @@ FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:payments"
 def test_selectors_that_narrow_what_is_recorded_fail_their_check(
     delivered, proxy, selectors, failed
 ):
-    org_selectors_answer(proxy, {"AdvancedEventSelectors": selectors})
+    selectors_answer(proxy, TRAIL_NAME, {"AdvancedEventSelectors": selectors})
     assert {name: c.detail for name, c in results(delivered).items() if not c.ok} == failed
 
 
@@ -696,7 +679,7 @@ def test_basic_selectors_excluding_kms_fail_the_management_events_check(delivere
         {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
         {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]},
     ]
-    org_selectors_answer(proxy, {"EventSelectors": [{**basic, "DataResources": resources}]})
+    selectors_answer(proxy, TRAIL_NAME, {"EventSelectors": [{**basic, "DataResources": resources}]})
     assert {name: c.detail for name, c in results(delivered).items() if not c.ok} == {
         "management events, read and write": (
             "not recorded: read and write management events from kms.amazonaws.com"

@@ -247,6 +247,19 @@ def trail_rewrite(change: Callable[[dict], object]) -> tuple[str, Rule]:
     return "DescribeTrails", rewrite
 
 
+def selectors_answer(proxy: RewritingProxy, trail_name: str, selectors: dict) -> None:
+    """GetEventSelectors of the trail answers `selectors` (EventSelectors and/or
+    AdvancedEventSelectors), as AWS does after a PutEventSelectors that replaced every
+    selector: moto keeps advanced selectors beside basic ones put later."""
+
+    def answer_with(call: Call, answer: Answer) -> Answer | None:
+        if trail_name in call.json().get("TrailName", ""):
+            return answer.with_json({"TrailARN": answer.json()["TrailARN"], **selectors})
+        return None
+
+    proxy.on("GetEventSelectors", answer_with)
+
+
 def accounts_without_status(proxy: RewritingProxy) -> None:
     """ListAccounts as Organizations answers since 2026-09-09: `State` only, no `Status`."""
 
