@@ -293,3 +293,22 @@ def test_the_default_archive_class_keeps_logs_queryable():
 def test_the_management_stack_requires_its_security_stack_reference():
     found = problems(management_config(securityStack=None), "management")
     assert "is required in the management stack" in found["org-trail:securityStack"]
+
+
+def test_network_activity_sources_are_those_cloudtrail_takes():
+    assert problems(
+        management_config(
+            dataEvents={"networkActivity": ["ec2.amazonaws.com", "s3.amazonaws.com"]}
+        ),
+        "management",
+    ) == {
+        "org-trail:dataEvents.networkActivity[1]": (
+            "'s3.amazonaws.com' is not allowed: one of cloudtrail.amazonaws.com, "
+            "ec2.amazonaws.com, kms.amazonaws.com, secretsmanager.amazonaws.com"
+        )
+    }
+    settings = load_settings(
+        management_config(dataEvents={"networkActivity": ["kms.amazonaws.com"]}), "management"
+    )
+    assert settings.data_events.network_activity == ["kms.amazonaws.com"]
+    assert load_settings(management_config(), "management").data_events.network_activity == []

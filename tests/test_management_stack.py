@@ -6,7 +6,9 @@ import pulumi
 import pytest
 
 from orgtrail.policy_eval import ALLOW, IMPLICIT_DENY, Request, evaluate
+from orgtrail.selectors import gaps, read_selectors
 from orgtrail.simulate import simulate
+from tests.support import selector_documents as documents
 from tests.support.scopes import shared
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
@@ -355,3 +357,63 @@ def test_missing_security_outputs_name_the_first_step(security):
     exports = {k: v for k, v in security.exports.items() if k != "kmsKeyArn"}
     with pytest.raises(pulumi.RunError, match=r"no output 'kmsKeyArn'.*pulumi up -s security"):
         run_management(security_exports=exports)
+
+
+def as_api(selector: dict) -> dict:
+    """A selector as the program registers it (the provider's camelCase inputs) in the shape
+    CloudTrail's API answers with."""
+    operators = {
+        "equals": "Equals",
+        "startsWiths": "StartsWith",
+        "endsWiths": "EndsWith",
+        "notEquals": "NotEquals",
+        "notStartsWiths": "NotStartsWith",
+        "notEndsWiths": "NotEndsWith",
+    }
+    fields = [
+        {"Field": f["field"], **{operators[k]: v for k, v in f.items() if k in operators}}
+        for f in selector["fieldSelectors"]
+    ]
+    return {"Name": selector["name"], "FieldSelectors": fields}
+
+
+def test_network_activity_events_of_the_sources_asked_for_are_recorded():
+    config = management_config(
+        dataEvents={"networkActivity": ["ec2.amazonaws.com", "kms.amazonaws.com"]}
+    )
+    trail = run_management(config).one(TRAIL)
+    selectors = selectors_by_name(trail)
+    assert selectors["Network activity events of ec2.amazonaws.com"] == [
+        {"field": "eventCategory", "equals": ["NetworkActivity"]},
+        {"field": "eventSource", "equals": ["ec2.amazonaws.com"]},
+    ]
+    assert "Network activity events of kms.amazonaws.com" in selectors
+    assert not any(
+        name.startswith("Network") for name in selectors_by_name(run_management().one(TRAIL))
+    )
+
+
+def test_the_trail_the_stack_deploys_is_read_whole_and_records_what_verify_expects():
+    """The program's selectors, read as cutover and verify read CloudTrail's answer: every one
+    understood, and every management, S3 (its log buckets' writes aside), Lambda and network
+    activity event of the configured sources recorded."""
+    config = management_config(dataEvents={"networkActivity": ["ec2.amazonaws.com"]})
+    registered = run_management(config).one(TRAIL).inputs["advancedEventSelectors"]
+    found = read_selectors({"AdvancedEventSelectors": [as_api(s) for s in registered]})
+    assert found.unreadable == []
+    expected = read_selectors(
+        {
+            "AdvancedEventSelectors": [
+                documents.management(),
+                documents.data("AWS::S3::Object"),
+                documents.data("AWS::Lambda::Function"),
+                documents.network("ec2.amazonaws.com"),
+            ]
+        }
+    )
+    own_buckets = (f"arn:aws:s3:::{LOG_BUCKET}/", f"arn:aws:s3:::{ACCESS_LOG_BUCKET}/")
+    assert gaps(expected.read, found.read, "aws", own_buckets) == []
+    assert [g.text for g in gaps(expected.read, found.read, "aws")] == [
+        f"write AWS::S3::Object data events under arn:aws:s3:::{LOG_BUCKET}/",
+        f"write AWS::S3::Object data events under arn:aws:s3:::{ACCESS_LOG_BUCKET}/",
+    ]
