@@ -2,6 +2,7 @@
 time and concurrently, through a loopback proxy that adds a round trip to every request.
 
     .venv/bin/python benchmarks/ops_scale.py [--sizes 20,100,300] [--regions 2] [--round-trip-ms 50]
+        [--regions-from organisation|account|ec2]
 
 moto_server runs on a free loopback port and is stopped at the end. Every added member account
 has a multi-region legacy trail and its bucket; DescribeRegions answers with --regions regions
@@ -73,17 +74,23 @@ def organisation(server: MotoServer, accounts: int, regions: tuple[str, ...]):
     return org, added
 
 
-def answer_regions(
-    proxy: RewritingProxy, regions: tuple[str, ...], organisation_wide: bool = True
-) -> None:
+def answer_regions(proxy: RewritingProxy, regions: tuple[str, ...], asked: str) -> None:
     """The regions answered by the proxy (after its delay): Account Management's ListRegions,
-    which moto lacks (what an organisation with trusted access for account.amazonaws.com
-    answers; without it, every account's own DescribeRegions), and DescribeRegions, which moto
-    builds in about 120 ms, an emulator's cost the API does not have."""
-    if organisation_wide:
-        listed = {"Regions": [{"RegionName": r, "RegionOptStatus": "ENABLED"} for r in regions]}
-        answer = Answer(200, [("Content-Type", "application/json")], json.dumps(listed).encode())
-        proxy.refuse("ListRegions", lambda call: answer)
+    which moto lacks, from the management account for every account (`asked` "organisation":
+    trusted access for account.amazonaws.com is on) or from each account for itself
+    ("account"), or neither ("ec2"); and DescribeRegions, which moto builds in about 120 ms,
+    an emulator's cost the API does not have."""
+    listed = {"Regions": [{"RegionName": r, "RegionOptStatus": "ENABLED"} for r in regions]}
+    answer = Answer(200, [("Content-Type", "application/json")], json.dumps(listed).encode())
+    refused = Answer(403, [("Content-Type", "application/json")], b'{"__type": "AccessDenied"}')
+
+    def list_regions(call):
+        by_management = "AccountId" in call.json()
+        if asked == "organisation" or (asked == "account" and not by_management):
+            return answer
+        return refused
+
+    proxy.refuse("ListRegions", list_regions)
     items = "".join(
         f"<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com</regionEndpoint>"
         "<optInStatus>opt-in-not-required</optInStatus></item>"
@@ -105,25 +112,21 @@ class ProxyProcess:
     """The latency proxy in a process of its own: a round trip to AWS costs the client no CPU,
     so neither should the proxy that stands for it."""
 
-    def __init__(
-        self, upstream: str, delay: float, regions: tuple[str, ...], organisation_wide: bool
-    ):
+    def __init__(self, upstream: str, delay: float, regions: tuple[str, ...], asked: str):
         context = multiprocessing.get_context("fork")
         ready = context.Queue()
         self.process = context.Process(
             target=self._serve,
-            args=(upstream, delay, regions, organisation_wide, ready),
+            args=(upstream, delay, regions, asked, ready),
             daemon=True,
         )
         self.process.start()
         self.url = ready.get(timeout=30)
 
     @staticmethod
-    def _serve(
-        upstream: str, delay: float, regions: tuple[str, ...], organisation_wide: bool, ready
-    ) -> None:
+    def _serve(upstream: str, delay: float, regions: tuple[str, ...], asked: str, ready) -> None:
         proxy = RewritingProxy(upstream, delay=delay)
-        answer_regions(proxy, regions, organisation_wide)
+        answer_regions(proxy, regions, asked)
         ready.put(proxy.url)
         threading.Event().wait()
 
@@ -170,14 +173,17 @@ def main() -> None:
     parser.add_argument("--round-trip-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument(
-        "--each-account-regions",
-        action="store_true",
-        help="no trusted access for Account Management: each account lists its own regions",
+        "--regions-from",
+        choices=("organisation", "account", "ec2"),
+        default="organisation",
+        help="who may list an account's regions: the management account (trusted access for "
+        "Account Management), each account itself, or only each account's EC2",
     )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     print(
-        f"every request delayed by {args.round_trip_ms:g} ms; concurrency 1 vs {args.concurrency}"
+        f"every request delayed by {args.round_trip_ms:g} ms; concurrency 1 vs {args.concurrency}; "
+        f"regions listed by: {args.regions_from}"
     )
     print(
         f"{'command':<18} {'accounts':>8} {'regions':>7} {'conc.':>5} {'requests':>8} "
@@ -193,9 +199,7 @@ def main() -> None:
         proxy = None
         try:
             org, added = organisation(server, accounts, regions)
-            proxy = ProxyProcess(
-                server.url, args.round_trip_ms / 1000, regions, not args.each_account_regions
-            )
+            proxy = ProxyProcess(server.url, args.round_trip_ms / 1000, regions, args.regions_from)
             os.environ["AWS_ENDPOINT_URL"] = proxy.url
             settings = stack_settings(org, added)
             for concurrency in (1, args.concurrency):

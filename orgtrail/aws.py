@@ -180,45 +180,56 @@ def enabled_regions(account: Account, region: str | None = None) -> list[str]:
 class RegionReader:
     """Each account's regions, for an organisation-wide run from the management account.
 
-    First through the Account Management API from the management account (ListRegions with
-    the member's AccountId: one client for every account, possible once trusted access for
-    account.amazonaws.com is enabled; the management account asks for itself without one).
-    When that is refused or unavailable, from then on each account's own DescribeRegions
-    through its role: the same answer, at the cost of an EC2 client per account.
+    The cheapest way that works, found once per run and kept: the Account Management API
+    from the management account (ListRegions with the member's AccountId: one client for
+    every account, once trusted access for account.amazonaws.com is enabled; the management
+    account asks for itself without one); else ListRegions in the account itself, through its
+    role (a small client per account); else the account's own EC2 DescribeRegions (a large
+    one). All three give the account's own answer.
     """
 
     def __init__(self, management: Account):
         self.management = management
-        self.organisation_wide: bool | None = None  # not known until the first answer
+        # For each way: None until first tried, then whether it works.
+        self.usable: dict[str, bool | None] = {"organisation": None, "own": None}
         self._first = threading.Lock()
 
     def regions(self, account_id: str, member: Account, region: str | None = None) -> list[str]:
-        """The account's regions; `region`, enabled for it, is where its own list is asked."""
-        if self.organisation_wide is None:
-            # One account finds out which way works; the others wait for the answer.
-            with self._first:
-                if self.organisation_wide is None:
-                    listed = self._listed(account_id)
-                    self.organisation_wide = listed is not None
-                    if listed is not None:
-                        return listed
-        if self.organisation_wide:
-            listed = self._listed(account_id)
-            if listed is not None:
-                return listed
-            self.organisation_wide = False
+        """The account's regions; `region`, enabled for it, is where EC2 is asked."""
+        ways = {
+            "organisation": lambda: self._listed(
+                self.management,
+                {} if account_id == self.management.account_id else {"AccountId": account_id},
+            ),
+            "own": lambda: self._listed(member, {}),
+        }
+        for way, listed_by in ways.items():
+            if self.usable[way] is None:
+                # One account finds out whether this way works; the others wait for that.
+                with self._first:
+                    if self.usable[way] is None:
+                        listed = listed_by()
+                        self.usable[way] = listed is not None
+                        if listed is not None:
+                            return listed
+                        continue
+            if self.usable[way]:
+                listed = listed_by()
+                if listed is not None:
+                    return listed
+                self.usable[way] = False
         return enabled_regions(member, region)
 
-    def _listed(self, account_id: str) -> list[str] | None:
-        """The account's regions by the Account Management API, or None when refused."""
-        mine = account_id == self.management.account_id
+    @staticmethod
+    def _listed(caller: Account, account: dict) -> list[str] | None:
+        """The regions by Account Management's ListRegions, or None when refused."""
         try:
             listed = paginate(
-                self.management.client("account"),
+                caller.client("account"),
                 "list_regions",
                 "Regions",
                 RegionOptStatusContains=list(RECORDING_REGION_STATES),
-                **({} if mine else {"AccountId": account_id}),
+                **account,
             )
         except AWS_ERRORS:
             return None

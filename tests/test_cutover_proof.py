@@ -429,10 +429,10 @@ def test_regions_are_listed_organisation_wide_from_the_management_account(
     assert trail_logging(delivered, "data", "us-east-1", "audit")
 
 
-def test_without_trusted_access_each_account_lists_its_own_regions(
+def test_where_no_list_of_regions_is_allowed_the_accounts_ec2_is_asked(
     delivered, tmp_path, capsys, proxy
 ):
-    refused = json_error(403, "AccessDeniedException", "trusted access is not enabled")
+    refused = json_error(403, "AccessDeniedException", "not allowed")
     proxy.refuse("ListRegions", lambda call: refused)
     enabled_regions_only(proxy, {"us-east-1"})
     code, report = cutover(delivered, tmp_path, capsys, [data_trail(delivered)])
@@ -443,3 +443,17 @@ def test_without_trusted_access_each_account_lists_its_own_regions(
     )
     described = [c for c in proxy.calls if c.operation == "DescribeRegions"]
     assert [c.region for c in described] == ["us-east-1"]  # the legacy trail's home region
+
+
+def test_without_trusted_access_an_account_lists_its_own_regions(
+    delivered, tmp_path, capsys, proxy
+):
+    refused = json_error(403, "AccessDeniedException", "trusted access is not enabled")
+    own = {"Regions": [{"RegionName": "us-east-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"}]}
+    answer = Answer(200, [("Content-Type", "application/json")], json.dumps(own).encode())
+    proxy.refuse("ListRegions", lambda call: refused if "AccountId" in call.json() else answer)
+    code, report = cutover(delivered, tmp_path, capsys, [data_trail(delivered)])
+    assert (code, report["trails"][0]["regions"]) == (0, ["us-east-1"])
+    listed = [c.json().get("AccountId") for c in proxy.calls if c.operation == "ListRegions"]
+    assert listed == [delivered.accounts["data"], None]
+    assert not [c for c in proxy.calls if c.operation == "DescribeRegions"]
