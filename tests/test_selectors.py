@@ -210,6 +210,42 @@ def test_a_lambda_selector_excluding_one_function_misses_it():
     ]
 
 
+def test_each_value_a_legacy_condition_includes_is_judged_whatever_its_operator():
+    # A condition with several including values is split into one part per value so that each
+    # gap is named; no value of any operator may be lost in the split.
+    b_and_c = advanced(
+        data(S3, field("resources.ARN", StartsWith=["arn:aws:s3:::b/", "arn:aws:s3:::c/"]))
+    )
+    mixed = [
+        {"Equals": ["arn:aws:s3:::a/k"], "StartsWith": ["arn:aws:s3:::b/", "arn:aws:s3:::c/"]},
+        {"StartsWith": ["arn:aws:s3:::b/"], "EndsWith": [".gz", ".json"]},
+    ]
+    for operators in mixed:
+        legacy = advanced(data(S3, field("resources.ARN", **operators)))
+        assert missing(legacy, b_and_c), operators
+    assert missing(advanced(data(S3, field("resources.ARN", **mixed[0]))), b_and_c) == [
+        "read and write AWS::S3::Object data events on arn:aws:s3:::a/k"
+    ]
+
+
+def test_a_gap_names_only_what_the_organization_selectors_of_its_kind_compare():
+    # The Lambda selector's ARN suffix has nothing to do with the missed S3 writes.
+    reads = data(S3, field("readOnly", Equals=["true"]))
+    prod = data(LAMBDA, field("resources.ARN", EndsWith=[":prod"]))
+    assert missing(ALL_S3, advanced(reads, prod)) == ["write AWS::S3::Object data events"]
+    # Every value the organization compares the missed one with is named, in one list.
+    me = "arn:aws:iam::111111111111:role/me"
+    named = advanced(
+        data(S3, field("eventName", Equals=["GetObject"]), field("userIdentity.arn", Equals=[me]))
+    )
+    assert missing(ALL_S3, named) == [
+        "read and write AWS::S3::Object data events "
+        f"(eventName other than GetObject, userIdentity.arn other than {me})",
+        "read and write AWS::S3::Object data events "
+        "(eventName other than GetObject, without userIdentity.arn)",
+    ]
+
+
 def test_a_prefix_of_every_arn_of_the_type_is_every_resource():
     # Every S3 object ARN starts with arn:aws:s3::: (AdvancedFieldSelector resources.ARN).
     all_objects = advanced(data(S3, field("resources.ARN", StartsWith=["arn:aws:s3:::"])))
@@ -384,6 +420,11 @@ def test_accepted_exclusions_count_only_against_every_bucket():
     all_but_logs = advanced(data(S3, field("resources.ARN", NotStartsWith=[LOGS])))
     assert missing(EVERY_S3_OBJECT, all_but_logs, (LOGS,)) == []
     assert missing(EVERY_S3_OBJECT, all_but_logs) == [
+        f"read and write AWS::S3::Object data events under {LOGS}"
+    ]
+    # A legacy selector that names no ARN at all records the log bucket's objects too.
+    assert missing(advanced(data(S3)), all_but_logs, (LOGS,)) == []
+    assert missing(advanced(data(S3)), all_but_logs) == [
         f"read and write AWS::S3::Object data events under {LOGS}"
     ]
     # A legacy trail that asks for the log bucket's objects still needs them.
