@@ -6,7 +6,6 @@ import json
 import pytest
 from orgtrail_policies.buckets import (
     acl_problems,
-    object_lock_problems,
     public_access_problems,
     trail_problems,
 )
@@ -272,17 +271,11 @@ def test_acl_messages():
     ]
 
 
-def test_trail_and_object_lock_messages():
+def test_trail_messages():
     assert trail_problems("aws:cloudtrail/trail:Trail", proxied({}), "org") == [
         "Trail 'org' lacks isMultiRegionTrail: true (log every region, including ones nobody "
         "uses); enableLogFileValidation: true (digest files prove logs were not altered); "
         "kmsKeyId (encrypt log files with a customer-managed key)."
-    ]
-    assert object_lock_problems(
-        "aws:s3/bucket:Bucket", proxied({"bucket": "site-prod"}), "site"
-    ) == [
-        "Bucket 'site' (bucket site-prod) is created without Object Lock. Object Lock can only be "
-        "enabled when a bucket is created: set objectLockEnabled: true on the bucket."
     ]
 
 
@@ -292,9 +285,9 @@ def test_stack_rule_messages():
     logging = part("aws:s3/bucketLogging:BucketLogging", "logging", targetBucket="site")
     found = {v.policy: v.message.split("\n", 1)[1] for v in pack.verdicts([bare])}
     assert found == {
-        "s3-bucket-object-lock-enabled": "Bucket 'site' is created without Object Lock. Object "
-        "Lock can only be enabled when a bucket is created: set objectLockEnabled: true on the "
-        "bucket.",
+        "s3-bucket-object-lock-enabled": "Bucket 'site' has no Object Lock. Set objectLockEnabled: "
+        "true on a new bucket; for an existing one, add an aws.s3.BucketObjectLockConfiguration "
+        'with objectLockEnabled: "Enabled" (S3 then turns versioning on, and it cannot be undone).',
         "s3-bucket-public-access-block": "Bucket 'site' has no public access block. Add an "
         "aws.s3.BucketPublicAccessBlock for it with blockPublicAcls, blockPublicPolicy, "
         "ignorePublicAcls, restrictPublicBuckets all true (or an account-level block through the "

@@ -60,15 +60,32 @@ def test_analyze_passes_a_locked_private_bucket(pack):
     )
 
 
-def test_unknown_values_during_preview_give_no_violation(pack):
+def test_an_unknown_input_is_left_to_the_analysis_before_the_step(pack):
+    # Analyze runs again in `pulumi up`, with known inputs, before the resource is created
+    # (pulumi/pulumi step_generator.go: analyzeAll before the step is issued).
     response = pack.analyze(declared(BUCKET, "logs", {"bucket": "logs", "acl": UNKNOWN_STRING}))
     found = diagnostics(response)
     assert all(level == 0 for _, level, _ in found)
     assert any("can't be known during preview" in message for _, _, message in found)
-    unknown_lock = declared(BUCKET, "logs", {"bucket": "logs", "objectLockEnabled": UNKNOWN_BOOL})
-    assert "s3-bucket-object-lock-enabled" not in {
-        d.policyName for d in pack.analyze_stack([unknown_lock]).diagnostics
-    }
+
+
+def test_an_unknown_planned_output_is_a_verdict_not_a_pass(pack):
+    # AnalyzeStack of `pulumi up` runs after every step: the preview's is the one that counts.
+    computed = declared(BUCKET, "logs", {"bucket": "logs", "objectLockEnabled": UNKNOWN_BOOL})
+    found = {d.policyName: d for d in pack.analyze_stack([computed]).diagnostics}
+    assert found["s3-bucket-object-lock-enabled"].enforcementLevel == 1
+    assert "has no Object Lock" in found["s3-bucket-object-lock-enabled"].message
+    flag = declared("random:index/randomShuffle:RandomShuffle", "flag", {})
+    pending = declared(
+        BUCKET,
+        "logs",
+        {"bucket": "logs", "objectLockEnabled": UNKNOWN_BOOL},
+        property_dependencies={"objectLockEnabled": [flag.urn]},
+    )
+    found = {d.policyName: d for d in pack.analyze_stack([pending, flag]).diagnostics}
+    assert found["s3-bucket-object-lock-enabled"].enforcementLevel == 1
+    assert "not known before it is created" in found["s3-bucket-object-lock-enabled"].message
+    assert "s3-bucket-versioning" not in found  # advisory: undecided is left out
 
 
 def test_providers_and_components_are_skipped(pack):
@@ -198,3 +215,46 @@ def test_this_projects_stacks_pass_with_no_mandatory_violation(pack, security, m
             else []
         )
         assert notes == expected, json.dumps([v.__dict__ for v in verdicts], indent=1)
+
+
+TLS_DENY = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": "*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+MALFORMED = {
+    "a Condition that is a list": [{**TLS_DENY, "Condition": [{"Bool": {}}]}],
+    "a Condition operator that is a list": [{**TLS_DENY, "Condition": {"Bool": ["x"]}}],
+    "a Condition value that is a map": [{**TLS_DENY, "Condition": {"Bool": {"k": {"a": 1}}}}],
+    "an unknown statement element": [{**TLS_DENY, "Principals": "*"}],
+    "an Effect that is neither": [{**TLS_DENY, "Effect": "Permit"}],
+    "a Principal that is a list": [{**TLS_DENY, "Principal": ["*"]}],
+    "a Principal that is an ARN string": [{**TLS_DENY, "Principal": "arn:aws:iam::1:root"}],
+    "an Action that is a number": [{**TLS_DENY, "Action": 3}],
+    "a statement that is a string": ["Allow everything"],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(MALFORMED))
+def test_every_malformed_document_is_a_violation_and_every_other_verdict_still_comes(pack, shape):
+    document = json.dumps({"Version": "2012-10-17", "Statement": MALFORMED[shape]})
+    holders = [
+        declared(BUCKET, "inline", {"bucket": "inline", "policy": document}),
+        declared("aws:s3/bucketPolicy:BucketPolicy", "policy", {"bucket": "inline", "policy": document}),
+        declared("aws-native:s3:BucketPolicy", "native", {"bucket": "inline", "policyDocument": document}),
+        declared("aws:s3/accessPoint:AccessPoint", "point", {"bucket": "inline", "policy": document}),
+        declared("aws:s3control/accessPointPolicy:AccessPointPolicy", "ap-policy", {"accessPointArn": "arn:aws:s3:us-east-1:1:accesspoint/p", "policy": document}),
+    ]  # fmt: skip
+    for holder in holders:
+        found = diagnostics(pack.analyze(holder))
+        public = [
+            (level, message) for name, level, message in found if name == "s3-no-public-bucket"
+        ]
+        assert public and public[0][0] == 1, (shape, holder.type, found)
+        assert "cannot be shown to be private" in public[0][1]
+    stack = {d.policyName for d in pack.analyze_stack(holders).diagnostics}
+    # The stack policies all answered: the unlocked, unblocked bucket is still refused.
+    assert {"s3-bucket-object-lock-enabled", "s3-bucket-public-access-block"} <= stack
+    assert "s3-bucket-tls-only" in stack  # a malformed deny enforces nothing

@@ -3,15 +3,18 @@
 import json
 
 import pytest
-from orgtrail_policies.buckets import object_lock_problems, public_access_problems, trail_problems
-from pulumi_policy.proxy import UnknownValueError
+from orgtrail_policies import stack
+from orgtrail_policies.buckets import public_access_problems, trail_problems
 
-from tests.support.policy import UNKNOWN_BOOL, proxied
+from tests.support.policy import UNKNOWN_BOOL, proxied, resource
 from tests.support.policy_corpus import ALL_BLOCKED, BLOCK, NATIVE, V6, V7
 
 
 def lock(resource_type, props, name="logs"):
-    return object_lock_problems(resource_type, proxied(props), name)
+    findings, _ = stack.bucket_findings(
+        [resource(resource_type, name, props)], stack.missing_object_lock
+    )
+    return [problem for _, problem in findings]
 
 
 def public(resource_type, props, name="logs"):
@@ -68,9 +71,10 @@ def test_lock_rule_ignores_other_resources():
     assert lock("pulumi:providers:aws", {}) == []
 
 
-def test_unknown_lock_setting_raises_the_sdk_unknown_error_not_a_violation():
-    with pytest.raises(UnknownValueError):
-        lock(V7, {"objectLockEnabled": UNKNOWN_BOOL})
+@pytest.mark.parametrize("resource_type", [V7, V6, NATIVE])
+def test_a_lock_setting_the_provider_computes_is_not_asked_for(resource_type):
+    (problem,) = lock(resource_type, {"objectLockEnabled": UNKNOWN_BOOL})
+    assert "has no Object Lock" in problem
 
 
 # --- public ---------------------------------------------------------------------------

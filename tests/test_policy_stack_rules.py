@@ -3,9 +3,10 @@
 import json
 
 from orgtrail_policies import stack
-from pulumi_policy import PolicyProviderResource
+from orgtrail_policies.policies import MANDATORY, resource_policy
+from pulumi_policy import PolicyProviderResource, ResourceValidationArgs
 
-from tests.support.policy import UNKNOWN_STRING, resource
+from tests.support.policy import OPTIONS, UNKNOWN_STRING, proxied, resource
 
 BUCKET = "aws:s3/bucket:Bucket"
 V6_BUCKET = "aws:s3/bucketV2:BucketV2"
@@ -204,6 +205,87 @@ def test_tls_only_needs_a_deny_on_insecure_transport():
     assert flagged([strict, lax, strict_policy, lax_policy], stack.missing_tls_only) == ["lax"]
 
 
-def test_buckets_with_unknown_settings_are_skipped_not_flagged():
-    data = bucket("data", objectLockEnabled=UNKNOWN_STRING)
-    assert flagged([data], stack.missing_versioning) == []
+def test_an_unknown_the_program_did_not_set_is_not_asked_for():
+    # A preview's planned outputs: objectLockEnabled left unset is computed by the provider.
+    computed = bucket("data", objectLockEnabled=UNKNOWN_STRING)
+    assert flagged([computed], stack.missing_object_lock) == ["data"]
+    # Versioning is advisory, and Object Lock being unknown says nothing of it either way.
+    assert flagged([computed], stack.missing_versioning) == ["data"]
+
+
+def test_an_unknown_set_from_another_output_is_undecided_and_said_so_when_mandatory():
+    flag = resource("random:index/randomShuffle:RandomShuffle", "flag", {})
+    pending = resource(
+        BUCKET,
+        "data",
+        {"bucket": "data", "objectLockEnabled": UNKNOWN_STRING},
+        {"objectLockEnabled": [flag]},
+    )
+    ((_, problem),), _ = stack.bucket_findings([pending, flag], stack.missing_object_lock)
+    assert "not known before it is created" in problem
+    assert "objectLockEnabled comes from flag" in problem
+    # An advisory rule leaves out what it cannot decide.
+    findings, _ = stack.bucket_findings([pending, flag], stack.missing_versioning, mandatory=False)
+    assert findings == []
+
+
+def test_an_unknown_name_never_hides_a_verdict():
+    random = resource("random:index/randomPet:RandomPet", "suffix", {})
+    nameless = resource(
+        BUCKET, "data", {"bucket": UNKNOWN_STRING, "id": UNKNOWN_STRING}, {"bucket": [random]}
+    )
+    for check in (stack.missing_object_lock, stack.missing_public_access_block):
+        ((_, problem),), _ = stack.bucket_findings([nameless, random], check)
+        assert problem.startswith("Bucket 'data' has no")
+
+
+def test_a_lock_configuration_enables_object_lock_on_an_existing_bucket():
+    data = bucket("data")
+    lock = resource(
+        "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+        "data-lock",
+        {"bucket": "data", "objectLockEnabled": "Enabled"},
+    )
+    assert flagged([data, lock], stack.missing_object_lock) == []
+    assert flagged([data, lock], stack.missing_versioning) == ["data"]  # versioning is its own
+    without = resource(
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "data-lock",
+        {"bucket": "data", "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 1}}},
+    )
+    assert flagged([data, without], stack.missing_object_lock) == ["data"]
+    native = resource(
+        "aws-native:s3:Bucket",
+        "native",
+        {"objectLockConfiguration": {"objectLockEnabled": "Enabled"}},
+    )
+    assert flagged([native], stack.missing_object_lock) == []
+
+
+def test_a_check_that_fails_on_one_bucket_is_that_buckets_violation_only():
+    def fragile(index, found):
+        if found.resource.name == "odd":
+            raise TypeError("'list' object has no attribute 'get'")
+        return stack.missing_public_access_block(index, found)
+
+    findings, _ = stack.bucket_findings([bucket("odd"), bucket("plain")], fragile)
+    problems = dict((b.resource.name, p) for b, p in findings)
+    assert problems["odd"] == (
+        "Bucket 'odd' could not be judged (TypeError: 'list' object has no attribute 'get')."
+    )
+    assert "has no public access block" in problems["plain"]
+
+
+def test_a_resource_rule_that_fails_is_a_violation_of_that_rule():
+    def fragile(resource_type, props, name):
+        raise KeyError("Statement")
+
+    reported = []
+    policy = resource_policy("fragile", "A rule.", fragile, MANDATORY)
+    args = ResourceValidationArgs(BUCKET, proxied({}), "urn:x", "site", OPTIONS, None, {})
+    policy.validate(args, lambda message, urn=None: reported.append(message))
+    assert reported == [
+        "'site' could not be judged (KeyError: 'Statement'), so it cannot be shown to comply. "
+        "This is a fault in the pack or a shape it does not know: report it, with the "
+        "resource's properties."
+    ]

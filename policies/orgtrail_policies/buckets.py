@@ -11,8 +11,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pulumi_policy.proxy import UnknownValueError
+
 from orgtrail_policies.props import (
     MalformedPolicy,
+    Undecided,
     as_list,
     each,
     get,
@@ -100,30 +103,29 @@ _ACCESS_POINTS_OF_ONE_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:s3:[a-z0-9-]+:\d{12
 EVERY_ADDRESS = ("0.0.0.0/0", "::/0")
 
 
+def known_name(props: Mapping[str, Any], *keys: str) -> str | None:
+    """The first of `keys` that holds a known string: names in messages only, so a name a
+    preview does not know yet never keeps a verdict from being given."""
+    for key in keys:
+        try:
+            value = get(props, key)
+        except (UnknownValueError, Undecided):
+            continue
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def describe_bucket(name: str, props: Mapping[str, Any]) -> str:
     """'name' (bucket physical-name) when the physical name is known."""
-    physical = get(props, "bucket") or get(props, "bucketName")
-    if isinstance(physical, str) and physical and physical != name:
+    physical = known_name(props, "bucket", "bucketName")
+    if physical and physical != name:
         return f"'{name}' (bucket {physical})"
     return f"'{name}'"
 
 
-# --- Object Lock -------------------------------------------------------------------
-
-
-def object_lock_problems(resource_type: str, props: Mapping[str, Any], name: str) -> list[str]:
-    """Object Lock can only be turned on when a bucket is created, so it must be in the bucket itself."""
-    if resource_type not in BUCKET_TYPES:
-        return []
-    enabled = is_on(get(props, "objectLockEnabled")) or is_on(
-        get(props, "objectLockConfiguration", "objectLockEnabled")
-    )
-    if enabled:
-        return []
-    return [
-        f"Bucket {describe_bucket(name, props)} is created without Object Lock. Object Lock can only be "
-        "enabled when a bucket is created: set objectLockEnabled: true on the bucket."
-    ]
+def _of_bucket(props: Mapping[str, Any]) -> str:
+    return known_name(props, "bucket") or "?"
 
 
 # --- public access ---------------------------------------------------------------------
@@ -287,7 +289,7 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
             )
         return problems
     if resource_type in ACL_TYPES:
-        what = f"ACL '{name}' of bucket {get(props, 'bucket') or '?'}"
+        what = f"ACL '{name}' of bucket {_of_bucket(props)}"
         problems = _canned_acl_problems(what, get(props, "acl"))
         return problems + _grant_problems(what, get(props, "accessControlPolicy", "grants"))
     if resource_type in POLICY_TYPES:
@@ -296,21 +298,17 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
             if resource_type.startswith("aws:")
             else get(props, "policyDocument")
         )
-        return _policy_problems(
-            f"Bucket policy '{name}' of bucket {get(props, 'bucket') or '?'}", document
-        )
+        return _policy_problems(f"Bucket policy '{name}' of bucket {_of_bucket(props)}", document)
     if resource_type == PUBLIC_ACCESS_BLOCK:
-        return _block_problems(
-            f"Public access block '{name}' of bucket {get(props, 'bucket') or '?'}", props
-        )
+        return _block_problems(f"Public access block '{name}' of bucket {_of_bucket(props)}", props)
     if resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK:
         return _block_problems(f"Account-level public access block '{name}'", props)
     if resource_type in OBJECT_TYPES:
-        what = f"Object '{name}' in bucket {get(props, 'bucket') or '?'}"
+        what = f"Object '{name}' in bucket {_of_bucket(props)}"
         problems = _canned_acl_problems(what, get(props, "acl"))
         return problems + _grant_problems(what, get(props, "grants"))
     if resource_type in ACCESS_POINT_TYPES:
-        point = f"access point '{name}' of bucket {get(props, 'bucket') or '?'}"
+        point = f"access point '{name}' of bucket {_of_bucket(props)}"
         problems = _policy_problems(f"The policy of {point}", get(props, "policy"))
         block = get(props, "publicAccessBlockConfiguration")
         # Left out, S3 turns all four settings on for a new access point (CreateAccessPoint).
@@ -319,7 +317,7 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
         return problems
     if resource_type == ACCESS_POINT_POLICY:
         return _policy_problems(
-            f"Access point policy '{name}' of {get(props, 'accessPointArn') or '?'}",
+            f"Access point policy '{name}' of {known_name(props, 'accessPointArn') or '?'}",
             get(props, "policy"),
         )
     return []
@@ -334,7 +332,7 @@ def acl_problems(resource_type: str, props: Mapping[str, Any], name: str) -> lis
     """ACLs switched back on: public ACLs then hinge on the public access block alone."""
     if resource_type == OWNERSHIP_CONTROLS:
         owners = each(props, "rule", "objectOwnership")
-        what = f"Ownership controls '{name}' of bucket {get(props, 'bucket') or '?'}"
+        what = f"Ownership controls '{name}' of bucket {_of_bucket(props)}"
     elif resource_type == NATIVE_BUCKET:
         owners = each(props, "ownershipControls", "rule", "objectOwnership")
         what = f"Bucket {describe_bucket(name, props)}"

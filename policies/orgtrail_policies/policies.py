@@ -19,12 +19,26 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from orgtrail_policies import buckets, stack
 from orgtrail_policies.exemptions import LEDGER, SCHEMA, Exemption, Exemptions, describe
 
 ResourceRule = Callable[[str, Mapping[str, Any], str], list[str]]
+
+
+def crashed(name: str, error: Exception) -> str:
+    """The verdict on a resource a rule could not read: not compliant, and why."""
+    return (
+        f"'{name}' could not be judged ({type(error).__name__}: {error}), so it cannot be shown "
+        "to comply. This is a fault in the pack or a shape it does not know: report it, with "
+        "the resource's properties."
+    )
+
+
 SKIPPED_PREFIXES = ("pulumi:providers:", "pulumi:pulumi:")
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
 
 
 # The validations are module functions bound with partial, not closures: what runs for each
@@ -35,7 +49,12 @@ def validate_resource(
 ) -> None:
     if args.resource_type.startswith(SKIPPED_PREFIXES):
         return
-    problems = rule(args.resource_type, args.props, args.name)
+    try:
+        problems = rule(args.resource_type, args.props, args.name)
+    except UnknownValueError:
+        raise  # the SDK's own note: this can't be known during preview
+    except Exception as error:  # one resource's verdict, never the whole pack's
+        problems = [crashed(args.name, error)]
     if not problems:
         return
     exemptions = Exemptions(args.get_config())
@@ -64,11 +83,16 @@ def validate_buckets(
     name: str,
     check: stack.BucketCheck,
     excuse: stack.Excuse | None,
+    mandatory: bool,
     args: StackValidationArgs,
     report_violation: ReportViolation,
 ) -> None:
     exemptions = Exemptions(args.get_config())
-    findings, excused = stack.bucket_findings(args.resources, check, excuse)
+    try:
+        findings, excused = stack.bucket_findings(args.resources, check, excuse, mandatory)
+    except Exception as error:  # the stack's verdict for this rule, not every rule's
+        report_violation(crashed("the stack", error), None)
+        return
     for bucket, reason in excused:
         LEDGER.record(name, bucket.resource.urn, Exemption("(rule)", reason))
     for bucket, problem in findings:
@@ -90,11 +114,12 @@ def bucket_stack_policy(
     excuse: stack.Excuse | None = None,
 ) -> StackValidationPolicy:
     """A check over every bucket; `excuse` names buckets the rule itself lets through, and why
-    (reported by `exemptions-applied` like a configured exemption)."""
+    (reported by `exemptions-applied` like a configured exemption). A mandatory check reports
+    what a preview cannot decide; an advisory one leaves it out."""
     return StackValidationPolicy(
         name=name,
         description=description,
-        validate=partial(validate_buckets, name, check, excuse),
+        validate=partial(validate_buckets, name, check, excuse, level == MANDATORY),
         enforcement_level=level,
         config_schema=SCHEMA,
     )
@@ -103,10 +128,6 @@ def bucket_stack_policy(
 def report_exemptions(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     for applied in LEDGER.drain():
         report_violation(describe(applied.policy, applied.exemption), applied.urn)
-
-
-MANDATORY = EnforcementLevel.MANDATORY
-ADVISORY = EnforcementLevel.ADVISORY
 
 
 def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:

@@ -5,6 +5,11 @@ policy and logging are separate resources in pulumi-aws. Each is matched to
 its bucket first by property dependency (its `bucket` input came from the
 bucket's output) and otherwise by bucket name, through dictionaries built
 once per stack: linear in the number of resources.
+
+Every rule reads properties as a preview means them (`props.settled`): an
+unknown the program did not ask for is absent, one that comes from another
+resource's output is undecided. A mandatory rule reports an undecided verdict
+as a violation that says what is not known; an advisory one leaves it out.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import PolicyResource
-from pulumi_policy.proxy import UnknownValueError
 
 from orgtrail_policies.buckets import (
     ACCOUNT_PUBLIC_ACCESS_BLOCK,
@@ -24,9 +28,16 @@ from orgtrail_policies.buckets import (
     PUBLIC_ACCESS_BLOCK,
     describe_bucket,
     enforces_tls,
-    object_lock_problems,
 )
-from orgtrail_policies.props import MalformedPolicy, each, get, is_on, policy_document
+from orgtrail_policies.props import (
+    MalformedPolicy,
+    Undecided,
+    each,
+    get,
+    is_on,
+    policy_document,
+    settled,
+)
 
 # Each kind of bucket setting, under its pulumi-aws v6 and v7 type names.
 PART_TYPES: dict[str, str] = {
@@ -48,34 +59,34 @@ KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 @dataclass
 class Bucket:
     resource: PolicyResource
-    parts: dict[str, list[PolicyResource]] = field(default_factory=dict)
+    props: dict[str, Any]  # settled: what the preview knows of the bucket
+    parts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Receives server access logs: S3 then requires SSE-S3 and no default retention.
     access_log_target: bool = False
 
-    @property
-    def props(self) -> Mapping[str, Any]:
-        return self.resource.props
-
-    def part(self, kind: str) -> list[PolicyResource]:
+    def part(self, kind: str) -> list[dict[str, Any]]:
+        """The settled properties of each resource of `kind` that configures this bucket."""
         return self.parts.get(kind, [])
 
     @property
     def label(self) -> str:
-        return describe_bucket(self.resource.name, self.props)
+        """The bucket in a message: its logical name, and its physical one when known."""
+        try:
+            return describe_bucket(self.resource.name, self.props)
+        except Undecided:
+            return describe_bucket(self.resource.name, {})
 
 
-def _known(read: Callable[[], Any], default: Any = None) -> Any:
-    """A value, or `default` when it is unknown during preview."""
+def _decided(read: Callable[[], Any], default: Any = None) -> Any:
+    """A value, or `default` when the preview does not know it."""
     try:
         return read()
-    except UnknownValueError:
+    except Undecided:
         return default
 
 
-def _bucket_names(resource: PolicyResource) -> list[str]:
-    names = [
-        _known(lambda key=key: get(resource.props, key)) for key in ("bucket", "bucketName", "id")
-    ]
+def _bucket_names(props: Mapping[str, Any]) -> list[str]:
+    names = [_decided(lambda key=key: get(props, key)) for key in ("bucket", "bucketName", "id")]
     return [name for name in names if isinstance(name, str) and name]
 
 
@@ -85,50 +96,67 @@ class BucketIndex:
     def __init__(self, resources: Iterable[PolicyResource]):
         self.buckets: dict[str, Bucket] = {}
         by_name: dict[str, Bucket] = {}
-        parts: list[tuple[str, PolicyResource]] = []
+        parts: list[tuple[str, PolicyResource, dict[str, Any]]] = []
         # Providers (None: the default one) whose account has a complete account-level block.
         self.blocked_providers: set[str | None] = set()
         for resource in resources:
             if resource.resource_type in BUCKET_TYPES:
-                bucket = Bucket(resource)
+                bucket = Bucket(resource, settled(resource))
                 self.buckets[resource.urn] = bucket
-                for name in _bucket_names(resource):
+                for name in _bucket_names(bucket.props):
                     by_name.setdefault(name, bucket)
             elif resource.resource_type in PART_TYPES:
-                parts.append((PART_TYPES[resource.resource_type], resource))
-            elif resource.resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK and all(
-                _known(lambda s=setting, r=resource: is_on(get(r.props, s)), False)
-                for setting in BLOCK_SETTINGS
-            ):
-                self.blocked_providers.add(_provider_urn(resource))
+                parts.append((PART_TYPES[resource.resource_type], resource, settled(resource)))
+            elif resource.resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK:
+                props = settled(resource)
+                if all(
+                    _decided(lambda s=s, p=props: is_on(get(p, s)), False) for s in BLOCK_SETTINGS
+                ):
+                    self.blocked_providers.add(_provider_urn(resource))
 
-        def owner(resource: PolicyResource, prop: str) -> Bucket | None:
-            for dependency in resource.property_dependencies.get(prop, []):
-                if dependency.urn in self.buckets:
-                    return self.buckets[dependency.urn]
-            name = _known(lambda: get(resource.props, prop))
+        def owner(resource: PolicyResource, props: Mapping[str, Any], prop: str) -> Bucket | None:
+            """The bucket `prop` names: by where its value came from, else by its value. Of
+            several buckets it came from, none (which one is meant is not known)."""
+            sources = [
+                self.buckets[d.urn]
+                for d in resource.property_dependencies.get(prop, [])
+                if d.urn in self.buckets
+            ]
+            if sources:
+                return sources[0] if len(sources) == 1 else None
+            name = _decided(lambda: get(props, prop))
             return by_name.get(name) if isinstance(name, str) else None
 
-        for kind, resource in parts:
-            bucket = owner(resource, "bucket")
+        for kind, resource, props in parts:
+            bucket = owner(resource, props, "bucket")
             if bucket is not None:
-                bucket.parts.setdefault(kind, []).append(resource)
+                bucket.parts.setdefault(kind, []).append(props)
             if kind == "logging":
-                target = owner(resource, "targetBucket")
+                target = owner(resource, props, "targetBucket")
                 if target is not None:
                     target.access_log_target = True
         for bucket in self.buckets.values():
-            targets = _known(
-                lambda b=bucket: [
-                    *each(b.props, "logging", "targetBucket"),
-                    *each(b.props, "loggingConfiguration", "destinationBucketName"),
-                ],
-                [],
-            )
-            for name in targets:
-                target = by_name.get(name) if isinstance(name, str) else None
-                if target is not None:
-                    target.access_log_target = True
+            # Inline logging: v6/legacy `logging.targetBucket`, aws-native
+            # `loggingConfiguration.destinationBucketName` (in a preview often another
+            # bucket's id, not known yet: then the dependency names it).
+            for prop, path in (
+                ("logging", ("logging", "targetBucket")),
+                ("loggings", ("loggings", "targetBucket")),  # v6 BucketV2
+                ("loggingConfiguration", ("loggingConfiguration", "destinationBucketName")),
+            ):
+                if prop not in bucket.props:
+                    continue
+                names = _decided(
+                    lambda path=path, b=bucket: each({path[0]: b.props[path[0]]}, *path)
+                )
+                if names is None:
+                    target = owner(bucket.resource, bucket.props, prop)
+                    targets = [target] if target is not None else []
+                else:
+                    targets = [by_name.get(n) for n in names if isinstance(n, str)]
+                for target in targets:
+                    if target is not None:
+                        target.access_log_target = True
 
     def __iter__(self):
         return iter(self.buckets.values())
@@ -151,21 +179,57 @@ ACCESS_LOG_TARGET_REASON = (
 )
 
 
+def _object_lock_on(bucket: Bucket) -> bool:
+    """Whether some form S3 accepts enables Object Lock on the bucket; Undecided when none is
+    known to and one is not known at all.
+
+    At creation: `objectLockEnabled` (pulumi-aws v6/v7 and aws-native) or the legacy inline
+    `objectLockConfiguration.objectLockEnabled: Enabled`. Later: PutObjectLockConfiguration
+    with ObjectLockEnabled Enabled enables it on an existing versioned bucket (S3 API
+    reference; the pulumi-aws BucketObjectLockConfiguration docs: "can be used to enable Object
+    Lock for new and existing buckets"), which is `aws.s3.BucketObjectLockConfiguration`(V2)
+    `objectLockEnabled: Enabled` or aws-native `objectLockConfiguration.objectLockEnabled`.
+    """
+    forms = [
+        lambda: get(bucket.props, "objectLockEnabled"),
+        lambda: get(bucket.props, "objectLockConfiguration", "objectLockEnabled"),
+    ]
+    forms += [lambda p=part: get(p, "objectLockEnabled") for part in bucket.part("object_lock")]
+    undecided = None
+    for form in forms:
+        try:
+            if is_on(form()):
+                return True
+        except Undecided as error:
+            undecided = undecided or error
+    if undecided is not None:
+        raise undecided
+    return False
+
+
 def missing_object_lock(index: BucketIndex, bucket: Bucket) -> str | None:
     """Object Lock, except on the one kind of bucket S3 forbids to lock."""
     if bucket.access_log_target:
         return None
-    problems = object_lock_problems(
-        bucket.resource.resource_type, bucket.props, bucket.resource.name
+    try:
+        if _object_lock_on(bucket):
+            return None
+    except Undecided as error:
+        return (
+            f"Bucket {bucket.label}: whether it has Object Lock is not known before it is "
+            f"created ({error}), so the preview cannot show it will be locked. Set "
+            "objectLockEnabled: true on the bucket as a plain value."
+        )
+    return (
+        f"Bucket {bucket.label} has no Object Lock. Set objectLockEnabled: true on a new "
+        "bucket; for an existing one, add an aws.s3.BucketObjectLockConfiguration with "
+        'objectLockEnabled: "Enabled" (S3 then turns versioning on, and it cannot be undone).'
     )
-    return problems[0] if problems else None
 
 
 def unlocked_access_log_target(bucket: Bucket) -> str | None:
     """Why an unlocked bucket is let through: it is the destination of a logging configuration."""
-    if bucket.access_log_target and object_lock_problems(
-        bucket.resource.resource_type, bucket.props, bucket.resource.name
-    ):
+    if bucket.access_log_target and not _decided(lambda: _object_lock_on(bucket), False):
         return ACCESS_LOG_TARGET_REASON
     return None
 
@@ -185,7 +249,7 @@ def _default_retention(bucket: Bucket) -> bool:
     # Inline on the bucket (v6 `rules[].defaultRetentions[]`, v7/legacy and aws-native singular).
     if each(bucket.props, "objectLockConfiguration", "rule", "defaultRetention"):
         return True
-    return any(each(part.props, "rule", "defaultRetention") for part in bucket.part("object_lock"))
+    return any(each(part, "rule", "defaultRetention") for part in bucket.part("object_lock"))
 
 
 def missing_default_retention(index: BucketIndex, bucket: Bucket) -> str | None:
@@ -201,7 +265,7 @@ def _algorithms(bucket: Bucket) -> list[str]:
     default = ("applyServerSideEncryptionByDefault", "sseAlgorithm")
     found = each(bucket.props, "serverSideEncryptionConfiguration", "rule", *default)
     for part in bucket.part("encryption"):
-        found += each(part.props, "rule", *default)
+        found += each(part, "rule", *default)
     found += each(
         bucket.props,
         "bucketEncryption",
@@ -228,7 +292,7 @@ def missing_versioning(index: BucketIndex, bucket: Bucket) -> str | None:
         or any(is_on(enabled) for enabled in each(props, "versioning", "enabled"))
         or get(props, "versioningConfiguration", "status") == "Enabled"
         or any(
-            get(p.props, "versioningConfiguration", "status") == "Enabled"
+            get(p, "versioningConfiguration", "status") == "Enabled"
             for p in bucket.part("versioning")
         )
     ):
@@ -238,9 +302,7 @@ def missing_versioning(index: BucketIndex, bucket: Bucket) -> str | None:
 
 def missing_tls_only(index: BucketIndex, bucket: Bucket) -> str | None:
     documents = [get(bucket.props, "policy")]
-    documents += [
-        get(p.props, "policy") or get(p.props, "policyDocument") for p in bucket.part("policy")
-    ]
+    documents += [get(p, "policy") or get(p, "policyDocument") for p in bucket.part("policy")]
     for value in documents:
         try:
             document = policy_document(value)
@@ -259,19 +321,34 @@ Excuse = Callable[[Bucket], "str | None"]
 
 
 def bucket_findings(
-    resources: Iterable[PolicyResource], check: BucketCheck, excuse: Excuse | None = None
+    resources: Iterable[PolicyResource],
+    check: BucketCheck,
+    excuse: Excuse | None = None,
+    mandatory: bool = True,
 ) -> tuple[list[tuple[Bucket, str]], list[tuple[Bucket, str]]]:
     """Run one check over every bucket: its problems, and the buckets let through and why.
 
-    A bucket whose settings are unknown in preview is skipped.
-    """
+    A check that reads a value the preview does not know is a problem when the rule is
+    `mandatory` (it says what is not known) and is left out otherwise. A check that fails on
+    a shape it does not know is a problem of that bucket only."""
     index = BucketIndex(resources)
     findings, excused = [], []
     for bucket in index:
-        problem = _known(lambda b=bucket: check(index, b))
+        try:
+            problem = check(index, bucket)
+        except Undecided as error:
+            problem = (
+                f"Bucket {bucket.label} cannot be judged before it is created ({error})."
+                if mandatory
+                else None
+            )
+        except Exception as error:  # one bucket's verdict, never every bucket's
+            problem = (
+                f"Bucket {bucket.label} could not be judged ({type(error).__name__}: {error})."
+            )
         if problem:
             findings.append((bucket, problem))
-        reason = _known(lambda b=bucket: excuse(b)) if excuse is not None else None
+        reason = _decided(lambda b=bucket: excuse(b)) if excuse is not None else None
         if reason:
             excused.append((bucket, reason))
     return findings, excused
