@@ -153,6 +153,8 @@ def test_inline_and_native_policies_are_checked_too():
         {"StringEquals": {"AWS:SourceAccount": ["111111111111", "222222222222"]}},
         {"StringEquals": {"aws:userid": "AIDAEXAMPLEUSERID"}},
         {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "2001:db8::/32"]}},
+        {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "203.0.113.7"]}},  # /8 is narrow enough
+        {"IpAddress": {"aws:VpcSourceIp": "10.1.0.0/16"}},
         {"StringEquals": {"s3:DataAccessPointAccount": "111111111111"}},
         {"ArnLike": {"s3:DataAccessPointArn": "arn:aws:s3:us-east-1:111111111111:accesspoint/*"}},
         {"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}},
@@ -186,6 +188,13 @@ def test_conditions_that_restrict_the_caller_make_everyone_statements_private(co
         {"StringLike": {"aws:userid": "AROAEXAMPLEROLEID:*"}},
         {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
         {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "::/0"]}},
+        # Broader than /8 (IPv4) or /32 (IPv6) is public, however the ranges are split.
+        {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}},
+        {"IpAddress": {"aws:SourceIp": "10.0.0.0/7"}},
+        {"IpAddress": {"aws:SourceIp": "2000::/3"}},
+        {"IpAddress": {"aws:SourceIp": "2001:db8::/31"}},
+        {"IpAddress": {"aws:VpcSourceIp": "0.0.0.0/4"}},
+        {"IpAddress": {"aws:SourceIp": "not-an-address"}},
         {"StringEquals": {"aws:PrincipalTag/team": "data"}},  # not a key the guide lists
         {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/*"]}},
         {"StringEquals": {"aws:PrincipalOrgID": []}},
@@ -315,3 +324,113 @@ def test_trails_need_multi_region_validation_and_a_key():
     assert "enableLogFileValidation" in problem
     assert "kmsKeyId" in problem
     assert "isMultiRegionTrail" not in problem
+
+
+# --- access points and Multi-Region Access Points ------------------------------------------
+
+POINT, POINT_POLICY = (
+    "aws:s3/accessPoint:AccessPoint",
+    "aws:s3control/accessPointPolicy:AccessPointPolicy",
+)
+NATIVE_POINT = "aws-native:s3:AccessPoint"
+MRAP, MRAP_POLICY = (
+    "aws:s3control/multiRegionAccessPoint:MultiRegionAccessPoint",
+    "aws:s3control/multiRegionAccessPointPolicy:MultiRegionAccessPointPolicy",
+)
+NATIVE_MRAP, NATIVE_MRAP_POLICY = (
+    "aws-native:s3:MultiRegionAccessPoint",
+    "aws-native:s3:MultiRegionAccessPointPolicy",
+)
+THROUGH_ANY_POINT = {
+    "ArnLike": {"s3:DataAccessPointArn": "arn:aws:s3:us-east-1:111111111111:accesspoint/*"}
+}
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        THROUGH_ANY_POINT,
+        {"StringEquals": {"s3:DataAccessPointAccount": "111111111111"}},
+        {
+            "StringEquals": {
+                "s3:DataAccessPointArn": "arn:aws:s3:us-east-1:111111111111:accesspoint/p"
+            }
+        },
+    ],
+)
+def test_conditions_on_the_access_point_itself_restrict_nothing_in_its_own_policy(condition):
+    # In a bucket policy they delegate to the account's access points (private); in the
+    # access point's own policy every request through it meets them.
+    document = policy({**READ_ALL, "Condition": condition})
+    assert public("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": document}) == []
+    assert public(POINT, {"bucket": "b", "policy": document})
+    assert public(POINT_POLICY, {"accessPointArn": "arn:aws:s3:::x", "policy": document})
+    assert public(MRAP_POLICY, {"details": {"name": "m", "policy": document}})
+    assert public(NATIVE_MRAP_POLICY, {"mrapName": "m", "policy": json.loads(document)})
+
+
+def test_an_access_point_with_a_vpc_network_origin_is_not_public():
+    document = policy(READ_ALL)
+    in_vpc = {"bucket": "b", "policy": document, "vpcConfiguration": {"vpcId": "vpc-1a2b3c4d"}}
+    assert public(POINT, in_vpc) == []
+    assert public(NATIVE_POINT, {**in_vpc, "policy": json.loads(document)}) == []
+    # Internet origin, or a VPC id the preview does not know: judged by its policy.
+    assert public(POINT, {"bucket": "b", "policy": document})
+    assert public(POINT, {**in_vpc, "vpcConfiguration": {}})
+
+
+def test_multi_region_access_points_keep_every_block_setting_on():
+    assert public(MRAP, {"details": {"name": "m", "publicAccessBlock": ALL_BLOCKED}}) == []
+    assert public(MRAP, {"details": {"name": "m"}}) == []  # left out: every setting on
+    (problem,) = public(
+        MRAP,
+        {
+            "details": {
+                "name": "m",
+                "publicAccessBlock": {**ALL_BLOCKED, "blockPublicPolicy": False},
+            }
+        },
+    )
+    assert "Multi-Region Access Point 'logs' leaves blockPublicPolicy off" in problem
+    assert public(
+        NATIVE_MRAP,
+        {"name": "m", "publicAccessBlockConfiguration": {"restrictPublicBuckets": False}},
+    )
+    (problem,) = public(MRAP_POLICY, {"details": {"name": "m", "policy": policy(READ_ALL)}})
+    assert "Multi-Region Access Point policy 'logs' allows everyone" in problem
+
+
+@pytest.mark.parametrize(
+    "logging", ["aws:s3/bucketLoggingV2:BucketLoggingV2", "aws:s3/bucketLogging:BucketLogging"]
+)
+@pytest.mark.parametrize("group", ["AllUsers", "AuthenticatedUsers"])
+def test_server_access_log_grants_to_everyone_are_public(logging, group):
+    grant = {
+        "grantee": {"type": "Group", "uri": f"http://acs.amazonaws.com/groups/global/{group}"},
+        "permission": "READ",
+    }
+    props = {
+        "bucket": "site",
+        "targetBucket": "logs",
+        "targetPrefix": "s/",
+        "targetGrants": [grant],
+    }
+    (problem,) = public(logging, props)
+    assert f"grants access to {group}" in problem
+    owner = {"grantee": {"type": "CanonicalUser", "id": "abc"}, "permission": "FULL_CONTROL"}
+    assert public(logging, {**props, "targetGrants": [owner]}) == []
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        {"AWS": ["*"]},
+        {"AWS": ["arn:aws:iam::111111111111:root", "*"]},
+        {"AWS": "*", "Service": "s3.amazonaws.com"},
+    ],
+)
+def test_every_principal_shape_that_includes_everyone_is_everyone(principal):
+    assert public(
+        "aws:s3/bucketPolicy:BucketPolicy",
+        {"bucket": "b", "policy": policy({**READ_ALL, "Principal": principal})},
+    )

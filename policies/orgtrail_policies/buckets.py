@@ -7,6 +7,7 @@ without the engine; `policies.py` turns them into CrossGuard policies.
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -42,6 +43,15 @@ OBJECT_TYPES = frozenset(
 )
 ACCESS_POINT_TYPES = frozenset({"aws:s3/accessPoint:AccessPoint", "aws-native:s3:AccessPoint"})
 ACCESS_POINT_POLICY = "aws:s3control/accessPointPolicy:AccessPointPolicy"
+# Multi-Region Access Points: their own policy and public access block (s3control, aws-native).
+MRAP = "aws:s3control/multiRegionAccessPoint:MultiRegionAccessPoint"
+MRAP_POLICY = "aws:s3control/multiRegionAccessPointPolicy:MultiRegionAccessPointPolicy"
+NATIVE_MRAP = "aws-native:s3:MultiRegionAccessPoint"
+NATIVE_MRAP_POLICY = "aws-native:s3:MultiRegionAccessPointPolicy"
+# Server access logging may grant the log objects to others (targetGrants).
+LOGGING_TYPES = frozenset(
+    {"aws:s3/bucketLoggingV2:BucketLoggingV2", "aws:s3/bucketLogging:BucketLogging"}
+)
 OWNERSHIP_CONTROLS = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
 TRAIL_TYPES = frozenset({"aws:cloudtrail/trail:Trail", "aws-native:cloudtrail:Trail"})
@@ -64,10 +74,18 @@ FIXED_VALUE_KEYS = frozenset(
     for key in (
         "aws:PrincipalOrgID", "aws:PrincipalAccount", "aws:PrincipalArn", "aws:SourceArn",
         "aws:SourceVpc", "aws:SourceVpce", "aws:SourceOwner", "aws:SourceAccount", "aws:userid",
-        "s3:DataAccessPointArn", "s3:DataAccessPointAccount", "aws:SourceIp",
+        "s3:DataAccessPointArn", "s3:DataAccessPointAccount", "aws:SourceIp", "aws:VpcSourceIp",
         "s3:x-amz-server-side-encryption-aws-kms-key-id",
     )
 )  # fmt: skip
+# In an access point's own policy, every request made through it has that access point's ARN
+# and account: conditions on them limit nothing (the guide's exceptions for them are for
+# bucket policies that delegate to access points).
+ACCESS_POINT_KEYS = frozenset({"s3:dataaccesspointarn", "s3:dataaccesspointaccount"})
+IP_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip"})
+# "The meaning of 'public'": aws:SourceIp ranges broader than /8 for IPv4 or /32 for IPv6 are
+# evaluated as public, however many of them a policy lists.
+NARROWEST_PUBLIC_PREFIX = {4: 8, 6: 32}
 # The KMS key condition keeps a grant private only when it includes none of the "bad actions",
 # those that "could expose the data inside a bucket to reads or writes by the public".
 BAD_ACTIONS = (
@@ -131,16 +149,31 @@ def _of_bucket(props: Mapping[str, Any]) -> str:
 # --- public access ---------------------------------------------------------------------
 
 
-def _fixed(key: str, value: Any) -> bool:
-    """A value that names something: no wildcard, no policy variable, not "everyone"."""
+def _fixed(key: str, value: Any, context: str) -> bool:
+    """A value that names something: no wildcard, no policy variable, not "everyone".
+
+    `context` is "bucket" for a bucket policy, "access point" for an access point's own."""
     text = str(value).strip()
     if not text or "${" in text:
         return False
-    if key == "s3:dataaccesspointarn" and _ACCESS_POINTS_OF_ONE_ACCOUNT.match(text):
+    if (
+        key == "s3:dataaccesspointarn"
+        and context == "bucket"
+        and _ACCESS_POINTS_OF_ONE_ACCOUNT.match(text)
+    ):
         return True
-    if key == "aws:sourceip":
-        return text not in EVERY_ADDRESS
+    if key in IP_KEYS:
+        return _narrow_range(text)
     return "*" not in text and "?" not in text
+
+
+def _narrow_range(text: str) -> bool:
+    """An address or CIDR range no broader than the guide allows; anything unreadable is not."""
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen >= NARROWEST_PUBLIC_PREFIX[network.version]
 
 
 def _has_bad_action(statement: Mapping[str, Any]) -> bool:
@@ -156,7 +189,7 @@ def _has_bad_action(statement: Mapping[str, Any]) -> bool:
     return False
 
 
-def _restricting(statement: Mapping[str, Any]) -> bool:
+def _restricting(statement: Mapping[str, Any], context: str) -> bool:
     """True when a condition limits the statement to fixed values of a key AWS recognises."""
     condition = statement.get("Condition")
     if not isinstance(condition, Mapping):
@@ -174,9 +207,11 @@ def _restricting(statement: Mapping[str, Any]) -> bool:
             values = as_list(values)
             if key not in FIXED_VALUE_KEYS or not values:
                 continue
+            if context == "access point" and key in ACCESS_POINT_KEYS:
+                continue
             if key == KMS_KEY_CONDITION and _has_bad_action(statement):
                 continue
-            if all(_fixed(key, value) for value in values):
+            if all(_fixed(key, value, context) for value in values):
                 return True
     return False
 
@@ -192,14 +227,16 @@ def _public_principal(statement: Mapping[str, Any]) -> bool:
     )
 
 
-def public_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def public_statements(
+    document: Mapping[str, Any], context: str = "bucket"
+) -> list[Mapping[str, Any]]:
     """Allow statements open to everyone without a condition that restricts who the caller is."""
     return [
         statement
         for statement in document["Statement"]
         if statement.get("Effect") == "Allow"
         and _public_principal(statement)
-        and not _restricting(statement)
+        and not _restricting(statement, context)
     ]
 
 
@@ -218,7 +255,7 @@ def enforces_tls(document: Mapping[str, Any]) -> bool:
     return False
 
 
-def _policy_problems(what: str, value: Any) -> list[str]:
+def _policy_problems(what: str, value: Any, context: str = "bucket") -> list[str]:
     try:
         document = policy_document(value)
     except MalformedPolicy as err:
@@ -228,7 +265,7 @@ def _policy_problems(what: str, value: Any) -> list[str]:
     if document is None:
         return []
     problems = []
-    for statement in public_statements(document):
+    for statement in public_statements(document, context):
         sid = statement.get("Sid") or "without Sid"
         problems.append(
             f"{what} allows everyone (statement {sid}) without a condition on who the caller is. "
@@ -309,7 +346,14 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
         return problems + _grant_problems(what, get(props, "grants"))
     if resource_type in ACCESS_POINT_TYPES:
         point = f"access point '{name}' of bucket {_of_bucket(props)}"
-        problems = _policy_problems(f"The policy of {point}", get(props, "policy"))
+        problems = []
+        # S3 user guide, "Creating access points restricted to a virtual private cloud": an
+        # access point with a VPC network origin rejects every request from outside that VPC,
+        # so a policy to everyone does not make it public. Only a known VPC id counts.
+        if not known_name(get(props, "vpcConfiguration") or {}, "vpcId"):
+            problems += _policy_problems(
+                f"The policy of {point}", get(props, "policy"), "access point"
+            )
         block = get(props, "publicAccessBlockConfiguration")
         # Left out, S3 turns all four settings on for a new access point (CreateAccessPoint).
         if block is not None:
@@ -319,6 +363,40 @@ def public_access_problems(resource_type: str, props: Mapping[str, Any], name: s
         return _policy_problems(
             f"Access point policy '{name}' of {known_name(props, 'accessPointArn') or '?'}",
             get(props, "policy"),
+            "access point",
+        )
+    if resource_type in (MRAP, NATIVE_MRAP):
+        # Left out, each setting is on (CreateMultiRegionAccessPoint; the provider defaults
+        # each to true); one set false is off.
+        block = (
+            get(props, "details", "publicAccessBlock")
+            if resource_type == MRAP
+            else get(props, "publicAccessBlockConfiguration")
+        )
+        off = [
+            s
+            for s in BLOCK_SETTINGS
+            if block is not None and get(block, s) is not None and not is_on(get(block, s))
+        ]
+        if not off:
+            return []
+        return [
+            f"Multi-Region Access Point '{name}' leaves {', '.join(off)} off. Set all four of "
+            f"{', '.join(BLOCK_SETTINGS)} to true (it cannot be changed after creation)."
+        ]
+    if resource_type in (MRAP_POLICY, NATIVE_MRAP_POLICY):
+        document = (
+            get(props, "details", "policy")
+            if resource_type == MRAP_POLICY
+            else get(props, "policy")
+        )
+        return _policy_problems(
+            f"Multi-Region Access Point policy '{name}'", document, "access point"
+        )
+    if resource_type in LOGGING_TYPES:
+        return _grant_problems(
+            f"Server access logging '{name}' of bucket {_of_bucket(props)}",
+            get(props, "targetGrants"),
         )
     return []
 
