@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from orgtrail_policies.about import ABOUT
 
 from orgtrail.policy_check import RunningPack
 from tests.support.policy import UNKNOWN_BOOL, UNKNOWN_STRING, declared
@@ -258,3 +259,27 @@ def test_every_malformed_document_is_a_violation_and_every_other_verdict_still_c
     # The stack policies all answered: the unlocked, unblocked bucket is still refused.
     assert {"s3-bucket-object-lock-enabled", "s3-bucket-public-access-block"} <= stack
     assert "s3-bucket-tls-only" in stack  # a malformed deny enforces nothing
+
+
+def test_every_policy_carries_what_pulumi_cloud_shows(pack):
+    # GetAnalyzerInfo as the CLI reads it when the pack starts (pulumi-policy 1.18+ fields).
+    info = {p.name: p for p in pack.info().policies}
+    assert set(info) == set(ABOUT)
+    for name, policy in info.items():
+        assert policy.displayName and policy.remediation_steps, name
+        assert policy.url.startswith("https://"), name
+        assert list(policy.tags) == ABOUT[name]["tags"], name
+        assert policy.severity != 0, name  # set, not the protocol's default
+    assert info["s3-bucket-object-lock-enabled"].severity == 4  # CRITICAL
+    assert info["s3-bucket-object-lock-enabled"].displayName == "S3 buckets have Object Lock"
+    frameworks = {
+        name: (p.framework.name, p.framework.version, p.framework.reference)
+        for name, p in info.items()
+        if p.HasField("framework")
+    }
+    assert frameworks == {
+        "s3-no-public-bucket": ("cis-aws-foundations", "3.0.0", "2.1.4"),
+        "s3-bucket-public-access-block": ("cis-aws-foundations", "3.0.0", "2.1.4"),
+        "s3-bucket-tls-only": ("cis-aws-foundations", "3.0.0", "2.1.1"),
+        "cloudtrail-trail-essentials": ("cis-aws-foundations", "3.0.0", "3.1, 3.2, 3.5"),
+    }

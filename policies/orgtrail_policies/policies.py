@@ -22,6 +22,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from orgtrail_policies import buckets, stack
+from orgtrail_policies.about import about
 from orgtrail_policies.exemptions import LEDGER, SCHEMA, Exemption, Exemptions, describe
 
 ResourceRule = Callable[[str, Mapping[str, Any], str], list[str]]
@@ -76,6 +77,7 @@ def resource_policy(
         validate=partial(validate_resource, name, rule),
         enforcement_level=level,
         config_schema=SCHEMA,
+        **about(name),
     )
 
 
@@ -122,6 +124,7 @@ def bucket_stack_policy(
         validate=partial(validate_buckets, name, check, excuse, level == MANDATORY),
         enforcement_level=level,
         config_schema=SCHEMA,
+        **about(name),
     )
 
 
@@ -200,5 +203,6 @@ def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
             description="Resources exempted from an org-trail policy, and why.",
             validate=report_exemptions,
             enforcement_level=ADVISORY,
+            **about("exemptions-applied"),
         ),
     ]
