@@ -2,6 +2,8 @@
 wiring as over gRPC, see test_policy_corpus): who is exempted, why it is shown, and what a
 reasonless entry does."""
 
+import dataclasses
+
 import pytest
 from orgtrail_policies.exemptions import Exemptions
 
@@ -139,3 +141,29 @@ def test_a_reasonless_exemption_matched_by_urn_is_named_in_the_violation():
     assert stack_violation.message.endswith(
         "(exemption 'urn:pulumi:dev::*::data' matches but has no reason, so it does not apply)"
     )
+
+
+# An exemption names a resource (a glob over its logical name or its whole URN): never one
+# whose name or URN merely contains the text. Each of these buckets is public and unlocked.
+OVERLAPPING = [
+    site("marketing-site"),
+    site("site-data"),
+    dataclasses.replace(site("data"), urn="urn:pulumi:site::site::aws:s3/bucket:Bucket::data"),
+    dataclasses.replace(
+        site("logs"), urn="urn:pulumi:dev::app::pkg:index:Site$aws:s3/bucket:Bucket::logs"
+    ),
+]
+
+
+@pytest.mark.parametrize("policy", [PUBLIC, LOCK, BLOCK])
+@pytest.mark.parametrize("target", OVERLAPPING, ids=lambda r: r.urn)
+def test_an_exemption_exempts_exactly_what_it_names(policy, target):
+    unlocked = dataclasses.replace(target, inputs={**target.inputs, "objectLockEnabled": False})
+    unlocked.outputs = unlocked.inputs
+    verdicts = run(exempting(policy, "site"), unlocked)
+    assert any(v.policy == policy and v.level == "mandatory" for v in verdicts), verdicts
+    assert [v for v in verdicts if v.policy == "exemptions-applied"] == []
+    # The same exemption by the resource's own name does apply.
+    named = run(exempting(policy, unlocked.name), unlocked)
+    assert not any(v.policy == policy for v in named)
+    assert [v.urn for v in named if v.policy == "exemptions-applied"] == [unlocked.urn]
