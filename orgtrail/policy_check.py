@@ -53,6 +53,17 @@ def _provider_urn(reference: str) -> str:
     return reference.rsplit("::", 1)[0] if reference else ""
 
 
+def _provider(reference: str) -> analyzer_pb2.AnalyzerProviderResource | None:
+    """The provider as the engine describes it to Analyze and AnalyzeStack (URN, type, name)."""
+    if not reference:
+        return None
+    provider_urn = _provider_urn(reference)
+    qualified_type, name = provider_urn.split("::")[-2:]
+    return analyzer_pb2.AnalyzerProviderResource(
+        urn=provider_urn, type=qualified_type.rsplit("$", 1)[-1], name=name
+    )
+
+
 def level_and_properties(given: str | Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
     """One policy's entry of a `--policy-pack-config` file: its enforcement level (None when
     not given) and its other properties. The CLI's shorthand is the level alone."""
@@ -141,7 +152,10 @@ class RunningPack:
                 properties=struct(resource.inputs),
                 urn=resource.urn,
                 name=resource.name,
-                options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect),
+                options=analyzer_pb2.AnalyzerResourceOptions(
+                    protect=resource.protect, parent=resource.parent
+                ),
+                provider=_provider(resource.provider),
             )
         )
 
@@ -160,11 +174,7 @@ class RunningPack:
                             key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
                             for key, urns in r.property_dependencies.items()
                         },
-                        provider=analyzer_pb2.AnalyzerProviderResource(
-                            urn=_provider_urn(r.provider)
-                        )
-                        if r.provider
-                        else None,
+                        provider=_provider(r.provider),
                     )
                     for r in resources
                 ]

@@ -281,7 +281,7 @@ def test_a_resource_rule_that_fails_is_a_violation_of_that_rule():
         raise KeyError("Statement")
 
     reported = []
-    policy = resource_policy("fragile", "A rule.", fragile, MANDATORY)
+    policy = resource_policy("s3-no-public-bucket", "A rule.", fragile, MANDATORY)
     args = ResourceValidationArgs(BUCKET, proxied({}), "urn:x", "site", OPTIONS, None, {})
     policy.validate(args, lambda message, urn=None: reported.append(message))
     assert reported == [

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from orgtrail.simulate import Resource
 from tests.support.policy import declared
+from tests.support.preview import UNKNOWN, planned, stack
 
 V7 = "aws:s3/bucket:Bucket"
 V6 = "aws:s3/bucketV2:BucketV2"
@@ -222,4 +223,75 @@ CASES = [
     Case("ACLs disabled", "s3-bucket-acls-disabled", CLEAN,
          [part("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "own",
                rule={"objectOwnership": "BucketOwnerEnforced"})]),
+
 ]  # fmt: skip
+
+
+# --- as a real preview sends them: planned outputs with unknowns, providers, the root stack ----
+
+POINT = "aws:s3/accessPoint:AccessPoint"
+LOCK_CONFIGURATION = "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2"
+RANDOM = "random:index/randomPet:RandomPet"
+
+
+def new_bucket(kind: str = V7, name: str = "data", **props) -> Resource:
+    """A bucket to be created, auto-named as Pulumi names it, the rest left to the provider."""
+    key = "bucketName" if kind == NATIVE else "bucket"
+    return planned(kind, name, {key: f"{name}-1a2b3c4", **props})
+
+
+def blocked(target: Resource) -> Resource:
+    return planned(BLOCK, f"{target.name}-block", ALL_BLOCKED, {"bucket": target})
+
+
+def _preview_cases() -> list[Case]:
+    unlocked_v7, unlocked_v6 = new_bucket(V7), new_bucket(V6)
+    unlocked_native = new_bucket(NATIVE, publicAccessBlockConfiguration=ALL_BLOCKED)
+    locked_v7 = new_bucket(V7, objectLockEnabled=True)
+    suffix = planned(RANDOM, "suffix", {"length": 2})
+    nameless = planned(V7, "data", {"objectLockEnabled": True}, {"bucket": suffix})
+    flag = planned(RANDOM, "flag", {})
+    undecided = planned(
+        V7, "data", {"bucket": "data-1a2b3c4"}, {"objectLockEnabled": flag})
+    native_logs = new_bucket(NATIVE, "logs", publicAccessBlockConfiguration=ALL_BLOCKED)
+    native_site = planned(NATIVE, "site", {"bucketName": "site-1a2b3c4", "objectLockEnabled": True,
+                                           "publicAccessBlockConfiguration": ALL_BLOCKED},
+                          {"loggingConfiguration": (native_logs, {"destinationBucketName": UNKNOWN,
+                                                                  "logFilePrefix": "site/"})})
+    return [
+        Case("preview: v7 bucket leaving objectLockEnabled to the provider",
+             "s3-bucket-object-lock-enabled", FLAGGED, stack(unlocked_v7, blocked(unlocked_v7))),
+        Case("preview: v6 bucket leaving objectLockEnabled to the provider",
+             "s3-bucket-object-lock-enabled", FLAGGED, stack(unlocked_v6, blocked(unlocked_v6))),
+        Case("preview: native bucket without objectLockEnabled",
+             "s3-bucket-object-lock-enabled", FLAGGED, stack(unlocked_native)),
+        Case("preview: locked v7 bucket, its block by output",
+             "s3-bucket-object-lock-enabled", CLEAN, stack(locked_v7, blocked(locked_v7))),
+        Case("preview: objectLockEnabled from an output not known yet",
+             "s3-bucket-object-lock-enabled", FLAGGED, stack(flag, undecided, blocked(undecided))),
+        Case("preview: a lock configuration by output enables Object Lock",
+             "s3-bucket-object-lock-enabled", CLEAN,
+             stack(unlocked_v7, blocked(unlocked_v7), planned(
+                 LOCK_CONFIGURATION, "data-lock",
+                 {"rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 365}}},
+                 {"bucket": unlocked_v7}))),
+        Case("preview: a bucket named from random, without a block",
+             "s3-bucket-public-access-block", FLAGGED, stack(suffix, nameless)),
+        Case("preview: a bucket named from random, its block by output",
+             "s3-bucket-public-access-block", CLEAN, stack(suffix, nameless, blocked(nameless))),
+        Case("preview: native log target named by an id not known yet is excused",
+             "s3-bucket-object-lock-enabled", CLEAN, stack(native_logs, native_site)),
+        Case("preview: an access point in a VPC with a policy to everyone",
+             "s3-no-public-bucket", CLEAN,
+             stack(locked_v7, blocked(locked_v7), planned(
+                 POINT, "ap", {"vpcConfiguration": {"vpcId": "vpc-1a2b3c4d"},
+                               "policy": document(READ_ALL)}, {"bucket": locked_v7}))),
+        Case("preview: a public policy for a bucket whose id is not known yet",
+             "s3-no-public-bucket", FLAGGED,
+             stack(locked_v7, blocked(locked_v7), planned(
+                 "aws:s3/bucketPolicy:BucketPolicy", "p", {"policy": document(READ_ALL)},
+                 {"bucket": locked_v7}))),
+    ]  # fmt: skip
+
+
+CASES += _preview_cases()
