@@ -251,13 +251,23 @@ def _preview_cases() -> list[Case]:
     suffix = planned(RANDOM, "suffix", {"length": 2})
     nameless = planned(V7, "data", {"objectLockEnabled": True}, {"bucket": suffix})
     flag = planned(RANDOM, "flag", {})
-    undecided = planned(
-        V7, "data", {"bucket": "data-1a2b3c4"}, {"objectLockEnabled": flag})
+    undecided = planned(V7, "data", {"bucket": "data-1a2b3c4"}, {"objectLockEnabled": flag})
     native_logs = new_bucket(NATIVE, "logs", publicAccessBlockConfiguration=ALL_BLOCKED)
-    native_site = planned(NATIVE, "site", {"bucketName": "site-1a2b3c4", "objectLockEnabled": True,
-                                           "publicAccessBlockConfiguration": ALL_BLOCKED},
-                          {"loggingConfiguration": (native_logs, {"destinationBucketName": UNKNOWN,
-                                                                  "logFilePrefix": "site/"})})
+    native_site = planned(
+        NATIVE,
+        "site",
+        {
+            "bucketName": "site-1a2b3c4",
+            "objectLockEnabled": True,
+            "publicAccessBlockConfiguration": ALL_BLOCKED,
+        },
+        {
+            "loggingConfiguration": (
+                native_logs,
+                {"destinationBucketName": UNKNOWN, "logFilePrefix": "site/"},
+            )
+        },
+    )
     return [
         Case("preview: v7 bucket leaving objectLockEnabled to the provider",
              "s3-bucket-object-lock-enabled", FLAGGED, stack(unlocked_v7, blocked(unlocked_v7))),
