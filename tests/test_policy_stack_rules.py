@@ -74,6 +74,21 @@ def test_account_level_block_covers_buckets_of_the_same_provider_only():
     covered = resource(BUCKET, "covered", {"bucket": "covered"}, provider=account)
     elsewhere = resource(BUCKET, "elsewhere", {"bucket": "elsewhere"}, provider=other)
     assert flagged([block, covered, elsewhere], stack.missing_public_access_block) == ["elsewhere"]
+    # A setting from an output the preview does not know yet: undecided, and said so.
+    switch = resource("random:index/randomShuffle:RandomShuffle", "switch", {})
+    pending = resource(
+        "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+        "acct",
+        {**ALL_BLOCKED, "restrictPublicBuckets": UNKNOWN_STRING},
+        {"restrictPublicBuckets": [switch]},
+        provider=account,
+    )
+    ((_, problem),), _ = stack.bucket_findings(
+        [pending, switch, covered], stack.missing_public_access_block
+    )
+    assert (
+        "cannot be judged before it is created (restrictPublicBuckets comes from switch" in problem
+    )
 
 
 def test_default_retention_from_a_lock_configuration_or_inline():

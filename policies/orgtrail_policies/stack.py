@@ -35,6 +35,7 @@ from orgtrail_policies.props import (
     each,
     get,
     is_on,
+    items,
     policy_document,
     settled,
 )
@@ -54,6 +55,13 @@ PART_TYPES: dict[str, str] = {
     "aws:s3/bucketLogging:BucketLogging": "logging",
 }
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+# Inline server access logging and the key naming its destination: v7/legacy `logging`, v6
+# BucketV2 `loggings[]`, aws-native `loggingConfiguration`.
+INLINE_LOGGING = {
+    "logging": "targetBucket",
+    "loggings": "targetBucket",
+    "loggingConfiguration": "destinationBucketName",
+}
 
 
 @dataclass
@@ -97,8 +105,10 @@ class BucketIndex:
         self.buckets: dict[str, Bucket] = {}
         by_name: dict[str, Bucket] = {}
         parts: list[tuple[str, PolicyResource, dict[str, Any]]] = []
-        # Providers (None: the default one) whose account has a complete account-level block.
+        # Providers (None: the default one) whose account has a complete account-level block,
+        # and those whose block has a setting a preview does not know.
         self.blocked_providers: set[str | None] = set()
+        self.undecided_providers: dict[str | None, Undecided] = {}
         for resource in resources:
             if resource.resource_type in BUCKET_TYPES:
                 bucket = Bucket(resource, settled(resource))
@@ -109,10 +119,11 @@ class BucketIndex:
                 parts.append((PART_TYPES[resource.resource_type], resource, settled(resource)))
             elif resource.resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK:
                 props = settled(resource)
-                if all(
-                    _decided(lambda s=s, p=props: is_on(get(p, s)), False) for s in BLOCK_SETTINGS
-                ):
-                    self.blocked_providers.add(_provider_urn(resource))
+                try:
+                    if all(is_on(get(props, setting)) for setting in BLOCK_SETTINGS):
+                        self.blocked_providers.add(_provider_urn(resource))
+                except Undecided as error:
+                    self.undecided_providers.setdefault(_provider_urn(resource), error)
 
         def owner(resource: PolicyResource, props: Mapping[str, Any], prop: str) -> Bucket | None:
             """The bucket `prop` names: by where its value came from, else by its value. Of
@@ -136,34 +147,39 @@ class BucketIndex:
                 if target is not None:
                     target.access_log_target = True
         for bucket in self.buckets.values():
-            # Inline logging: v6/legacy `logging.targetBucket`, aws-native
-            # `loggingConfiguration.destinationBucketName` (in a preview often another
-            # bucket's id, not known yet: then the dependency names it).
-            for prop, path in (
-                ("logging", ("logging", "targetBucket")),
-                ("loggings", ("loggings", "targetBucket")),  # v6 BucketV2
-                ("loggingConfiguration", ("loggingConfiguration", "destinationBucketName")),
-            ):
-                if prop not in bucket.props:
-                    continue
-                names = _decided(
-                    lambda path=path, b=bucket: each({path[0]: b.props[path[0]]}, *path)
-                )
-                if names is None:
-                    target = owner(bucket.resource, bucket.props, prop)
-                    targets = [target] if target is not None else []
-                else:
-                    targets = [by_name.get(n) for n in names if isinstance(n, str)]
-                for target in targets:
-                    if target is not None:
+            for prop, key in INLINE_LOGGING.items():
+                if prop in bucket.props:
+                    for target in self._inline_targets(bucket, prop, key, by_name, owner):
                         target.access_log_target = True
+
+    @staticmethod
+    def _inline_targets(
+        bucket: Bucket,
+        prop: str,
+        key: str,
+        by_name: Mapping[str, Bucket],
+        owner: Callable[[PolicyResource, Mapping[str, Any], str], Bucket | None],
+    ) -> list[Bucket]:
+        """The buckets an inline logging configuration delivers to: by name, or (a name not
+        known yet in a preview, often another bucket's id) by the dependency it came from."""
+        names = _decided(lambda: [get(entry, key) for entry in items(bucket.props[prop])])
+        if names is None:
+            found = owner(bucket.resource, bucket.props, prop)
+            return [found] if found is not None else []
+        return [by_name[name] for name in names if isinstance(name, str) and name in by_name]
 
     def __iter__(self):
         return iter(self.buckets.values())
 
     def account_block_covers(self, bucket: Bucket) -> bool:
-        """An account-level block with all four settings, through the same provider, covers the bucket."""
-        return _provider_urn(bucket.resource) in self.blocked_providers
+        """An account-level block with all four settings, through the same provider, covers
+        the bucket. Undecided when that block has a setting the preview does not know."""
+        provider = _provider_urn(bucket.resource)
+        if provider in self.blocked_providers:
+            return True
+        if provider in self.undecided_providers:
+            raise self.undecided_providers[provider]
+        return False
 
 
 def _provider_urn(resource: PolicyResource) -> str | None:
