@@ -5,8 +5,9 @@ import json
 import pytest
 from orgtrail_policies import stack
 from orgtrail_policies.buckets import public_access_problems, trail_problems
+from pulumi_policy.proxy import UnknownValueError
 
-from tests.support.policy import UNKNOWN_BOOL, proxied, resource
+from tests.support.policy import UNKNOWN_BOOL, UNKNOWN_STRING, proxied, resource
 from tests.support.policy_corpus import ALL_BLOCKED, BLOCK, NATIVE, V6, V7
 
 
@@ -434,3 +435,13 @@ def test_every_principal_shape_that_includes_everyone_is_everyone(principal):
         "aws:s3/bucketPolicy:BucketPolicy",
         {"bucket": "b", "policy": policy({**READ_ALL, "Principal": principal})},
     )
+
+
+def test_a_value_not_known_in_a_preview_hides_only_the_part_that_reads_it():
+    (problem,) = public(V7, {"acl": "public-read", "policy": UNKNOWN_STRING})
+    assert "public canned ACL 'public-read'" in problem
+    (problem,) = public(NATIVE, {"accessControl": UNKNOWN_STRING})
+    assert "has no publicAccessBlockConfiguration" in problem
+    # Nothing else found: the SDK's "can't run during preview" note stands for it.
+    with pytest.raises(UnknownValueError):
+        public(V7, {"acl": "private", "policy": UNKNOWN_STRING})

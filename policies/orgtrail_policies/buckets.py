@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -300,105 +300,131 @@ def _grant_problems(what: str, grants: Any) -> list[str]:
     return []
 
 
+Check = Callable[[], list[str]]
+
+
 def public_access_problems(resource_type: str, props: Mapping[str, Any], name: str) -> list[str]:
+    """Everything that makes the resource public. Each part is judged on its own, so a value a
+    preview does not know hides only the part that reads it: when nothing else is found, the
+    SDK's "can't run during preview" note stands for it (and `pulumi up` judges it, known,
+    before the resource's step)."""
+    problems: list[str] = []
+    unknown: UnknownValueError | None = None
+    for check in _public_checks(resource_type, props, name):
+        try:
+            problems += check()
+        except UnknownValueError as error:
+            unknown = unknown or error
+    if unknown is not None and not problems:
+        raise unknown
+    return problems
+
+
+def _public_checks(resource_type: str, props: Mapping[str, Any], name: str) -> list[Check]:
     if resource_type in CLASSIC_BUCKETS:
         bucket = describe_bucket(name, props)
-        problems = _canned_acl_problems(f"Bucket {bucket}", get(props, "acl"))
-        problems += _grant_problems(f"Bucket {bucket}", get(props, "grants"))
-        problems += _policy_problems(f"The inline policy of bucket {bucket}", get(props, "policy"))
-        return problems
+        return [
+            lambda: _canned_acl_problems(f"Bucket {bucket}", get(props, "acl")),
+            lambda: _grant_problems(f"Bucket {bucket}", get(props, "grants")),
+            lambda: _policy_problems(f"The inline policy of bucket {bucket}", get(props, "policy")),
+        ]
     if resource_type == NATIVE_BUCKET:
         bucket = describe_bucket(name, props)
-        problems = []
-        acl = get(props, "accessControl")
-        if acl in PUBLIC_NATIVE_ACLS:
-            problems.append(
-                f"Bucket {bucket} has the public access control {acl!r}. Use 'Private'."
-            )
-        block = get(props, "publicAccessBlockConfiguration")
-        if block is None:
-            problems.append(
-                f"Bucket {bucket} has no publicAccessBlockConfiguration. Set {', '.join(BLOCK_SETTINGS)} to true."
-            )
-        else:
-            problems += _block_problems(
-                f"The publicAccessBlockConfiguration of bucket {bucket}", block
-            )
-        return problems
+        return [
+            lambda: _native_acl_problems(bucket, get(props, "accessControl")),
+            lambda: _native_block_problems(bucket, get(props, "publicAccessBlockConfiguration")),
+        ]
     if resource_type in ACL_TYPES:
         what = f"ACL '{name}' of bucket {_of_bucket(props)}"
-        problems = _canned_acl_problems(what, get(props, "acl"))
-        return problems + _grant_problems(what, get(props, "accessControlPolicy", "grants"))
+        return [
+            lambda: _canned_acl_problems(what, get(props, "acl")),
+            lambda: _grant_problems(what, get(props, "accessControlPolicy", "grants")),
+        ]
     if resource_type in POLICY_TYPES:
-        document = (
-            get(props, "policy")
-            if resource_type.startswith("aws:")
-            else get(props, "policyDocument")
-        )
-        return _policy_problems(f"Bucket policy '{name}' of bucket {_of_bucket(props)}", document)
+        key = "policy" if resource_type.startswith("aws:") else "policyDocument"
+        what = f"Bucket policy '{name}' of bucket {_of_bucket(props)}"
+        return [lambda: _policy_problems(what, get(props, key))]
     if resource_type == PUBLIC_ACCESS_BLOCK:
-        return _block_problems(f"Public access block '{name}' of bucket {_of_bucket(props)}", props)
+        what = f"Public access block '{name}' of bucket {_of_bucket(props)}"
+        return [lambda: _block_problems(what, props)]
     if resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK:
-        return _block_problems(f"Account-level public access block '{name}'", props)
+        return [lambda: _block_problems(f"Account-level public access block '{name}'", props)]
     if resource_type in OBJECT_TYPES:
         what = f"Object '{name}' in bucket {_of_bucket(props)}"
-        problems = _canned_acl_problems(what, get(props, "acl"))
-        return problems + _grant_problems(what, get(props, "grants"))
+        return [
+            lambda: _canned_acl_problems(what, get(props, "acl")),
+            lambda: _grant_problems(what, get(props, "grants")),
+        ]
     if resource_type in ACCESS_POINT_TYPES:
         point = f"access point '{name}' of bucket {_of_bucket(props)}"
-        problems = []
-        # S3 user guide, "Creating access points restricted to a virtual private cloud": an
-        # access point with a VPC network origin rejects every request from outside that VPC,
-        # so a policy to everyone does not make it public. Only a known VPC id counts.
-        if not known_name(get(props, "vpcConfiguration") or {}, "vpcId"):
-            problems += _policy_problems(
-                f"The policy of {point}", get(props, "policy"), "access point"
-            )
-        block = get(props, "publicAccessBlockConfiguration")
-        # Left out, S3 turns all four settings on for a new access point (CreateAccessPoint).
-        if block is not None:
-            problems += _block_problems(f"The publicAccessBlockConfiguration of {point}", block)
-        return problems
-    if resource_type == ACCESS_POINT_POLICY:
-        return _policy_problems(
-            f"Access point policy '{name}' of {known_name(props, 'accessPointArn') or '?'}",
-            get(props, "policy"),
-            "access point",
-        )
-    if resource_type in (MRAP, NATIVE_MRAP):
-        # Left out, each setting is on (CreateMultiRegionAccessPoint; the provider defaults
-        # each to true); one set false is off.
-        block = (
-            get(props, "details", "publicAccessBlock")
-            if resource_type == MRAP
-            else get(props, "publicAccessBlockConfiguration")
-        )
-        off = [
-            s
-            for s in BLOCK_SETTINGS
-            if block is not None and get(block, s) is not None and not is_on(get(block, s))
-        ]
-        if not off:
-            return []
         return [
-            f"Multi-Region Access Point '{name}' leaves {', '.join(off)} off. Set all four of "
-            f"{', '.join(BLOCK_SETTINGS)} to true (it cannot be changed after creation)."
+            lambda: _access_point_policy_problems(point, props),
+            lambda: _access_point_block_problems(
+                point, get(props, "publicAccessBlockConfiguration")
+            ),
         ]
+    if resource_type == ACCESS_POINT_POLICY:
+        what = f"Access point policy '{name}' of {known_name(props, 'accessPointArn') or '?'}"
+        return [lambda: _policy_problems(what, get(props, "policy"), "access point")]
+    if resource_type in (MRAP, NATIVE_MRAP):
+        path = (
+            ("details", "publicAccessBlock")
+            if resource_type == MRAP
+            else ("publicAccessBlockConfiguration",)
+        )
+        return [lambda: _multi_region_block_problems(name, get(props, *path))]
     if resource_type in (MRAP_POLICY, NATIVE_MRAP_POLICY):
-        document = (
-            get(props, "details", "policy")
-            if resource_type == MRAP_POLICY
-            else get(props, "policy")
-        )
-        return _policy_problems(
-            f"Multi-Region Access Point policy '{name}'", document, "access point"
-        )
+        path = ("details", "policy") if resource_type == MRAP_POLICY else ("policy",)
+        what = f"Multi-Region Access Point policy '{name}'"
+        return [lambda: _policy_problems(what, get(props, *path), "access point")]
     if resource_type in LOGGING_TYPES:
-        return _grant_problems(
-            f"Server access logging '{name}' of bucket {_of_bucket(props)}",
-            get(props, "targetGrants"),
-        )
+        what = f"Server access logging '{name}' of bucket {_of_bucket(props)}"
+        return [lambda: _grant_problems(what, get(props, "targetGrants"))]
     return []
+
+
+def _native_acl_problems(bucket: str, acl: Any) -> list[str]:
+    if acl in PUBLIC_NATIVE_ACLS:
+        return [f"Bucket {bucket} has the public access control {acl!r}. Use 'Private'."]
+    return []
+
+
+def _native_block_problems(bucket: str, block: Any) -> list[str]:
+    if block is None:
+        return [
+            f"Bucket {bucket} has no publicAccessBlockConfiguration. Set {', '.join(BLOCK_SETTINGS)} to true."
+        ]
+    return _block_problems(f"The publicAccessBlockConfiguration of bucket {bucket}", block)
+
+
+def _access_point_policy_problems(point: str, props: Mapping[str, Any]) -> list[str]:
+    # S3 user guide, "Creating access points restricted to a virtual private cloud": an access
+    # point with a VPC network origin rejects every request from outside that VPC, so a policy
+    # to everyone does not make it public. Only a known VPC id counts.
+    if known_name(get(props, "vpcConfiguration") or {}, "vpcId"):
+        return []
+    return _policy_problems(f"The policy of {point}", get(props, "policy"), "access point")
+
+
+def _access_point_block_problems(point: str, block: Any) -> list[str]:
+    # Left out, S3 turns all four settings on for a new access point (CreateAccessPoint).
+    if block is None:
+        return []
+    return _block_problems(f"The publicAccessBlockConfiguration of {point}", block)
+
+
+def _multi_region_block_problems(name: str, block: Any) -> list[str]:
+    # Left out, each setting is on (CreateMultiRegionAccessPoint; the provider defaults each
+    # to true); one set false is off.
+    if block is None:
+        return []
+    off = [s for s in BLOCK_SETTINGS if get(block, s) is not None and not is_on(get(block, s))]
+    if not off:
+        return []
+    return [
+        f"Multi-Region Access Point '{name}' leaves {', '.join(off)} off. Set all four of "
+        f"{', '.join(BLOCK_SETTINGS)} to true (it cannot be changed after creation)."
+    ]
 
 
 # --- ACLs -------------------------------------------------------------------------------
