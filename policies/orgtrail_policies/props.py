@@ -10,7 +10,7 @@ unknown values still raise, so the caller decides what "unknown" means.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -252,10 +252,12 @@ def settled(resource: Any) -> dict[str, Any]:
     return result
 
 
-_DROP = object()
+_DROP = object()  # an unknown nobody asked for: left out, as if the program had not set it
 
 
-def _settle(read: Any, pending: Pending | None) -> Any:
+def _settle(read: Callable[[], Any], pending: Pending | None) -> Any:
+    """The value `read` returns, settled all the way down; `pending` stands for its unknowns
+    (None: they were not asked for)."""
     try:
         value = read()
     except UnknownValueError:
@@ -268,6 +270,6 @@ def _settle(read: Any, pending: Pending | None) -> Any:
                 settled_map[key] = item
         return settled_map
     if isinstance(value, Sequence) and not isinstance(value, str):
-        items_ = [_settle(lambda i=i: value[i], pending) for i in range(len(value))]
-        return [item for item in items_ if item is not _DROP]
+        elements = [_settle(lambda i=i: value[i], pending) for i in range(len(value))]
+        return [element for element in elements if element is not _DROP]
     return value
