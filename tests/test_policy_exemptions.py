@@ -5,9 +5,10 @@ reasonless entry does."""
 import dataclasses
 
 import pytest
+from orgtrail_policies import stack
 from orgtrail_policies.exemptions import Exemptions
 
-from tests.support.policy import InProcessPack
+from tests.support.policy import UNKNOWN_BOOL, InProcessPack
 from tests.support.policy_corpus import V7, block, bucket, locked, part
 
 PUBLIC = "s3-no-public-bucket"
@@ -167,3 +168,41 @@ def test_an_exemption_exempts_exactly_what_it_names(policy, target):
     named = run(exempting(policy, unlocked.name), unlocked)
     assert not any(v.policy == policy for v in named)
     assert [v.urn for v in named if v.policy == "exemptions-applied"] == [unlocked.urn]
+
+
+def test_a_locked_access_log_target_needs_no_excuse_and_an_undecided_one_is_excused():
+    logging = part("aws:s3/bucketLogging:BucketLogging", "logging", targetBucket="access-logs")
+    target = bucket(V7, "access-logs", objectLockEnabled=True)
+    assert run({}, locked(), block(), target, block("access-logs"), logging) == []
+    # Whether the target is locked is not known in the preview: it is let through as a
+    # target (S3 could not deliver to it locked), and the report says so.
+    flag = bucket(V7, "flag")
+    pending = dataclasses.replace(
+        target,
+        outputs={**target.outputs, "objectLockEnabled": UNKNOWN_BOOL},
+        property_dependencies={"objectLockEnabled": [flag.urn]},
+    )
+    verdicts = run({LOCK: "mandatory"}, locked(), block(), pending, block("access-logs"), logging)
+    assert [(v.policy, v.urn) for v in verdicts] == [("exemptions-applied", pending.urn)]
+
+
+def test_a_resource_violation_names_the_resource_it_is_about():
+    verdicts = run({}, site(), block("marketing-site"))
+    assert [(v.policy, v.urn) for v in verdicts] == [(PUBLIC, site().urn)]
+
+
+def test_a_stack_rule_that_cannot_be_run_is_a_violation_of_the_stack(monkeypatch):
+    def broken(*_args):
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr(stack, "bucket_findings", broken)
+    verdicts = run({}, locked(), block())
+    broken_rules = {v.policy for v in verdicts if "could not be judged" in v.message}
+    assert {LOCK, BLOCK} <= broken_rules
+    (lock,) = [v for v in verdicts if v.policy == LOCK]
+    assert (lock.level, lock.urn) == ("mandatory", "")
+    assert lock.message.endswith(
+        "\nThe stack could not be judged (RecursionError: too deep), so it cannot be shown to "
+        "comply. This is a fault in the pack or a shape it does not know: report it, with the "
+        "resource's properties."
+    )

@@ -4,11 +4,13 @@ what is wrong, and how to fix it. One case per message the pack can send."""
 import json
 
 import pytest
+from orgtrail_policies.about import ABOUT
 from orgtrail_policies.buckets import (
     acl_problems,
     public_access_problems,
     trail_problems,
 )
+from orgtrail_policies.policies import policies
 
 from tests.support.policy import InProcessPack, proxied
 from tests.support.policy_corpus import V7, bucket, part
@@ -309,3 +311,27 @@ def test_stack_rule_messages():
         "S3 cannot deliver them to a bucket with Object Lock (S3 user guide, Object Lock "
         "considerations), so no lock is asked of it; it must still be private, blocked and TLS-only"
     )
+
+
+def test_each_policy_is_built_with_the_metadata_pulumi_cloud_shows():
+    built = {policy.name: policy for policy in policies()}
+    assert set(built) == set(ABOUT)
+    for name, policy in built.items():
+        for field, value in ABOUT[name].items():
+            assert getattr(policy, field) == value, (name, field)
+    frameworks = {
+        name: (
+            p.framework.name,
+            p.framework.version,
+            p.framework.reference,
+            p.framework.specification,
+        )
+        for name, p in built.items()
+        if p.framework is not None
+    }
+    assert frameworks == {
+        "s3-no-public-bucket": ("cis-aws-foundations", "3.0.0", "2.1.4", None),
+        "s3-bucket-public-access-block": ("cis-aws-foundations", "3.0.0", "2.1.4", None),
+        "s3-bucket-tls-only": ("cis-aws-foundations", "3.0.0", "2.1.1", None),
+        "cloudtrail-trail-essentials": ("cis-aws-foundations", "3.0.0", "3.1, 3.2, 3.5", None),
+    }

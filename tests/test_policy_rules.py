@@ -5,6 +5,7 @@ import json
 import pytest
 from orgtrail_policies import stack
 from orgtrail_policies.buckets import public_access_problems, trail_problems
+from orgtrail_policies.props import MalformedPolicy, policy_document
 from pulumi_policy.proxy import UnknownValueError
 
 from tests.support.policy import UNKNOWN_BOOL, UNKNOWN_STRING, proxied, resource
@@ -445,3 +446,82 @@ def test_a_value_not_known_in_a_preview_hides_only_the_part_that_reads_it():
     # Nothing else found: the SDK's "can't run during preview" note stands for it.
     with pytest.raises(UnknownValueError):
         public(V7, {"acl": "private", "policy": UNKNOWN_STRING})
+
+
+# --- documents AWS would reject (the IAM policy grammar) ----------------------------------
+
+TLS = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": "*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+NO_EFFECT = {k: v for k, v in TLS.items() if k != "Effect"}
+PRINCIPAL = 'Principal is not "*" or a map of principal types to strings or lists of strings'
+
+
+@pytest.mark.parametrize(
+    ("statement", "why"),
+    [
+        ({**TLS, "Condition": [{"Bool": {}}]}, "Condition is not a map of operators"),
+        ({**TLS, "Condition": {"Bool": ["x"]}}, "Condition operator 'Bool' is not a map of condition keys"),
+        ({**TLS, "Condition": {"Bool": {}}}, "Condition operator 'Bool' is not a map of condition keys"),
+        ({**TLS, "Condition": {"Bool": {"k": {"a": 1}}}}, "Condition Bool 'k' is not a value or a list of values"),
+        ({**TLS, "Condition": {"Bool": {"k": [{"a": 1}]}}}, "Condition Bool 'k' is not a value or a list of values"),
+        ({**TLS, "Principals": "*"}, "element 'Principals' is not one of Action, Condition, Effect, "
+         "NotAction, NotPrincipal, NotResource, Principal, Resource, Sid"),
+        ({**TLS, "Effect": "Permit"}, "Effect 'Permit' is not Allow or Deny"),
+        (NO_EFFECT, "Effect None is not Allow or Deny"),
+        ({**TLS, "Principal": ["*"]}, PRINCIPAL),
+        ({**TLS, "Principal": "arn:aws:iam::111111111111:root"}, PRINCIPAL),
+        ({**TLS, "Principal": {}}, PRINCIPAL),
+        ({**TLS, "Principal": {"AWS": 1}}, PRINCIPAL),
+        ({**TLS, "NotPrincipal": [1]}, "Not" + PRINCIPAL),
+        ({**TLS, "Action": 3}, "Action is not a string or a list of strings"),
+        ({**TLS, "Action": []}, "Action is not a string or a list of strings"),
+        ({**TLS, "NotAction": ["s3:*", 1]}, "NotAction is not a string or a list of strings"),
+        ({**TLS, "Resource": {"a": 1}}, "Resource is not a string or a list of strings"),
+        ({**TLS, "NotResource": 1}, "NotResource is not a string or a list of strings"),
+    ],
+)  # fmt: skip
+def test_a_statement_aws_would_reject_is_named_with_what_is_wrong(statement, why):
+    with pytest.raises(MalformedPolicy) as raised:
+        policy_document(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    assert str(raised.value) == f"has a statement 1 whose {why}"
+    with pytest.raises(MalformedPolicy) as raised:
+        policy_document({"Statement": [{**statement, "Sid": "Tls"}]})
+    assert str(raised.value) == f"has a statement 'Tls' whose {why}"
+
+
+@pytest.mark.parametrize(
+    ("document", "why"),
+    [
+        ({"Statement": [TLS], "Foo": 1}, "has the element 'Foo', which is not one of Id, Statement, Version"),
+        ({"Version": "2012-10-17"}, "has no list of Statement objects"),
+        ({"Statement": "x"}, "has no list of Statement objects"),
+        ({"Statement": [TLS, "x"]}, "has no list of Statement objects"),
+        ([TLS], "is not a JSON object"),
+    ],
+)  # fmt: skip
+def test_a_document_aws_would_reject_is_named_with_what_is_wrong(document, why):
+    with pytest.raises(MalformedPolicy) as raised:
+        policy_document(json.dumps(document))
+    assert str(raised.value) == why
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        TLS,
+        {**TLS, "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "*"], "Service": "s3.amazonaws.com"}},
+        {**TLS, "NotPrincipal": {"AWS": "arn:aws:iam::111111111111:root"}, "Principal": "*"},
+        {**TLS, "Action": ["s3:GetObject", "s3:PutObject"], "NotResource": ["arn:aws:s3:::b/*"]},
+        {**TLS, "Condition": {"NumericLessThan": {"s3:max-keys": 10}, "Bool": {"aws:SecureTransport": False}}},
+        {**TLS, "Condition": {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "203.0.113.0/24"]}}},
+        {k: v for k, v in TLS.items() if k != "Condition"},
+    ],
+)  # fmt: skip
+def test_every_shape_the_grammar_allows_is_read(statement):
+    document = policy_document({"Version": "2012-10-17", "Id": "p", "Statement": statement})
+    assert document["Statement"] == [statement]

@@ -237,8 +237,12 @@ def test_an_unknown_set_from_another_output_is_undecided_and_said_so_when_mandat
         {"objectLockEnabled": [flag]},
     )
     ((_, problem),), _ = stack.bucket_findings([pending, flag], stack.missing_object_lock)
-    assert "not known before it is created" in problem
-    assert "objectLockEnabled comes from flag" in problem
+    assert problem == (
+        "Bucket 'data': whether it has Object Lock is not known before it is created "
+        "(objectLockEnabled comes from flag, whose outputs are not known until it is created), "
+        "so the preview cannot show it will be locked. Set objectLockEnabled: true on the "
+        "bucket as a plain value."
+    )
     # An advisory rule leaves out what it cannot decide.
     findings, _ = stack.bucket_findings([pending, flag], stack.missing_versioning, mandatory=False)
     assert findings == []
@@ -303,4 +307,33 @@ def test_a_resource_rule_that_fails_is_a_violation_of_that_rule():
         "'site' could not be judged (KeyError: 'Statement'), so it cannot be shown to comply. "
         "This is a fault in the pack or a shape it does not know: report it, with the "
         "resource's properties."
+    ]
+
+
+def test_a_part_from_two_buckets_outputs_configures_neither():
+    one, two = bucket("one"), bucket("two")
+    block = resource(
+        BLOCK, "block", {"bucket": UNKNOWN_STRING, **ALL_BLOCKED}, {"bucket": [one, two]}
+    )
+    assert flagged([one, two, block], stack.missing_public_access_block) == ["one", "two"]
+
+
+def test_a_v6_inline_log_target_not_known_yet_is_found_by_its_dependency():
+    logs = resource(V6_BUCKET, "logs", {"bucket": UNKNOWN_STRING, "id": UNKNOWN_STRING})
+    site = resource(
+        V6_BUCKET,
+        "site",
+        {
+            "bucket": "site",
+            "objectLockEnabled": True,
+            "loggings": [{"targetBucket": UNKNOWN_STRING}],
+        },
+        {"loggings": [logs]},
+    )
+    findings, excused = stack.bucket_findings(
+        [logs, site], stack.missing_object_lock, stack.unlocked_access_log_target
+    )
+    assert findings == []
+    assert [(b.resource.name, reason) for b, reason in excused] == [
+        ("logs", stack.ACCESS_LOG_TARGET_REASON)
     ]

@@ -28,10 +28,10 @@ from orgtrail_policies.exemptions import LEDGER, SCHEMA, Exemption, Exemptions, 
 ResourceRule = Callable[[str, Mapping[str, Any], str], list[str]]
 
 
-def crashed(name: str, error: Exception) -> str:
-    """The verdict on a resource a rule could not read: not compliant, and why."""
+def crashed(what: str, error: Exception) -> str:
+    """The verdict on what a rule could not read (a resource, the stack): not compliant, and why."""
     return (
-        f"'{name}' could not be judged ({type(error).__name__}: {error}), so it cannot be shown "
+        f"{what} could not be judged ({type(error).__name__}: {error}), so it cannot be shown "
         "to comply. This is a fault in the pack or a shape it does not know: report it, with "
         "the resource's properties."
     )
@@ -55,7 +55,7 @@ def validate_resource(
     except UnknownValueError:
         raise  # the SDK's own note: this can't be known during preview
     except Exception as error:  # one resource's verdict, never the whole pack's
-        problems = [crashed(args.name, error)]
+        problems = [crashed(f"'{args.name}'", error)]
     if not problems:
         return
     exemptions = Exemptions(args.get_config())
@@ -93,7 +93,7 @@ def validate_buckets(
     try:
         findings, excused = stack.bucket_findings(args.resources, check, excuse, mandatory)
     except Exception as error:  # the stack's verdict for this rule, not every rule's
-        report_violation(crashed("the stack", error), None)
+        report_violation(crashed("The stack", error), None)
         return
     for bucket, reason in excused:
         LEDGER.record(name, bucket.resource.urn, Exemption("(rule)", reason))
