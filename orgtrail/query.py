@@ -11,10 +11,13 @@ truncated file is reported and skipped.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import re
+import sys
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import duckdb
 import sqlglot
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE, record_type
 from orgtrail.detections import QUERIES_DIR, description, detections
@@ -41,21 +45,57 @@ class LogFile:
     day: str  # YYYY/MM/DD, as the key has it
 
 
-def log_files(root: Path, since: datetime | None = None) -> list[LogFile]:
-    """Every CloudTrail log file under root (digests excluded), with its partition values from the key."""
-    found = []
+# CloudTrail user guide, "CloudTrail log file examples" (file name format):
+# AccountID_CloudTrail_RegionName_YYYYMMDDTHHmmZ_UniqueString.json.gz. The name carries the
+# partition values, so any level of the AWSLogs/ tree (or a flat folder of files) reads the
+# same; digest and Insights files have names of their own and are not logs of events.
+LOG_NAME = re.compile(
+    r"^(?P<account>\d{12})_CloudTrail_(?P<region>[a-z0-9-]+)_"
+    r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})T\d{4}Z_[A-Za-z0-9]+\.json\.gz$"
+)
+LOG_NAME_HINT = "ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_ID.json.gz"
+OTHER_FILES = {"_CloudTrail-Digest_": "digest files", "_CloudTrail-Insight_": "Insights files"}
+EXPECTED_LAYOUT = (
+    "files named ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_ID.json.gz, as the trail delivers "
+    "them under AWSLogs/<org-id>/<account>/CloudTrail/<region>/YYYY/MM/DD/ (any level of that "
+    "tree, or a folder of such files)"
+)
+
+
+@dataclass
+class Scan:
+    """What a directory holds: log files (after --since), and everything else by kind."""
+
+    files: list[LogFile] = field(default_factory=list)
+    earlier: int = 0  # log files before --since
+    ignored: Counter = field(default_factory=Counter)  # digest and Insights files, by kind
+    misnamed: list[Path] = field(default_factory=list)  # *.json.gz not named like a log file
+
+
+def scan(root: Path, since: datetime | None = None) -> Scan:
+    """Every CloudTrail log file under root, with its partition values from its name."""
+    found = Scan()
     since_day = since.strftime("%Y/%m/%d") if since else None
     for path in sorted(root.rglob("*.json.gz")):
-        parts = path.relative_to(root).parts
-        if "CloudTrail" not in parts:
-            continue  # CloudTrail-Digest/, CloudTrail-Insight/, anything else
-        at = parts.index("CloudTrail")
-        if at < 1 or len(parts) < at + 6:
+        match = LOG_NAME.match(path.name)
+        if match is None:
+            kind = next((k for marker, k in OTHER_FILES.items() if marker in path.name), None)
+            if kind:
+                found.ignored[kind] += 1
+            else:
+                found.misnamed.append(path)
             continue
-        log = LogFile(path, parts[at - 1], parts[at + 1], "/".join(parts[at + 2 : at + 5]))
-        if since_day is None or log.day >= since_day:
-            found.append(log)
+        day = f"{match['year']}/{match['month']}/{match['day']}"
+        if since_day is not None and day < since_day:
+            found.earlier += 1
+            continue
+        found.files.append(LogFile(path, match["account"], match["region"], day))
     return found
+
+
+def log_files(root: Path, since: datetime | None = None) -> list[LogFile]:
+    """Every CloudTrail log file under root (digests excluded), with its partition values."""
+    return scan(root, since).files
 
 
 def gzip_problem(path: Path) -> str | None:
@@ -79,13 +119,17 @@ class LocalLogs:
 
     def __init__(self, root: Path, since: datetime | None = None):
         self.connection = duckdb.connect()
-        self.skipped: list[tuple[Path, str]] = []
+        self.scan = scan(root, since)
+        self.skipped: list[tuple[Path, str]] = [
+            (path, f"not named like a CloudTrail log file ({LOG_NAME_HINT})")
+            for path in self.scan.misnamed
+        ]
         self._columns = ",\n  ".join(
             f"{c.duckdb_expression('record')} AS {c.name}" for c in COLUMNS
         )
         self._where = 'WHERE record."eventTime" >= ?' if since else ""
         self._since = [since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")] if since else []
-        self.files = self._load(log_files(root, since))
+        self.files = self._load(self.scan.files)
 
     def _select(self, files: list[LogFile]) -> str:
         return f"""
@@ -178,7 +222,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--list", action="store_true", help="list the detections")
     parser.add_argument("--json", action="store_true", help="print a list of row objects")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, parser=parser)
 
 
 def parse_since(text: str) -> datetime:
@@ -186,15 +230,66 @@ def parse_since(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _print_rows(console: Console, title: str, rows: Iterable[dict]) -> None:
-    rows = list(rows)
-    table = Table(title=f"{title}: {len(rows)} events")
-    columns = ("eventtime", "eventname", "recipientaccountid", "principalarn", "sourceipaddress")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(row.get(column) or "") for column in columns))
-    console.print(table)
+# The columns a finding is about, in the order a reader wants them; a detection's table shows
+# those its rows have. Folded, never cut: identifiers stay whole at any width.
+COLUMNS_SHOWN = (
+    "eventtime", "eventname", "awsregion", "recipientaccountid", "principalarn",
+    "sourceipaddress", "errorcode", "useragent",
+)  # fmt: skip
+SCHEMA_VERSION = 1
+
+
+def _print_rows(console: Console, title: str, rows: list[dict]) -> None:
+    """A table when every value fits whole in the terminal; otherwise one block per event,
+    one field per line, printed without wrapping so no identifier is cut or split."""
+    columns = [c for c in COLUMNS_SHOWN if any(row.get(c) for row in rows)] or list(
+        COLUMNS_SHOWN[:2]
+    )
+    cells = [[str(row.get(column) or "") for column in columns] for row in rows]
+    widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
+    if sum(widths) + 3 * len(columns) + 1 <= console.width:
+        table = Table(title=f"{title}: {len(rows)} events", title_justify="left")
+        for column in columns:
+            table.add_column(column, no_wrap=True)
+        for line in cells:
+            table.add_row(*(Text(value) for value in line))
+        console.print(table)
+        return
+    console.print(Text(f"{title}: {len(rows)} events", style="bold"), soft_wrap=True)
+    label = max(len(c) for c in columns)
+    for line in cells:
+        console.print()
+        for column, value in zip(columns, line, strict=True):
+            if value:
+                console.print(Text(f"  {column:<{label}}  {value}"), soft_wrap=True)
+
+
+def summary(logs: LocalLogs) -> dict:
+    """What was read: the same figures in the text and the JSON."""
+    return {
+        "files": len(logs.files),
+        "events": logs.event_count,
+        "skipped": [{"path": str(path), "reason": reason} for path, reason in logs.skipped],
+        "ignored": dict(sorted(logs.scan.ignored.items())),
+        "beforeSince": logs.scan.earlier,
+    }
+
+
+def summary_line(read: dict, results: dict[str, list]) -> str:
+    findings = sum(1 for rows in results.values() if rows)
+    parts = [f"read {read['files']:,} log files, {read['events']:,} events"]
+    if read["skipped"]:
+        parts.append(f"skipped {len(read['skipped']):,} (listed above)")
+    parts += [f"ignored {count:,} {kind}" for kind, count in read["ignored"].items()]
+    if read["beforeSince"]:
+        parts.append(f"{read['beforeSince']:,} files before --since")
+    parts.append(f"{findings} of {len(results)} detections with events")
+    return "; ".join(parts)
+
+
+def _usage_error(message: str) -> int:
+    Console(stderr=True).print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
+    return 2
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -211,33 +306,39 @@ def run(args: argparse.Namespace, console: Console) -> int:
             for name, path in available.items():
                 console.print(f"[bold]{name}[/]  {description(path)}", highlight=False)
         return 0
-    names = list(available) if args.name == "all" else [args.name]
-    unknown = [name for name in names if name not in available]
-    if not args.name or unknown or args.logs is None:
-        problem = (
-            "name a detection and --logs" if not unknown else f"unknown detection {unknown[0]!r}"
+    if not args.name:
+        args.parser.print_usage(sys.stderr)
+        return _usage_error(
+            f"name a detection, or 'all'; detections: {', '.join(available)} (--list describes them)"
         )
-        console.print(
-            f"[red]error:[/] {problem}; detections: {', '.join(available)}", highlight=False
+    if args.name != "all" and args.name not in available:
+        close = difflib.get_close_matches(args.name, list(available), n=3)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        return _usage_error(
+            f"unknown detection {args.name!r}{hint} (detections: {', '.join(available)})"
         )
-        return 2
+    if args.logs is None:
+        return _usage_error("--logs is required: the directory the trail's log files are in")
     if not args.logs.is_dir():
-        console.print(f"[red]error:[/] {args.logs} is not a directory")
-        return 2
+        return _usage_error(f"{args.logs} is not a directory")
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError:
-        console.print(f"[red]error:[/] --since {args.since!r} is not an ISO 8601 date or time")
-        return 2
+        return _usage_error(f"--since {args.since!r} is not an ISO 8601 date or time")
     logs = LocalLogs(args.logs, since)
+    if not logs.scan.files and not logs.scan.earlier:
+        return _usage_error(f"{args.logs} holds no CloudTrail log file; expected {EXPECTED_LAYOUT}")
     errors = Console(stderr=True)
     for path, reason in logs.skipped:
-        errors.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+        errors.print(Text.assemble(("skipped ", "yellow"), f"{path}: {reason}"), soft_wrap=True)
+    names = list(available) if args.name == "all" else [args.name]
     results = {name: logs.detect(name) for name in names}
+    read = summary(logs)
     if args.json:
-        output = results[names[0]] if len(names) == 1 else results
+        output = {"schemaVersion": SCHEMA_VERSION, "read": read, "detections": results}
         print(json.dumps(output, indent=2, default=str))
     else:
         for name, rows in results.items():
             _print_rows(console, name, rows)
+        console.print(Text(summary_line(read, results)), soft_wrap=True)
     return 1 if any(results.values()) else 0

@@ -3,6 +3,7 @@
 import gzip
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlglot
@@ -168,23 +169,95 @@ def test_query_list_shows_every_detection(capsys):
 def test_query_json_prints_row_objects_with_lower_case_columns(logs_dir, planted, capsys):
     code = main(["query", "root-account-usage", "--logs", str(logs_dir), "--json"])
     captured = capsys.readouterr()
-    rows = json.loads(captured.out)
+    output = json.loads(captured.out)
     assert code == 1  # findings
+    rows = output["detections"]["root-account-usage"]
     assert {row["eventid"] for row in rows} == planted.planted["root-account-usage"]
     assert all(key == key.lower() for row in rows for key in row)
     assert "truncated" in captured.err
 
 
-def test_query_usage_errors_exit_2(logs_dir, capsys):
-    assert main(["query", "no-such-detection", "--logs", str(logs_dir)]) == 2
-    assert "unknown detection" in capsys.readouterr().out
+def test_query_json_has_one_shape_and_says_what_it_read(logs_dir, logs, planted, capsys):
+    main(["query", "all", "--logs", str(logs_dir), "--json"])
+    every = json.loads(capsys.readouterr().out)
+    main(["query", "vpc-changes", "--logs", str(logs_dir), "--json"])
+    one = json.loads(capsys.readouterr().out)
+    assert set(every) == set(one) == {"schemaVersion", "read", "detections"}
+    assert list(every["detections"]) == NAMES and list(one["detections"]) == ["vpc-changes"]
+    read = one["read"]
+    assert read["events"] == len(planted.events) == logs.event_count
+    assert read["files"] == len(logs.files)
+    assert {Path(s["path"]).name.split("_")[-1] for s in read["skipped"]} == {
+        "truncated.json.gz", "garbage.json.gz", "notjson.json.gz",
+    }  # fmt: skip
+    assert read["ignored"] == {"digest files": len(list(logs_dir.rglob("*CloudTrail-Digest_*")))}
+
+
+def test_query_text_ends_with_what_it_read(logs_dir, logs, planted, capsys):
+    main(["query", "all", "--logs", str(logs_dir)])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"read {len(logs.files):,} log files, {len(planted.events):,} events; ")
+    assert "skipped 3 (listed above)" in last
+    assert last.endswith(f"of {len(NAMES)} detections with events")
+
+
+def test_any_level_of_the_tree_or_a_flat_folder_reads_the_same(logs_dir, planted, tmp_path, capsys):
+    root_usage = planted.planted["root-account-usage"]
+    account = next(
+        iter(p for p in logs_dir.rglob("CloudTrail") if p.is_dir())
+    )  # .../<acct>/CloudTrail
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for path in logs_dir.rglob("*_CloudTrail_*.json.gz"):
+        (flat / path.name).write_bytes(path.read_bytes())
+    found = {}
+    for where in (logs_dir, logs_dir / "AWSLogs", account, flat):
+        main(["query", "root-account-usage", "--logs", str(where), "--json"])
+        found[where] = {
+            r["eventid"]
+            for r in json.loads(capsys.readouterr().out)["detections"]["root-account-usage"]
+        }
+    assert found[logs_dir] == found[logs_dir / "AWSLogs"] == found[flat] == root_usage
+    in_account = {
+        e["eventID"] for e in planted.events if e["recipientAccountId"] == account.parent.name
+    }
+    assert found[account] == root_usage & in_account
+
+
+def test_a_path_without_log_files_is_refused_not_an_all_clear(tmp_path, capsys):
+    assert main(["query", "vpc-changes", "--logs", str(tmp_path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{tmp_path} holds no CloudTrail log file; expected files named " in captured.err
+
+
+def test_query_usage_errors_exit_2_on_stderr(logs_dir, capsys):
+    assert main(["query", "root-acount-usage", "--logs", str(logs_dir)]) == 2
+    captured = capsys.readouterr()
+    assert (
+        "unknown detection 'root-acount-usage'; did you mean 'root-account-usage'?" in captured.err
+    )
+    assert captured.out == ""
+    assert main(["query"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: ") and "name a detection, or 'all'" in err
     assert main(["query", "vpc-changes", "--logs", str(logs_dir / "missing")]) == 2
     assert main(["query", "vpc-changes", "--logs", str(logs_dir), "--since", "yesterday"]) == 2
+    assert main(["query", "vpc-changes"]) == 2
+    assert "--logs is required" in capsys.readouterr().err
 
 
-def test_a_directory_without_log_files_finds_nothing(tmp_path, capsys):
-    assert main(["query", "vpc-changes", "--logs", str(tmp_path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+@pytest.mark.parametrize("width", ["80", "400"])
+def test_every_identifier_is_printed_whole_at_any_width(logs_dir, capsys, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", width)
+    main(["query", "unauthorized-api-calls", "--logs", str(logs_dir)])
+    lines = capsys.readouterr().out.splitlines()
+    rows = LocalLogs(logs_dir).detect("unauthorized-api-calls")
+    assert rows
+    for row in rows:
+        for column in ("eventtime", "principalarn", "errorcode", "awsregion", "recipientaccountid"):
+            value = str(row[column])
+            assert any(value in line for line in lines), (column, value)
 
 
 def test_organizations_changes_select_the_21_names_prowler_requires_in_query_and_alarm():
