@@ -318,7 +318,8 @@ def test_each_policy_is_built_with_the_metadata_pulumi_cloud_shows():
     assert set(built) == set(ABOUT)
     for name, policy in built.items():
         for field, value in ABOUT[name].items():
-            assert getattr(policy, field) == value, (name, field)
+            if field != "cis":
+                assert getattr(policy, field) == value, (name, field)
     frameworks = {
         name: (
             p.framework.name,

@@ -3,8 +3,9 @@ how to fix a violation and the AWS page the rule follows.
 
 pulumi-policy 1.18+ sends these in GetAnalyzerInfo (PolicyInfo displayName, severity,
 framework, tags, remediation_steps, url); Pulumi Cloud displays and filters on them, as the
-pulumi/compliance-policies packs declare them. `framework` names a CIS AWS Foundations
-Benchmark (v3.0.0) recommendation where the policy implements one; the others have none.
+pulumi/compliance-policies packs declare them. `cis` names the CIS AWS Foundations
+Benchmark (v3.0.0) recommendation a policy implements, where there is one; it becomes the
+policy's `framework`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ ABOUT: dict[str, dict[str, Any]] = {
     "s3-no-public-bucket": dict(
         display_name="No public S3 bucket, object or access point",
         severity=Severity.CRITICAL,
-        framework=cis("2.1.4"),
+        cis="2.1.4",
         tags=["s3", "public-access"],
         remediation_steps=(
             "Remove public ACLs and grants; name the principals of every Allow statement, or "
@@ -50,7 +51,7 @@ ABOUT: dict[str, dict[str, Any]] = {
     "s3-bucket-public-access-block": dict(
         display_name="S3 buckets have a public access block",
         severity=Severity.HIGH,
-        framework=cis("2.1.4"),
+        cis="2.1.4",
         tags=["s3", "public-access"],
         remediation_steps=(
             "Add an aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, "
@@ -96,7 +97,7 @@ ABOUT: dict[str, dict[str, Any]] = {
     "s3-bucket-tls-only": dict(
         display_name="S3 bucket policies deny requests without TLS",
         severity=Severity.MEDIUM,
-        framework=cis("2.1.1"),
+        cis="2.1.1",
         tags=["s3", "tls"],
         remediation_steps=(
             "Add a bucket policy statement that denies s3:* to Principal * when "
@@ -107,7 +108,7 @@ ABOUT: dict[str, dict[str, Any]] = {
     "cloudtrail-trail-essentials": dict(
         display_name="CloudTrail trails log every region, validated and encrypted",
         severity=Severity.HIGH,
-        framework=cis("3.1, 3.2, 3.5"),
+        cis="3.1, 3.2, 3.5",
         tags=["cloudtrail", "logging"],
         remediation_steps=(
             "Set isMultiRegionTrail: true, enableLogFileValidation: true and kmsKeyId to a "
@@ -129,5 +130,9 @@ ABOUT: dict[str, dict[str, Any]] = {
 
 
 def about(name: str) -> dict[str, Any]:
-    """The metadata of policy `name`, as keyword arguments of the SDK's policy classes."""
-    return ABOUT[name]
+    """The metadata of policy `name`, as keyword arguments of the SDK's policy classes (built
+    when asked, like the policies)."""
+    metadata = dict(ABOUT[name])
+    if "cis" in metadata:
+        metadata["framework"] = cis(metadata.pop("cis"))
+    return metadata
