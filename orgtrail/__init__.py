@@ -3,3 +3,5 @@
 The package holds what both the Pulumi program and the operator CLI need:
 configuration validation, naming rules, the offline plan, and the commands.
 """
+
+__version__ = "0.25.0"

@@ -9,12 +9,15 @@ burst of calls that gets throttled.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
 
 DEFAULT_MAX_ATTEMPTS = 10
@@ -148,6 +151,44 @@ def paginate(client, operation: str, key: str, **kwargs) -> list:
     """Every item of a paginated list call."""
     paginator = client.get_paginator(operation)
     return [item for page in paginator.paginate(**kwargs) for item in page.get(key, [])]
+
+
+# IAM user guide, "IAM identifiers": a role ARN is arn:PARTITION:iam::ACCOUNT:role/PATH/NAME,
+# a name of 1-64 of letters, digits and +=,.@_- (a path of the same characters and slashes).
+ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+
+
+def role_arn(text: str) -> str:
+    """An IAM role ARN (argparse type): checked before any call is made."""
+    if not ROLE_ARN.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+        )
+    return text
+
+
+def known_regions() -> set[str]:
+    """Every region of every partition botocore knows (its endpoints data)."""
+    session = botocore.session.get_session()
+    return {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    }
+
+
+def region_names(text: str) -> list[str]:
+    """Comma-separated region names, each one AWS has (argparse type); "" for none given."""
+    regions = [region.strip() for region in text.split(",") if region.strip()]
+    known = known_regions()
+    unknown = [region for region in regions if region not in known]
+    if unknown:
+        hints = []
+        for region in unknown:
+            close = difflib.get_close_matches(region, sorted(known), n=1)
+            hints.append(f"{region!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise argparse.ArgumentTypeError(f"not an AWS region: {', '.join(hints)}")
+    return regions
 
 
 def at_least_one(text: str) -> int:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -42,6 +41,7 @@ from orgtrail.aws import (
     error_code,
     error_text,
     paginate,
+    role_arn,
 )
 from orgtrail.config import (
     ConfigError,
@@ -60,7 +60,6 @@ UNDECIDED = "not decided: the run ended before this trail was judged to the end"
 # The runbook's overlap: a day of both trails running before the old one may stop.
 MINIMUM_OVERLAP_HOURS = 24.0
 MAXIMUM_HOURS = 24.0 * 90  # longer than S3 listing of a window can sensibly cover
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
 
 class CutoverError(ValueError):
@@ -482,14 +481,6 @@ def hours(text: str) -> float:
             f"{text!r} is not allowed: a number of hours above 0 and at most {MAXIMUM_HOURS:g}"
         )
     return value
-
-
-def role_arn(text: str) -> str:
-    if not _ROLE_ARN.match(text):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
-        )
-    return text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

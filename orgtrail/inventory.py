@@ -36,6 +36,7 @@ from orgtrail.aws import (
     error_code,
     error_text,
     paginate,
+    region_names,
 )
 from orgtrail.config import DEFAULT_ROLE_NAME, config_key
 
@@ -362,7 +363,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def parse_regions(text: str) -> list[str] | None:
     if text.strip().lower() == "all":
         return None
-    regions = [region.strip() for region in text.split(",") if region.strip()]
+    try:
+        regions = region_names(text)
+    except argparse.ArgumentTypeError as error:
+        raise ValueError(f"--regions: {error}") from None
     if not regions:
         raise ValueError("--regions needs region names or 'all'")
     return regions

@@ -41,6 +41,8 @@ from orgtrail.aws import (
     current_account,
     error_text,
     paginate,
+    region_names,
+    role_arn,
 )
 from orgtrail.config import ConfigError, ManagementSettings
 from orgtrail.cutover import load_stack_settings
@@ -697,10 +699,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--trail", required=True, help="organization trail name")
     parser.add_argument("--region", help="the trail's home region (default: the session's)")
     parser.add_argument(
-        "--regions", default="", help="regions to look for deliveries (default: every region found)"
+        "--regions",
+        type=region_names,
+        default="",
+        help="comma-separated regions to look for deliveries in (default: every region found)",
     )
     parser.add_argument(
-        "--log-bucket-role-arn", help="role to assume for reading the central bucket"
+        "--log-bucket-role-arn",
+        type=role_arn,
+        help="role to assume for reading the central bucket and its key (IAM role ARN)",
     )
     parser.add_argument(
         "--stack-config",
@@ -758,7 +765,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except (ConfigError, StackConfigError, CredentialError, OSError) as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
         return 2
-    regions = [r.strip() for r in args.regions.split(",") if r.strip()] or None
+    regions = args.regions or None
     region = args.region or management.session.region_name
     results = verify(
         management,

@@ -92,3 +92,41 @@ def test_a_cutover_that_cannot_start_says_why_plainly(stack_file, capsys, monkey
         " --log-bucket acme-org-trail-lgos is not where the organization trail delivers "
         f"({CENTRAL_BUCKET}): cutover must read the organization trail's own bucket\n"
     ), "only the 'error:' label is coloured"
+
+
+def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
+    from orgtrail import query
+
+    def interrupted(args, console):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(query, "run", interrupted)
+    assert main(["query", "vpc-changes", "--logs", "."]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_version_is_printed(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("python -m orgtrail 0.")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["verify", "--log-bucket", "b", "--trail", "t", "--log-bucket-role-arn", "notanarn"],
+         "argument --log-bucket-role-arn: 'notanarn' is not an IAM role ARN"),
+        (["verify", "--log-bucket", "b", "--trail", "t", "--regions", "eu-wst-1"],
+         "argument --regions: not an AWS region: 'eu-wst-1' (did you mean 'eu-west-1'?)"),
+        (["verify", "--log-bucket", "b", "--trail", "t", "--regions", "moon-1"],
+         "argument --regions: not an AWS region: 'moon-1'"),
+        (["cutover", "--log-bucket-role-arn", "arn:aws:iam::1:role/x"],
+         "argument --log-bucket-role-arn: 'arn:aws:iam::1:role/x' is not an IAM role ARN"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_refused_before_any_call(argv, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
