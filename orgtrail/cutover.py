@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.prompt import Confirm
 from rich.table import Table
+from rich.text import Text
 
 from orgtrail.aws import (
     ACTIVE,
@@ -244,6 +247,8 @@ class Cutover:
     accepted_exclusions: tuple[str, ...] = ()
     concurrency: int = DEFAULT_CONCURRENCY
     decisions: list[TrailDecision] = field(default_factory=list)
+    # Asked once, after judging, with the trails about to stop; False stops none.
+    confirm: Callable[[list[TrailDecision]], bool] | None = None
 
     def __post_init__(self) -> None:
         self.regions = RegionReader(self.management)
@@ -256,6 +261,11 @@ class Cutover:
         snapshot = self.snapshot()
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             judged = list(pool.map(self.judge, legacy_trails, decisions, repeat(snapshot)))
+        ready = [d for fit, d in zip(judged, decisions, strict=True) if fit is not None]
+        if ready and self.confirm is not None and not self.confirm(ready):
+            for decision in ready:
+                decision.settle(READY, "not confirmed: nothing was stopped")
+            return
         for fit, decision in zip(judged, decisions, strict=True):
             if fit is not None:
                 self.stop(fit, decision)
@@ -520,6 +530,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"legacy trails judged at once ({DEFAULT_CONCURRENCY}); stops stay one at a time",
     )
     parser.add_argument("--apply", action="store_true", help="really call StopLogging")
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --apply: stop without asking (needed when not run from a terminal)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile")
     parser.set_defaults(run=run)
@@ -553,7 +568,25 @@ def _print(report: dict, args: argparse.Namespace, console: Console) -> None:
         console.print(report_table(report))
 
 
+def ask_before_stopping(ready: list[TrailDecision]) -> bool:
+    """As `pulumi up` asks: the trails about to stop, then yes or no on the terminal."""
+    errors = Console(stderr=True)
+    for decision in ready:
+        errors.print(
+            Text(f"  stop {decision.trailName} ({decision.accountId}, {decision.region})"),
+            soft_wrap=True,
+        )
+    count = f"{len(ready)} legacy trail{'s' if len(ready) != 1 else ''}"
+    return Confirm.ask(f"Stop {count}?", console=errors, default=False)
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
+    if args.apply and not args.yes and not sys.stdin.isatty():
+        console.print(
+            "[red]error:[/] --apply stops trails: add --yes to confirm when not run from a terminal",
+            highlight=False,
+        )
+        return 2
     try:
         settings = load_management_settings(args.stack_config)
         check_window(timedelta(hours=args.overlap_hours), timedelta(hours=args.max_gap_hours))
@@ -583,6 +616,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except CutoverError as error:
         console.print(f"[red]error:[/] {error}", highlight=False)
         return 2
+    if args.apply and not args.yes:
+        job.confirm = ask_before_stopping
     try:
         job.run(settings.legacy_trails)
     finally:

@@ -338,6 +338,7 @@ def test_the_log_bucket_must_be_the_org_trails_bucket(org, tmp_path, capsys):
         "--log-bucket",
         "acme-org-trail-lgos",
         "--apply",
+        "--yes",
     ]
     assert main(argv) == 2
     assert "is not where the organization trail delivers" in " ".join(
@@ -420,7 +421,15 @@ def test_a_listing_that_fails_after_a_stop_withholds_that_trail_and_reports_all(
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     org.deliver_every("data", "us-east-1", NOW - DAY, NOW)
     path = write_stack(tmp_path, org, [payments_trail(org), data_trail(org)])
-    argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--apply"]
+    argv = [
+        "cutover",
+        "--stack-config",
+        str(path),
+        "--log-bucket",
+        CENTRAL_BUCKET,
+        "--apply",
+        "--yes",
+    ]
     assert main([*argv, "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     actions = {t["trailName"]: (t["action"], t["reason"]) for t in report["trails"]}
@@ -445,7 +454,15 @@ def test_the_report_is_printed_even_when_something_unexpected_breaks(
         return real(regions, account_id, member, legacy, home)
 
     monkeypatch.setattr(module, "covered_regions", breaks_on_the_data_trail)
-    argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--apply"]
+    argv = [
+        "cutover",
+        "--stack-config",
+        str(path),
+        "--log-bucket",
+        CENTRAL_BUCKET,
+        "--apply",
+        "--yes",
+    ]
     with pytest.raises(RuntimeError):
         main([*argv, "--json"])
     report = json.loads(capsys.readouterr().out)
@@ -505,7 +522,9 @@ def test_windows_the_runbook_does_not_allow_are_refused_before_any_call(
 ):
     path = write_stack(tmp_path, org, [payments_trail(org)])
     argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]
-    assert main([*argv, "--overlap-hours", overlap, "--max-gap-hours", gap, "--apply"]) == 2
+    assert (
+        main([*argv, "--overlap-hours", overlap, "--max-gap-hours", gap, "--apply", "--yes"]) == 2
+    )
     assert message in " ".join(capsys.readouterr().out.split())
     settings = load_management_settings(path)
     with pytest.raises(CutoverError, match=f"^{re.escape(message)}$"):

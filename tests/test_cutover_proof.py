@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from orgtrail import cutover as command
 from orgtrail.__main__ import main
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import (
@@ -44,7 +45,7 @@ def cutover(org, tmp_path, capsys, legacy, *options):
     """`orgtrail cutover --apply --json` on these legacy trails: (exit code, report)."""
     path = write_stack(tmp_path, org, legacy)
     argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]
-    code = main([*argv, "--apply", "--json", *options])
+    code = main([*argv, "--apply", "--yes", "--json", *options])
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -457,3 +458,30 @@ def test_without_trusted_access_an_account_lists_its_own_regions(
     listed = [c.json().get("AccountId") for c in proxy.calls if c.operation == "ListRegions"]
     assert listed == [delivered.accounts["data"], None]
     assert not [c for c in proxy.calls if c.operation == "DescribeRegions"]
+
+
+def test_apply_asks_on_a_terminal_and_needs_yes_elsewhere(delivered, tmp_path, capsys, monkeypatch):
+    # As `pulumi up` does: a terminal is asked, a script must say --yes.
+    path = write_stack(tmp_path, delivered, [payments_trail(delivered)])
+    argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--apply"]
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main([*argv, "--json"]) == 2
+    assert "add --yes to confirm when not run from a terminal" in capsys.readouterr().out
+    assert trail_logging(delivered, "payments", "eu-west-1", "default")
+
+    asked = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr(command.Confirm, "ask", lambda *a, **k: asked.append(a) or False)
+    assert main([*argv, "--json"]) == 0
+    (decision,) = json.loads(capsys.readouterr().out)["trails"]
+    assert (decision["action"], decision["reason"]) == (
+        "ready",
+        "not confirmed: nothing was stopped",
+    )
+    assert asked == [("Stop 1 legacy trail?",)]
+    assert trail_logging(delivered, "payments", "eu-west-1", "default")
+
+    monkeypatch.setattr(command.Confirm, "ask", lambda *a, **k: True)
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["trails"][0]["action"] == "stopped"
+    assert not trail_logging(delivered, "payments", "eu-west-1", "default")
