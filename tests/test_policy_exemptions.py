@@ -8,7 +8,7 @@ import pytest
 from orgtrail_policies import stack
 from orgtrail_policies.exemptions import Exemptions
 
-from tests.support.policy import UNKNOWN_BOOL, InProcessPack
+from tests.support.policy import UNKNOWN_BOOL, InProcessPack, declared
 from tests.support.policy_corpus import V7, block, bucket, locked, part
 
 PUBLIC = "s3-no-public-bucket"
@@ -176,13 +176,15 @@ def test_a_locked_access_log_target_needs_no_excuse_and_an_undecided_one_is_excu
     assert run({}, locked(), block(), target, block("access-logs"), logging) == []
     # Whether the target is locked is not known in the preview: it is let through as a
     # target (S3 could not deliver to it locked), and the report says so.
-    flag = bucket(V7, "flag")
+    flag = declared("random:index/randomShuffle:RandomShuffle", "flag", {})
     pending = dataclasses.replace(
         target,
         outputs={**target.outputs, "objectLockEnabled": UNKNOWN_BOOL},
         property_dependencies={"objectLockEnabled": [flag.urn]},
     )
-    verdicts = run({LOCK: "mandatory"}, locked(), block(), pending, block("access-logs"), logging)
+    verdicts = run(
+        {LOCK: "mandatory"}, locked(), block(), flag, pending, block("access-logs"), logging
+    )
     assert [(v.policy, v.urn) for v in verdicts] == [("exemptions-applied", pending.urn)]
 
 

@@ -156,6 +156,7 @@ def test_inline_and_native_policies_are_checked_too():
         {"StringEquals": {"aws:userid": "AIDAEXAMPLEUSERID"}},
         {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "2001:db8::/32"]}},
         {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "203.0.113.7"]}},  # /8 is narrow enough
+        {"IpAddress": {"aws:SourceIp": "203.0.113.7/24"}},  # host bits set: the /24
         {"IpAddress": {"aws:VpcSourceIp": "10.1.0.0/16"}},
         {"StringEquals": {"s3:DataAccessPointAccount": "111111111111"}},
         {"ArnLike": {"s3:DataAccessPointArn": "arn:aws:s3:us-east-1:111111111111:accesspoint/*"}},
@@ -384,6 +385,8 @@ def test_an_access_point_with_a_vpc_network_origin_is_not_public():
 def test_multi_region_access_points_keep_every_block_setting_on():
     assert public(MRAP, {"details": {"name": "m", "publicAccessBlock": ALL_BLOCKED}}) == []
     assert public(MRAP, {"details": {"name": "m"}}) == []  # left out: every setting on
+    some = {"blockPublicAcls": True, "ignorePublicAcls": True}  # the others left out: on
+    assert public(MRAP, {"details": {"name": "m", "publicAccessBlock": some}}) == []
     (problem,) = public(
         MRAP,
         {
@@ -418,7 +421,9 @@ def test_server_access_log_grants_to_everyone_are_public(logging, group):
         "targetGrants": [grant],
     }
     (problem,) = public(logging, props)
-    assert f"grants access to {group}" in problem
+    assert problem.startswith(
+        f"Server access logging 'logs' of bucket site grants access to {group}."
+    )
     owner = {"grantee": {"type": "CanonicalUser", "id": "abc"}, "permission": "FULL_CONTROL"}
     assert public(logging, {**props, "targetGrants": [owner]}) == []
 
@@ -478,6 +483,7 @@ PRINCIPAL = 'Principal is not "*" or a map of principal types to strings or list
         ({**TLS, "Principal": {}}, PRINCIPAL),
         ({**TLS, "Principal": {"AWS": 1}}, PRINCIPAL),
         ({**TLS, "NotPrincipal": [1]}, "Not" + PRINCIPAL),
+        ({**TLS, "NotPrincipal": [1], "Principal": "*"}, "Not" + PRINCIPAL),
         ({**TLS, "Action": 3}, "Action is not a string or a list of strings"),
         ({**TLS, "Action": []}, "Action is not a string or a list of strings"),
         ({**TLS, "NotAction": ["s3:*", 1]}, "NotAction is not a string or a list of strings"),
@@ -492,6 +498,9 @@ def test_a_statement_aws_would_reject_is_named_with_what_is_wrong(statement, why
     with pytest.raises(MalformedPolicy) as raised:
         policy_document({"Statement": [{**statement, "Sid": "Tls"}]})
     assert str(raised.value) == f"has a statement 'Tls' whose {why}"
+    with pytest.raises(MalformedPolicy) as raised:
+        policy_document({"Statement": [{**statement, "Sid": ""}]})
+    assert str(raised.value) == f"has a statement 1 whose {why}"
 
 
 @pytest.mark.parametrize(

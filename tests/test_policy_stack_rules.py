@@ -337,3 +337,15 @@ def test_a_v6_inline_log_target_not_known_yet_is_found_by_its_dependency():
     assert [(b.resource.name, reason) for b, reason in excused] == [
         ("logs", stack.ACCESS_LOG_TARGET_REASON)
     ]
+
+
+def test_an_inline_log_target_from_something_other_than_a_bucket_is_none():
+    suffix = resource("random:index/randomPet:RandomPet", "suffix", {})
+    site = resource(
+        "aws-native:s3:Bucket",
+        "site",
+        {"loggingConfiguration": {"destinationBucketName": UNKNOWN_STRING}},
+        {"loggingConfiguration": [suffix]},
+    )
+    assert flagged([suffix, site], stack.missing_object_lock) == ["site"]
+    assert site.resource_type == NATIVE_BUCKET
