@@ -348,4 +348,3 @@ def test_an_inline_log_target_from_something_other_than_a_bucket_is_none():
         {"loggingConfiguration": [suffix]},
     )
     assert flagged([suffix, site], stack.missing_object_lock) == ["site"]
-    assert site.resource_type == NATIVE_BUCKET
