@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -561,11 +562,20 @@ def report_table(report: dict) -> Table:
     return table
 
 
+def summary_line(report: dict) -> str:
+    """One line at the end, as `pulumi up` ends: how many trails ended each way."""
+    counts = Counter(trail["action"] for trail in report["trails"])
+    order = (STOPPED, READY, ALREADY_STOPPED, WITHHELD)
+    parts = [f"{counts[action]} {action}" for action in order if counts[action]]
+    return ", ".join(parts) or "no legacy trails in the stack config"
+
+
 def _print(report: dict, args: argparse.Namespace, console: Console) -> None:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         console.print(report_table(report))
+        console.print(Text(summary_line(report)), soft_wrap=True)
 
 
 def ask_before_stopping(ready: list[TrailDecision]) -> bool:

@@ -485,3 +485,14 @@ def test_apply_asks_on_a_terminal_and_needs_yes_elsewhere(delivered, tmp_path, c
     assert main([*argv, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["trails"][0]["action"] == "stopped"
     assert not trail_logging(delivered, "payments", "eu-west-1", "default")
+
+
+def test_the_text_report_ends_with_one_line_of_counts(delivered, tmp_path, capsys):
+    path = write_stack(tmp_path, delivered, [payments_trail(delivered), data_trail(delivered)])
+    argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]
+    main(argv)
+    report = capsys.readouterr().out.rstrip().splitlines()
+    assert report[-1] == "1 ready, 1 withheld"  # the data trail: multi-region, one region delivered
+    assert command.summary_line({"trails": []}) == "no legacy trails in the stack config"
+    mixed = [{"action": a} for a in ("withheld", "stopped", "withheld", "already-stopped")]
+    assert command.summary_line({"trails": mixed}) == "1 stopped, 1 already-stopped, 2 withheld"
