@@ -39,6 +39,19 @@ NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 DAY = timedelta(hours=24)
 
 
+def applying(path) -> list[str]:
+    """`cutover --apply --yes` on a stack file."""
+    return [
+        "cutover",
+        "--stack-config",
+        str(path),
+        "--log-bucket",
+        CENTRAL_BUCKET,
+        "--apply",
+        "--yes",
+    ]
+
+
 def write_stack(tmp_path, org, legacy, trail_name=TRAIL_NAME):
     return management_stack_file(
         tmp_path,
@@ -421,15 +434,7 @@ def test_a_listing_that_fails_after_a_stop_withholds_that_trail_and_reports_all(
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     org.deliver_every("data", "us-east-1", NOW - DAY, NOW)
     path = write_stack(tmp_path, org, [payments_trail(org), data_trail(org)])
-    argv = [
-        "cutover",
-        "--stack-config",
-        str(path),
-        "--log-bucket",
-        CENTRAL_BUCKET,
-        "--apply",
-        "--yes",
-    ]
+    argv = applying(path)
     assert main([*argv, "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     actions = {t["trailName"]: (t["action"], t["reason"]) for t in report["trails"]}
@@ -454,15 +459,7 @@ def test_the_report_is_printed_even_when_something_unexpected_breaks(
         return real(regions, account_id, member, legacy, home)
 
     monkeypatch.setattr(module, "covered_regions", breaks_on_the_data_trail)
-    argv = [
-        "cutover",
-        "--stack-config",
-        str(path),
-        "--log-bucket",
-        CENTRAL_BUCKET,
-        "--apply",
-        "--yes",
-    ]
+    argv = applying(path)
     with pytest.raises(RuntimeError):
         main([*argv, "--json"])
     report = json.loads(capsys.readouterr().out)

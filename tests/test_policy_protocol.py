@@ -6,7 +6,7 @@ import pytest
 from orgtrail_policies.about import ABOUT
 
 from orgtrail.policy_check import RunningPack
-from tests.support.policy import UNKNOWN_BOOL, UNKNOWN_STRING, declared
+from tests.support.policy import TLS_DENY, UNKNOWN_BOOL, UNKNOWN_STRING, declared
 
 BUCKET = "aws:s3/bucket:Bucket"
 BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -218,13 +218,6 @@ def test_this_projects_stacks_pass_with_no_mandatory_violation(pack, security, m
         assert notes == expected, json.dumps([v.__dict__ for v in verdicts], indent=1)
 
 
-TLS_DENY = {
-    "Effect": "Deny",
-    "Principal": "*",
-    "Action": "s3:*",
-    "Resource": "*",
-    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-}
 MALFORMED = {
     "a Condition that is a list": [{**TLS_DENY, "Condition": [{"Bool": {}}]}],
     "a Condition operator that is a list": [{**TLS_DENY, "Condition": {"Bool": ["x"]}}],

@@ -8,7 +8,7 @@ from orgtrail_policies.buckets import public_access_problems, trail_problems
 from orgtrail_policies.props import MalformedPolicy, policy_document
 from pulumi_policy.proxy import UnknownValueError
 
-from tests.support.policy import UNKNOWN_BOOL, UNKNOWN_STRING, proxied, resource
+from tests.support.policy import TLS_DENY, UNKNOWN_BOOL, UNKNOWN_STRING, proxied, resource
 from tests.support.policy_corpus import ALL_BLOCKED, BLOCK, NATIVE, V6, V7
 
 
@@ -455,13 +455,7 @@ def test_a_value_not_known_in_a_preview_hides_only_the_part_that_reads_it():
 
 # --- documents AWS would reject (the IAM policy grammar) ----------------------------------
 
-TLS = {
-    "Effect": "Deny",
-    "Principal": "*",
-    "Action": "s3:*",
-    "Resource": "*",
-    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-}
+TLS = TLS_DENY
 NO_EFFECT = {k: v for k, v in TLS.items() if k != "Effect"}
 PRINCIPAL = 'Principal is not "*" or a map of principal types to strings or lists of strings'
 

@@ -28,6 +28,14 @@ from orgtrail.policy_check import Verdict, level_and_properties
 from orgtrail.simulate import Resource
 
 UNKNOWN_BOOL = UNKNOWN_BOOLEAN_VALUE
+# The statement that makes a bucket TLS-only (and, bent, the base of malformed documents).
+TLS_DENY = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": "*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
 UNKNOWN_STRING = UNKNOWN_STRING_VALUE
 
 
