@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from rich.console import Console
+from rich.text import Text
 from rich.tree import Tree
 
 from orgtrail.aws_rules import RefusedByAws, refusals
@@ -151,6 +153,9 @@ def _label(resource: Resource) -> str:
     return f"[bold]{resource.name}[/] [dim]{resource.type}[/]{suffix}"
 
 
+UNWRAPPED = 100_000  # columns of the console a plan is printed on when not a terminal
+
+
 def render_tree(stack: str, plan: StackPlan) -> Tree:
     org = plan.settings.organization
     sim = plan.simulation
@@ -239,24 +244,47 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def resource_counts(plans: dict[str, StackPlan]) -> list[str]:
+    """The closing lines, as `pulumi preview` ends: what each stack would create, by type."""
+    lines = ["Resources:"]
+    for stack, plan in plans.items():
+        # A StackReference reads another stack's outputs: nothing is created for it.
+        types = Counter(
+            r.type
+            for r in plan.simulation.resources
+            if r.custom and r.type != "pulumi:pulumi:StackReference"
+        )
+        by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(types.items()))
+        lines.append(f"    + {sum(types.values())} to create in {stack}: {by_type}")
+    return lines
+
+
+def _refuse(args: argparse.Namespace, error: Exception) -> int:
+    """A usage, configuration or pack error: exit 2, said on stderr (and as JSON with --json)."""
+    Console(stderr=True).print(Text.assemble(("error: ", "red"), str(error)), soft_wrap=True)
+    if args.json:
+        print(json.dumps({"error": {"code": type(error).__name__, "message": str(error)}}))
+    return 2
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     stacks = list(STACK_KINDS) if args.stack == "all" else [args.stack]
     try:
         plans = plan_stacks(args.project_dir, stacks)
-    except (ConfigError, StackConfigError, RefusedByAws, pulumi.RunError) as error:
-        console.print(f"[red]error:[/] {error}", highlight=False)
-        return 2
-    if not args.no_policy:
-        try:
+        if not args.no_policy:
             check_policies(plans, args.pack_dir)
-        except PackError as error:
-            console.print(f"[red]error:[/] {error}", highlight=False)
-            return 2
+    except (ConfigError, StackConfigError, RefusedByAws, pulumi.RunError, PackError) as error:
+        return _refuse(args, error)
     if args.json:
         print(json.dumps(plan_json(plans), indent=2))
     else:
+        # Saved or piped, a plan is the same whatever COLUMNS says: no line is wrapped, so an
+        # ARN stays whole and greppable, and a plan from CI compares with one made locally.
+        out = console if console.is_terminal else Console(width=UNWRAPPED, highlight=False)
         for stack, plan in plans.items():
-            console.print(render_tree(stack, plan))
+            out.print(render_tree(stack, plan))
+        for line in resource_counts(plans):
+            out.print(Text(line), soft_wrap=True)
     mandatory = [
         v for plan in plans.values() for v in plan.verdicts or [] if v.level == "mandatory"
     ]

@@ -255,6 +255,6 @@ def test_the_plan_refuses_a_regression_aws_would_reject(monkeypatch, capsys):
 
     monkeypatch.setattr(components.private_bucket, "archive_rule", first_release)
     assert main(["plan", "--stack", "security", "--no-policy"]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "AWS would refuse" in out
     assert "NoncurrentVersionExpiration" in out

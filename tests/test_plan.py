@@ -87,6 +87,38 @@ def test_plan_tree_shows_resources_properties_and_protection(capsys):
     assert "policy pack: 0 violations" in out
 
 
+def test_plan_text_does_not_depend_on_columns_and_ends_with_counts(capsys, monkeypatch):
+    outputs = []
+    for width in ("60", "250"):
+        monkeypatch.setenv("COLUMNS", width)
+        outputs.append(run_plan(capsys, "--stack", "management", "--no-policy")[1])
+    assert outputs[0] == outputs[1]
+    lines = outputs[0].splitlines()
+    trail = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"
+    assert any(trail in line for line in lines)  # whole, on one line
+    plan = plan_stacks(PROJECT_DIR, ["management"])["management"]
+    created = [
+        r
+        for r in plan.simulation.resources
+        if r.custom and r.type != "pulumi:pulumi:StackReference"
+    ]
+    assert lines[-2] == "Resources:"
+    assert lines[-1].startswith(f"    + {len(created)} to create in management: ")
+    assert "1 aws:cloudtrail/trail:Trail" in lines[-1]
+
+
+def test_plan_json_errors_are_json_and_the_message_goes_to_stderr(project, capsys):
+    (project / "Pulumi.management.yaml").unlink()
+    argv = ["plan", "--stack", "management", "--project-dir", str(project), "--json"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)["error"]
+    assert (
+        error["code"] == "StackConfigError" and "pulumi stack init management" in error["message"]
+    )
+    assert "pulumi stack init management" in captured.err
+
+
 def test_plan_is_the_same_twice():
     first = plan_stacks(PROJECT_DIR, ["management"])["management"].simulation
     second = plan_stacks(PROJECT_DIR, ["management"])["management"].simulation
@@ -103,7 +135,7 @@ def test_plan_reports_every_bad_key_of_a_stack_file_and_exits_2(project, capsys)
         .replace("days: 365", "days: -1")
     )
     code = main(["plan", "--stack", "security", "--project-dir", str(project)])
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert code == 2
     assert "org-trail:organizationId" in out
     assert "org-trail:objectLock.days" in out
@@ -113,7 +145,7 @@ def test_plan_of_a_missing_stack_file_says_how_to_create_it(project, capsys):
     (project / "Pulumi.management.yaml").unlink()
     code = main(["plan", "--stack", "management", "--project-dir", str(project)])
     assert code == 2
-    assert "pulumi stack init management" in capsys.readouterr().out
+    assert "pulumi stack init management" in capsys.readouterr().err
 
 
 def test_encrypted_org_trail_values_are_refused_offline(project, capsys):
@@ -122,7 +154,7 @@ def test_encrypted_org_trail_values_are_refused_offline(project, capsys):
         stack_file.read_text() + "  org-trail:kmsKeyAlias:\n    secure: AAABAHh0\n"
     )
     assert main(["plan", "--stack", "security", "--project-dir", str(project)]) == 2
-    assert "encrypted" in capsys.readouterr().out
+    assert "encrypted" in capsys.readouterr().err
 
 
 def test_property_lines_flatten_nested_inputs_and_summarise_policies():
@@ -142,7 +174,7 @@ def test_plan_refuses_what_the_pulumi_cli_refuses_in_its_own_words(project, caps
     text = stack_file.read_text().replace('  org-trail:securityAccountId: "222222222222"\n', "")
     stack_file.write_text(text.replace("org-trail:insights: true", "org-trail:insights: maybe"))
     code = main(["plan", "--stack", "management", "--project-dir", str(project)])
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().err.split())
     assert code == 2
     assert (
         "Stack 'management' with configuration key 'org-trail:insights' must be of type 'boolean'"
@@ -155,4 +187,4 @@ def test_plan_refuses_a_project_file_the_pulumi_cli_refuses(project, capsys):
     project_file = project / "Pulumi.yaml"
     project_file.write_text(project_file.read_text() + "  aws:region:\n    default: us-east-1\n")
     assert main(["plan", "--stack", "security", "--project-dir", str(project)]) == 2
-    assert "should not define a default value" in " ".join(capsys.readouterr().out.split())
+    assert "should not define a default value" in " ".join(capsys.readouterr().err.split())
