@@ -55,6 +55,7 @@ from orgtrail.config import (
     load_settings,
 )
 from orgtrail.deliveries import coverage_gap, deliveries, own_log_buckets
+from orgtrail.output import add_row, data_table
 from orgtrail.recording import Recording, missing, recording
 from orgtrail.stack_config import StackConfigError, read_stack_config
 
@@ -543,21 +544,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def report_table(report: dict) -> Table:
     mode = "applied" if report["applied"] else "dry run"
-    table = Table(
-        title=f"cutover ({mode}), window {report['window']['start']} .. {report['window']['end']}"
+    table = data_table(
+        f"cutover ({mode}), window {report['window']['start']} .. {report['window']['end']}",
+        ("account", "region", "trail", "result", "deliveries", "reason"),
     )
-    for column in ("account", "region", "trail", "result", "deliveries", "reason"):
-        table.add_column(column)
     colours = {STOPPED: "green", ALREADY_STOPPED: "dim", READY: "cyan", WITHHELD: "red"}
     for trail in report["trails"]:
-        result = f"[{colours[trail['action']]}]{trail['action']}[/]"
-        table.add_row(
+        add_row(
+            table,
             trail["accountId"],
             trail["region"],
             trail["trailName"],
-            result,
+            Text.assemble((trail["action"], colours[trail["action"]])),
             str(trail["deliveries"]),
-            trail["reason"],
+            "\n".join(trail["reasons"]) or trail["reason"],
         )
     return table
 

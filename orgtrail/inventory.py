@@ -377,7 +377,7 @@ def _table(report: dict) -> Table:
         title=f"organization {report['organizationId']} (management {report['managementAccountId']})"
     )
     for column in ("account", "name", "status", "trails", "errors"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for account in report["accounts"]:
         trails = []
         for trail in account["trails"]:

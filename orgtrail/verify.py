@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from components.policy_documents import (
     PIPELINE_BUCKET_ACTIONS,
@@ -47,6 +47,7 @@ from orgtrail.aws import (
 from orgtrail.config import ConfigError, ManagementSettings
 from orgtrail.cutover import load_stack_settings
 from orgtrail.deliveries import delivered_regions, deliveries, own_log_buckets, region_prefix
+from orgtrail.output import add_row, data_table
 from orgtrail.policy_eval import ALLOW, DENY, Request, evaluate
 from orgtrail.recording import Recording, recording
 from orgtrail.selectors import DATA, MANAGEMENT, NETWORK, Condition, Selector, gaps
@@ -780,15 +781,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print(json.dumps([asdict(check) for check in results], indent=2))
     else:
-        table = Table(title=f"verify {args.trail} -> s3://{args.log_bucket}")
-        for column in ("area", "check", "result", "detail"):
-            table.add_column(column)
+        table = data_table(
+            f"verify {args.trail} -> s3://{args.log_bucket}", ("area", "check", "result", "detail")
+        )
         for check in results:
-            table.add_row(
-                check.area,
-                check.name,
-                "[green]PASS[/]" if check.ok else "[red]FAIL[/]",
-                check.detail,
-            )
+            result = Text.assemble(("PASS", "green") if check.ok else ("FAIL", "red"))
+            add_row(table, check.area, check.name, result, check.detail)
         console.print(table)
+        failed = sum(not check.ok for check in results)
+        console.print(Text(f"{len(results) - failed} passed, {failed} failed"), soft_wrap=True)
     return 0 if all(check.ok for check in results) else 1

@@ -1,11 +1,14 @@
 """What every command of the operator CLI that reads AWS does alike: the options it requires,
 credentials from a named profile, errors printed plainly, JSON for machines indented for people."""
 
+import io
 import json
 
 import pytest
+from rich.console import Console
 
 from orgtrail.__main__ import main
+from orgtrail.output import add_row, data_table
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.test_cutover import write_stack
 
@@ -130,3 +133,16 @@ def test_bad_arguments_are_refused_before_any_call(argv, message, capsys):
         main(argv)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_data_tables_neither_cut_nor_read_markup():
+    arn = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"
+    table = data_table("t", ("account", "trail"))
+    add_row(table, "041365253612", f"{arn} [own, eu-west-1, logging]")
+    console = Console(file=io.StringIO(), width=40, record=True)
+    console.print(table)
+    text = console.export_text()
+    # The trail column, line by line, put back together: every character is there.
+    cells = "".join(line.strip("│ ").split("│")[-1].strip() for line in text.splitlines())
+    assert f"{arn}[own,eu-west-1,logging]" in cells.replace(" ", "")
+    assert "041365253612" in text

@@ -576,6 +576,7 @@ def test_the_table_shows_each_trail_with_its_result_and_reason():
             "action": action,
             "deliveries": deliveries,
             "reason": reason,
+            "reasons": [reason] if action == "withheld" else [],
         }
 
     report = {

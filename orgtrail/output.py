@@ -1,0 +1,25 @@
+"""Tables of data for people: nothing cut off, nothing read as markup.
+
+Rich cuts a cell that does not fit with an ellipsis and reads `[...]` as style markup;
+an account ID, ARN or trail name must survive both. Every column here folds (a value
+too long for its column continues on the next line, whole) and every cell is Text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+from rich.text import Text
+
+
+def data_table(title: str, columns: Sequence[str]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def add_row(table: Table, *cells: str | Text) -> None:
+    """A row of data; a cell already styled by us (a PASS, a result) may be Text."""
+    table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in cells))
