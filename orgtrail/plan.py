@@ -241,6 +241,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-policy", action="store_true", help="do not run the CrossGuard pack on the plan"
     )
+    parser.add_argument(
+        "--diff",
+        type=Path,
+        metavar="OLD.json",
+        help="show what changed since a plan saved with --json (for review in a pull request)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -256,6 +262,45 @@ def resource_counts(plans: dict[str, StackPlan]) -> list[str]:
         )
         by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(types.items()))
         lines.append(f"    + {sum(types.values())} to create in {stack}: {by_type}")
+    return lines
+
+
+def plan_diff(old: dict, new: dict) -> list[str]:
+    """What changed between two `plan --json` outputs, resource by resource (by URN), in
+    the order of `pulumi preview --diff`: + created, - deleted, ~ updated (with the inputs
+    that differ), and each stack's outputs and policy verdicts that differ."""
+    lines: list[str] = []
+    old_stacks = {s["stack"]: s for s in old.get("stacks", [])}
+    for stack in new["stacks"]:
+        before = old_stacks.get(stack["stack"], {"resources": [], "outputs": {}})
+        was = {r["urn"]: r for r in before["resources"]}
+        now = {r["urn"]: r for r in stack["resources"]}
+        changes = [f"+ {urn}" for urn in now if urn not in was]
+        changes += [f"- {urn}" for urn in was if urn not in now]
+        for urn in now.keys() & was.keys():
+            keys = sorted(
+                k
+                for k in {*now[urn]["inputs"], *was[urn]["inputs"]}
+                if now[urn]["inputs"].get(k) != was[urn]["inputs"].get(k)
+            )
+            keys += [
+                option
+                for option in ("protect", "retainOnDelete", "provider", "parent")
+                if now[urn].get(option) != was[urn].get(option)
+            ]
+            if keys:
+                changes.append(f"~ {urn} ({', '.join(keys)})")
+        outputs = sorted(
+            name
+            for name in {*stack["outputs"], *before["outputs"]}
+            if stack["outputs"].get(name) != before["outputs"].get(name)
+        )
+        changes += [f"~ output {name}" for name in outputs]
+        if "policyVerdicts" in before and stack["policyVerdicts"] != before["policyVerdicts"]:
+            changes.append("~ policy pack verdicts")
+        noun = "change" if len(changes) == 1 else "changes"
+        lines.append(f"stack {stack['stack']}: {len(changes)} {noun}")
+        lines += [f"    {change}" for change in sorted(changes, key=lambda c: c[2:])]
     return lines
 
 
@@ -275,7 +320,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
             check_policies(plans, args.pack_dir)
     except (ConfigError, StackConfigError, RefusedByAws, pulumi.RunError, PackError) as error:
         return _refuse(args, error)
-    if args.json:
+    if args.diff is not None:
+        try:
+            old = json.loads(args.diff.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            return _refuse(args, ValueError(f"--diff {args.diff}: {error}"))
+        for line in plan_diff(old, plan_json(plans)):
+            print(line)
+    elif args.json:
         print(json.dumps(plan_json(plans), indent=2))
     else:
         # Saved or piped, a plan is the same whatever COLUMNS says: no line is wrapped, so an

@@ -188,3 +188,31 @@ def test_plan_refuses_a_project_file_the_pulumi_cli_refuses(project, capsys):
     project_file.write_text(project_file.read_text() + "  aws:region:\n    default: us-east-1\n")
     assert main(["plan", "--stack", "security", "--project-dir", str(project)]) == 2
     assert "should not define a default value" in " ".join(capsys.readouterr().err.split())
+
+
+def test_plan_diff_shows_what_changed_since_a_saved_plan(project, tmp_path, capsys):
+    argv = ["plan", "--stack", "management", "--project-dir", str(project), "--no-policy"]
+    assert main([*argv, "--json"]) == 0
+    saved = tmp_path / "plan.json"
+    saved.write_text(capsys.readouterr().out)
+    assert main([*argv, "--diff", str(saved)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["stack management: 0 changes"]
+
+    stack_file = project / "Pulumi.management.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace("logRetentionDays: 365", "logRetentionDays: 400")
+    )
+    assert main([*argv, "--diff", str(saved)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "stack management: 1 change"
+    assert (
+        lines[1].startswith("    ~ urn:pulumi:management::org-trail::") and "LogGroup" in lines[1]
+    )
+    assert lines[1].endswith("(retentionInDays)")
+
+
+def test_plan_diff_of_an_unreadable_file_is_refused(tmp_path, capsys):
+    bad = tmp_path / "plan.json"
+    bad.write_text("{not json")
+    assert main(["plan", "--stack", "management", "--no-policy", "--diff", str(bad)]) == 2
+    assert f"--diff {bad}: " in capsys.readouterr().err
