@@ -40,6 +40,12 @@ def client_config() -> Config:
     )
 
 
+# The first call of a run (who are we?) says quickly when AWS cannot be reached at all: a
+# short connect timeout and one retry, not the adaptive retries meant for throttling.
+FIRST_CALL = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=3)
+UNREACHABLE = (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)
+
+
 class CredentialError(RuntimeError):
     """No usable credentials: a usage error (exit 2), not a finding."""
 
@@ -117,7 +123,9 @@ def current_account(profile: str | None = None, region: str | None = None) -> Ac
         session = boto3.Session(profile_name=profile, region_name=region)
         if session.region_name is None:
             session = boto3.Session(profile_name=profile, region_name="us-east-1")
-        identity = session.client("sts", config=client_config()).get_caller_identity()
+        identity = session.client("sts", config=FIRST_CALL).get_caller_identity()
+    except UNREACHABLE as error:
+        raise CredentialError(f"cannot reach AWS: {error_text(error)}") from None
     except AWS_ERRORS as error:
         raise CredentialError(f"no usable AWS credentials: {error_text(error)}") from None
     partition = identity["Arn"].split(":")[1]

@@ -3,6 +3,7 @@ credentials from a named profile, errors printed plainly, JSON for machines inde
 
 import io
 import json
+import socket
 
 import pytest
 from rich.console import Console
@@ -146,3 +147,16 @@ def test_data_tables_neither_cut_nor_read_markup():
     cells = "".join(line.strip("│ ").split("│")[-1].strip() for line in text.splitlines())
     assert f"{arn}[own,eu-west-1,logging]" in cells.replace(" ", "")
     assert "041365253612" in text
+
+
+@pytest.mark.parametrize("command", ["verify", "cutover", "inventory"])
+def test_an_endpoint_nobody_listens_on_is_named_as_unreachable(
+    command, shared_org, stack_file, monkeypatch, capsys
+):
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    argv = {**commands(stack_file), "inventory": ["inventory"]}[command]
+    assert main(argv) == 2
+    assert capsys.readouterr().out.startswith("error: cannot reach AWS: ")
