@@ -438,4 +438,18 @@ def run(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps(report, indent=2))
     else:
         console.print(_table(report))
+        console.print(Text(summary_line(report)), soft_wrap=True)
     return 1 if unread(report) else 0
+
+
+def summary_line(report: dict) -> str:
+    """One line at the end: accounts, trails found (organization and own), what was not read."""
+    accounts = report["accounts"]
+    trails = [trail for account in accounts for trail in account["trails"]]
+    own = sum(not trail["isOrganizationTrail"] for trail in trails)
+    problems = unread(report)
+    tail = f"; {len(problems)} not read (see the errors column)" if problems else ""
+    return (
+        f"{len(accounts)} accounts, {len(trails)} trails "
+        f"({len(trails) - own} organization, {own} own){tail}"
+    )

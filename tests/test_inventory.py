@@ -8,7 +8,7 @@ import yaml
 from orgtrail.__main__ import main
 from orgtrail.aws import current_account
 from orgtrail.config import load_settings
-from orgtrail.inventory import inventory, legacy_entries
+from orgtrail.inventory import inventory, legacy_entries, unread
 from tests.support.moto_org import MANAGEMENT, REGIONS
 from tests.support.proxy import (
     Answer,
@@ -285,9 +285,20 @@ def test_accounts_not_scanned_are_named_with_their_state_everywhere(
 def test_the_table_shows_each_trails_scope_and_state_as_written(org, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "250")
     main(["inventory", "--regions", ",".join(REGIONS)])
-    rows = {row[0]: row for row in table_rows(capsys.readouterr().out)}
+    out = capsys.readouterr().out
+    rows = {row[0]: row for row in table_rows(out)}
     assert rows[org.accounts["payments"]][3] == (
         "default [own, eu-west-1, logging] -> s3://acme-payments-trail"
+    )
+    report = inventory(current_account(), regions=REGIONS)
+    trails = [t for account in report["accounts"] for t in account["trails"]]
+    own = sum(not t["isOrganizationTrail"] for t in trails)
+    problems = unread(report)
+    assert problems  # the fixture has accounts it cannot enter
+    assert out.rstrip().splitlines()[-1] == (
+        f"{len(report['accounts'])} accounts, {len(trails)} trails "
+        f"({len(trails) - own} organization, {own} own); "
+        f"{len(problems)} not read (see the errors column)"
     )
 
 
