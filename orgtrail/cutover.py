@@ -55,7 +55,7 @@ from orgtrail.config import (
     load_settings,
 )
 from orgtrail.deliveries import coverage_gap, deliveries, own_log_buckets
-from orgtrail.output import add_row, data_table
+from orgtrail.output import add_row, data_table, refuse
 from orgtrail.recording import Recording, missing, recording
 from orgtrail.stack_config import StackConfigError, read_stack_config
 
@@ -592,25 +592,23 @@ def ask_before_stopping(ready: list[TrailDecision]) -> bool:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     if args.apply and not args.yes and not sys.stdin.isatty():
-        console.print(
-            "[red]error:[/] --apply stops trails: add --yes to confirm when not run from a terminal",
-            highlight=False,
+        return refuse(
+            args, "--apply stops trails: add --yes to confirm when not run from a terminal"
         )
-        return 2
     try:
         settings = load_management_settings(args.stack_config)
         check_window(timedelta(hours=args.overlap_hours), timedelta(hours=args.max_gap_hours))
         management = current_account(args.profile, settings.organization.region)
         reader = bucket_reader(management, args.log_bucket_role_arn)
     except (ConfigError, StackConfigError, CutoverError, CredentialError, OSError) as error:
-        console.print(f"[red]error:[/] {error}", highlight=False)
-        return 2
+        return refuse(args, str(error), type(error).__name__)
     if management.account_id != settings.organization.management_account_id:
-        console.print(
-            f"[red]error:[/] run cutover with credentials of the management account "
-            f"{settings.organization.management_account_id}, not {management.account_id}"
+        return refuse(
+            args,
+            "run cutover with credentials of the management account "
+            f"{settings.organization.management_account_id}, not {management.account_id}",
+            "CredentialError",
         )
-        return 2
     try:
         job = start(
             management,
@@ -624,8 +622,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             concurrency=args.concurrency,
         )
     except CutoverError as error:
-        console.print(f"[red]error:[/] {error}", highlight=False)
-        return 2
+        return refuse(args, str(error), type(error).__name__)
     if args.apply and not args.yes:
         job.confirm = ask_before_stopping
     try:

@@ -39,6 +39,7 @@ from orgtrail.aws import (
     region_names,
 )
 from orgtrail.config import DEFAULT_ROLE_NAME, config_key
+from orgtrail.output import refuse
 
 
 def trail_account(arn: str) -> str:
@@ -410,8 +411,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         regions = parse_regions(args.regions)
         base = current_account(args.profile)
     except (ValueError, CredentialError) as error:
-        console.print(f"[red]error:[/] {error}", highlight=False)
-        return 2
+        return refuse(args, str(error), type(error).__name__)
     errors = Console(stderr=True)
     with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
         task = progress.add_task("scanning accounts", total=None)
@@ -425,10 +425,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 on_total=lambda total: progress.update(task, total=total),
             )
         except AWS_ERRORS as error:
-            console.print(
-                f"[red]error:[/] cannot read the organisation: {error_text(error)}", highlight=False
+            return refuse(
+                args, f"cannot read the organisation: {error_text(error)}", "OrganizationError"
             )
-            return 2
     if args.emit_config:
         text, warnings = emit_config(report)
         sys.stdout.write(text)

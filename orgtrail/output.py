@@ -7,8 +7,11 @@ too long for its column continues on the next line, whole) and every cell is Tex
 
 from __future__ import annotations
 
+import argparse
+import json
 from collections.abc import Sequence
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -23,3 +26,12 @@ def data_table(title: str, columns: Sequence[str]) -> Table:
 def add_row(table: Table, *cells: str | Text) -> None:
     """A row of data; a cell already styled by us (a PASS, a result) may be Text."""
     table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in cells))
+
+
+def refuse(args: argparse.Namespace, message: str, code: str = "UsageError") -> int:
+    """A run that cannot go on (exit 2): the message on stderr for people and, with --json,
+    `{"error": {"code", "message"}}` on stdout, so a script's JSON stays JSON."""
+    Console(stderr=True).print(Text.assemble(("error:", "red"), f" {message}"), soft_wrap=True)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": {"code": code, "message": message}}))
+    return 2

@@ -23,6 +23,7 @@ from rich.tree import Tree
 
 from orgtrail.aws_rules import RefusedByAws, refusals
 from orgtrail.config import STACK_KINDS, ConfigError, ManagementSettings, Settings, load_settings
+from orgtrail.output import refuse
 from orgtrail.policy_check import PACK_DIR, PackError, RunningPack, Verdict
 from orgtrail.simulate import PROJECT_DIR, Resource, Simulation, simulate
 from orgtrail.stack_config import StackConfigError, read_stack_config
@@ -304,14 +305,6 @@ def plan_diff(old: dict, new: dict) -> list[str]:
     return lines
 
 
-def _refuse(args: argparse.Namespace, error: Exception) -> int:
-    """A usage, configuration or pack error: exit 2, said on stderr (and as JSON with --json)."""
-    Console(stderr=True).print(Text.assemble(("error: ", "red"), str(error)), soft_wrap=True)
-    if args.json:
-        print(json.dumps({"error": {"code": type(error).__name__, "message": str(error)}}))
-    return 2
-
-
 def run(args: argparse.Namespace, console: Console) -> int:
     stacks = list(STACK_KINDS) if args.stack == "all" else [args.stack]
     try:
@@ -319,12 +312,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if not args.no_policy:
             check_policies(plans, args.pack_dir)
     except (ConfigError, StackConfigError, RefusedByAws, pulumi.RunError, PackError) as error:
-        return _refuse(args, error)
+        return refuse(args, str(error), type(error).__name__)
     if args.diff is not None:
         try:
             old = json.loads(args.diff.read_text())
         except (OSError, json.JSONDecodeError) as error:
-            return _refuse(args, ValueError(f"--diff {args.diff}: {error}"))
+            return refuse(args, f"--diff {args.diff}: {error}")
         for line in plan_diff(old, plan_json(plans)):
             print(line)
     elif args.json:

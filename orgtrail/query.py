@@ -29,6 +29,7 @@ from rich.text import Text
 
 from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE, record_type
 from orgtrail.detections import QUERIES_DIR, description, detections
+from orgtrail.output import refuse
 
 CHUNK = 1 << 20
 
@@ -287,11 +288,6 @@ def summary_line(read: dict, results: dict[str, list]) -> str:
     return "; ".join(parts)
 
 
-def _usage_error(message: str) -> int:
-    Console(stderr=True).print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
-    return 2
-
-
 def run(args: argparse.Namespace, console: Console) -> int:
     available = detections()
     if args.list:
@@ -308,26 +304,27 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return 0
     if not args.name:
         args.parser.print_usage(sys.stderr)
-        return _usage_error(
-            f"name a detection, or 'all'; detections: {', '.join(available)} (--list describes them)"
+        return refuse(
+            args,
+            f"name a detection, or 'all'; detections: {', '.join(available)} (--list describes them)",
         )
     if args.name != "all" and args.name not in available:
         close = difflib.get_close_matches(args.name, list(available), n=3)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        return _usage_error(
-            f"unknown detection {args.name!r}{hint} (detections: {', '.join(available)})"
+        return refuse(
+            args, f"unknown detection {args.name!r}{hint} (detections: {', '.join(available)})"
         )
     if args.logs is None:
-        return _usage_error("--logs is required: the directory the trail's log files are in")
+        return refuse(args, "--logs is required: the directory the trail's log files are in")
     if not args.logs.is_dir():
-        return _usage_error(f"{args.logs} is not a directory")
+        return refuse(args, f"{args.logs} is not a directory")
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError:
-        return _usage_error(f"--since {args.since!r} is not an ISO 8601 date or time")
+        return refuse(args, f"--since {args.since!r} is not an ISO 8601 date or time")
     logs = LocalLogs(args.logs, since)
     if not logs.scan.files and not logs.scan.earlier:
-        return _usage_error(f"{args.logs} holds no CloudTrail log file; expected {EXPECTED_LAYOUT}")
+        return refuse(args, f"{args.logs} holds no CloudTrail log file; expected {EXPECTED_LAYOUT}")
     errors = Console(stderr=True)
     for path, reason in logs.skipped:
         errors.print(Text.assemble(("skipped ", "yellow"), f"{path}: {reason}"), soft_wrap=True)

@@ -47,7 +47,7 @@ from orgtrail.aws import (
 from orgtrail.config import ConfigError, ManagementSettings
 from orgtrail.cutover import load_stack_settings
 from orgtrail.deliveries import delivered_regions, deliveries, own_log_buckets, region_prefix
-from orgtrail.output import add_row, data_table
+from orgtrail.output import add_row, data_table, refuse
 from orgtrail.policy_eval import ALLOW, DENY, Request, evaluate
 from orgtrail.recording import Recording, recording
 from orgtrail.selectors import DATA, MANAGEMENT, NETWORK, Condition, Selector, gaps
@@ -764,8 +764,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         management = current_account(args.profile, args.region)
         reader = bucket_reader(management, args.log_bucket_role_arn)
     except (ConfigError, StackConfigError, CredentialError, OSError) as error:
-        console.print(f"[red]error:[/] {error}", highlight=False)
-        return 2
+        return refuse(args, str(error), type(error).__name__)
     regions = args.regions or None
     region = args.region or management.session.region_name
     results = verify(

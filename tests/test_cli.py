@@ -60,7 +60,10 @@ def test_credentials_come_from_the_named_profile(
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     argv = [*commands(stack_file)[command], "--json"]
     assert main(argv) == 2
-    assert capsys.readouterr().out.startswith("error: no usable AWS credentials")
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: no usable AWS credentials")
+    # With --json, the error is JSON too: a script's output stays JSON.
+    assert json.loads(captured.out)["error"]["code"] == "CredentialError"
     main([*argv, "--profile", "audit"])
     output = capsys.readouterr().out
     first, second = output.splitlines()[:2]
@@ -77,7 +80,7 @@ def test_errors_are_printed_without_highlighting(command, tmp_path, capsys, monk
     if command == "verify":
         argv = [*argv, "--stack-config", str(missing)]
     assert main(argv) == 2
-    label, message = capsys.readouterr().out.split("\x1b[0m", 1)
+    label, message = capsys.readouterr().err.split("\x1b[0m", 1)
     assert label.endswith("error:")
     assert message == (
         f" {missing} does not exist: create it with `pulumi stack init management`\n"
@@ -90,7 +93,7 @@ def test_a_cutover_that_cannot_start_says_why_plainly(stack_file, capsys, monkey
     argv = commands(stack_file)["cutover"]
     argv[argv.index(CENTRAL_BUCKET)] = "acme-org-trail-lgos"
     assert main(argv) == 2
-    label, message = capsys.readouterr().out.split("\x1b[0m", 1)
+    label, message = capsys.readouterr().err.split("\x1b[0m", 1)
     assert label.endswith("error:")
     assert message == (
         " --log-bucket acme-org-trail-lgos is not where the organization trail delivers "
@@ -159,4 +162,4 @@ def test_an_endpoint_nobody_listens_on_is_named_as_unreachable(
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
     argv = {**commands(stack_file), "inventory": ["inventory"]}[command]
     assert main(argv) == 2
-    assert capsys.readouterr().out.startswith("error: cannot reach AWS: ")
+    assert capsys.readouterr().err.startswith("error: cannot reach AWS: ")

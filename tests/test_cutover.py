@@ -216,7 +216,7 @@ def test_cli_refuses_credentials_of_another_account(org, tmp_path, capsys, monke
     text = path.read_text().replace(MANAGEMENT, "999999999999")
     path.write_text(text)
     assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
-    assert "credentials of the management account 999999999999" in capsys.readouterr().out
+    assert "credentials of the management account 999999999999" in capsys.readouterr().err
 
 
 def test_cli_reports_an_invalid_stack_config_and_exits_2(tmp_path, capsys):
@@ -224,12 +224,12 @@ def test_cli_reports_an_invalid_stack_config_and_exits_2(tmp_path, capsys):
     config = {"aws:region": "us-east-1", "org-trail:organizationId": "bad"}
     path.write_text(yaml.safe_dump({"config": config}))
     assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
-    assert "is missing configuration values" in capsys.readouterr().out
+    assert "is missing configuration values" in capsys.readouterr().err
     config["org-trail:managementAccountId"] = "111111111111"
     config["org-trail:securityAccountId"] = "222222222222"
     path.write_text(yaml.safe_dump({"config": config}))
     assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
-    assert "org-trail:organizationId" in capsys.readouterr().out
+    assert "org-trail:organizationId" in capsys.readouterr().err
 
 
 # --- what the organization trail records, against what the legacy trail records ------------
@@ -355,7 +355,7 @@ def test_the_log_bucket_must_be_the_org_trails_bucket(org, tmp_path, capsys):
     ]
     assert main(argv) == 2
     assert "is not where the organization trail delivers" in " ".join(
-        capsys.readouterr().out.split()
+        capsys.readouterr().err.split()
     )
     assert trail_logging(org, "payments", "eu-west-1", "default")
 
@@ -522,7 +522,7 @@ def test_windows_the_runbook_does_not_allow_are_refused_before_any_call(
     assert (
         main([*argv, "--overlap-hours", overlap, "--max-gap-hours", gap, "--apply", "--yes"]) == 2
     )
-    assert message in " ".join(capsys.readouterr().out.split())
+    assert message in " ".join(capsys.readouterr().err.split())
     settings = load_management_settings(path)
     with pytest.raises(CutoverError, match=f"^{re.escape(message)}$"):
         cutover(
@@ -538,7 +538,7 @@ def test_a_stack_file_that_is_not_a_mapping_is_a_usage_error(tmp_path, capsys):
     path = tmp_path / "Pulumi.management.yaml"
     path.write_text("- not\n- a mapping\n")
     assert main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]) == 2
-    assert "must be a mapping" in capsys.readouterr().out
+    assert "must be a mapping" in capsys.readouterr().err
 
 
 def test_a_trail_without_insights_answers_as_aws_does_and_is_judged(org, tmp_path, proxy):

@@ -227,7 +227,7 @@ def test_any_level_of_the_tree_or_a_flat_folder_reads_the_same(logs_dir, planted
 def test_a_path_without_log_files_is_refused_not_an_all_clear(tmp_path, capsys):
     assert main(["query", "vpc-changes", "--logs", str(tmp_path), "--json"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == ""
+    assert json.loads(captured.out)["error"]["code"] == "UsageError"
     assert f"{tmp_path} holds no CloudTrail log file; expected files named " in captured.err
 
 

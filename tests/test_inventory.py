@@ -151,13 +151,13 @@ def test_emit_config_prints_legacy_trails_ready_for_the_stack_and_warns(org, cap
 
 def test_usage_errors_exit_2(org, capsys):
     assert main(["inventory", "--regions", " , "]) == 2
-    assert "--regions" in capsys.readouterr().out
+    assert "--regions" in capsys.readouterr().err
 
 
 def test_unusable_credentials_exit_2_before_any_scan(org, monkeypatch, capsys):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIANOTAREALKEY00000")
     assert main(["inventory", "--json", "--regions", "us-east-1"]) == 2
-    assert "no usable AWS credentials" in capsys.readouterr().out
+    assert "no usable AWS credentials" in capsys.readouterr().err
 
 
 def test_a_bucket_whose_owner_was_not_found_is_emitted_with_a_warning_to_fill_it_in():
