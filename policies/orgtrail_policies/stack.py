@@ -103,7 +103,7 @@ class BucketIndex:
 
     def __init__(self, resources: Iterable[PolicyResource]):
         self.buckets: dict[str, Bucket] = {}
-        by_name: dict[str, Bucket] = {}
+        self.by_name: dict[str, Bucket] = {}
         parts: list[tuple[str, PolicyResource, dict[str, Any]]] = []
         # Providers (None: the default one) whose account has a complete account-level block,
         # and those whose block has a setting a preview does not know.
@@ -114,7 +114,7 @@ class BucketIndex:
                 bucket = Bucket(resource, settled(resource))
                 self.buckets[resource.urn] = bucket
                 for name in _bucket_names(bucket.props):
-                    by_name.setdefault(name, bucket)
+                    self.by_name.setdefault(name, bucket)
             elif resource.resource_type in PART_TYPES:
                 parts.append((PART_TYPES[resource.resource_type], resource, settled(resource)))
             elif resource.resource_type == ACCOUNT_PUBLIC_ACCESS_BLOCK:
@@ -124,49 +124,43 @@ class BucketIndex:
                         self.blocked_providers.add(_provider_urn(resource))
                 except Undecided as error:
                     self.undecided_providers.setdefault(_provider_urn(resource), error)
-
-        def owner(resource: PolicyResource, props: Mapping[str, Any], prop: str) -> Bucket | None:
-            """The bucket `prop` names: by where its value came from, else by its value. Of
-            several buckets it came from, none (which one is meant is not known)."""
-            sources = [
-                self.buckets[d.urn]
-                for d in resource.property_dependencies.get(prop, [])
-                if d.urn in self.buckets
-            ]
-            if sources:
-                return sources[0] if len(sources) == 1 else None
-            name = _decided(lambda: get(props, prop))
-            return by_name.get(name) if isinstance(name, str) else None
-
         for kind, resource, props in parts:
-            bucket = owner(resource, props, "bucket")
+            bucket = self._owner(resource, props, "bucket")
             if bucket is not None:
                 bucket.parts.setdefault(kind, []).append(props)
             if kind == "logging":
-                target = owner(resource, props, "targetBucket")
+                target = self._owner(resource, props, "targetBucket")
                 if target is not None:
                     target.access_log_target = True
         for bucket in self.buckets.values():
             for prop, key in INLINE_LOGGING.items():
                 if prop in bucket.props:
-                    for target in self._inline_targets(bucket, prop, key, by_name, owner):
+                    for target in self._inline_targets(bucket, prop, key):
                         target.access_log_target = True
 
-    @staticmethod
-    def _inline_targets(
-        bucket: Bucket,
-        prop: str,
-        key: str,
-        by_name: Mapping[str, Bucket],
-        owner: Callable[[PolicyResource, Mapping[str, Any], str], Bucket | None],
-    ) -> list[Bucket]:
+    def _owner(
+        self, resource: PolicyResource, props: Mapping[str, Any], prop: str
+    ) -> Bucket | None:
+        """The bucket `prop` names: by where its value came from, else by its value. Of
+        several buckets it came from, none (which one is meant is not known)."""
+        sources = [
+            self.buckets[d.urn]
+            for d in resource.property_dependencies.get(prop, [])
+            if d.urn in self.buckets
+        ]
+        if sources:
+            return sources[0] if len(sources) == 1 else None
+        name = _decided(lambda: get(props, prop))
+        return self.by_name.get(name) if isinstance(name, str) else None
+
+    def _inline_targets(self, bucket: Bucket, prop: str, key: str) -> list[Bucket]:
         """The buckets an inline logging configuration delivers to: by name, or (a name not
         known yet in a preview, often another bucket's id) by the dependency it came from."""
         names = _decided(lambda: [get(entry, key) for entry in items(bucket.props[prop])])
         if names is None:
-            found = owner(bucket.resource, bucket.props, prop)
+            found = self._owner(bucket.resource, bucket.props, prop)
             return [found] if found is not None else []
-        return [by_name[name] for name in names if isinstance(name, str) and name in by_name]
+        return [self.by_name[n] for n in names if isinstance(n, str) and n in self.by_name]
 
     def __iter__(self):
         return iter(self.buckets.values())
