@@ -57,7 +57,7 @@ LOG_NAME = re.compile(
 LOG_NAME_HINT = "ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_ID.json.gz"
 OTHER_FILES = {"_CloudTrail-Digest_": "digest files", "_CloudTrail-Insight_": "Insights files"}
 EXPECTED_LAYOUT = (
-    "files named ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_ID.json.gz, as the trail delivers "
+    f"files named {LOG_NAME_HINT}, as the trail delivers "
     "them under AWSLogs/<org-id>/<account>/CloudTrail/<region>/YYYY/MM/DD/ (any level of that "
     "tree, or a folder of such files)"
 )
