@@ -18,7 +18,7 @@ plan: $(STAMP)
 	$(PY) -m orgtrail plan --stack all
 
 contract: $(STAMP)
-	$(PY) -m orgtrail.contract --write
+	$(PY) -m orgtrail.contract.derived --write
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -19,7 +19,8 @@ from components.log_analysis import LogAnalysis, LogAnalysisArgs
 from components.log_bucket import LogBucket, LogBucketArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.trail_key import TrailKey, TrailKeyArgs
-from orgtrail.config import (
+from orgtrail.analysis.detections import description, detections
+from orgtrail.contract.config import (
     AWS_REGION_KEY,
     NAMESPACE,
     ConfigError,
@@ -27,7 +28,6 @@ from orgtrail.config import (
     SecuritySettings,
     load_settings,
 )
-from orgtrail.detections import description, detections
 
 # What the management stack needs from the security stack.
 SECURITY_OUTPUTS = ("logBucketName", "accessLogBucketName", "kmsKeyArn", "authorizedTrailArn")

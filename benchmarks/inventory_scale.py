@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orgtrail.aws import current_account
-from orgtrail.inventory import DEFAULT_CONCURRENCY, inventory
+from orgtrail.ops.aws import current_account
+from orgtrail.ops.inventory import DEFAULT_CONCURRENCY, inventory
 from tests.support.moto_org import ALLOW_ALL, REGIONS, ROLE, MotoServer, seed
 from tests.support.proxy import RewritingProxy
 

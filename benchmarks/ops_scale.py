@@ -33,9 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.inventory_scale import grow
-from orgtrail.aws import DEFAULT_CONCURRENCY, current_account
-from orgtrail.cutover import cutover, load_management_settings
-from orgtrail.verify import Expected, verify
+from orgtrail.ops.aws import DEFAULT_CONCURRENCY, current_account
+from orgtrail.ops.cutover import cutover, load_management_settings
+from orgtrail.ops.verify import Expected, verify
 from tests.support.moto_org import (
     CENTRAL_BUCKET,
     MANAGEMENT,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orgtrail.simulate import simulate
+from orgtrail.offline.simulate import simulate
 from tests.support.stacks import (
     MANAGEMENT_ACCOUNT,
     SECURITY_STACK,

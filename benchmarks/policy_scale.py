@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policies"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orgtrail.policy_check import PACK_DIR, RunningPack
-from orgtrail.simulate import Resource
+from orgtrail.offline.policy_check import PACK_DIR, RunningPack
+from orgtrail.offline.simulate import Resource
 from tests.support.policy import declared
 
 TRIVIAL_PACK = Path(__file__).resolve().parent / "trivial_pack"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi_aws as aws
 
-from orgtrail.config import Archive
+from orgtrail.contract.config import Archive
 
 Rule = aws.s3.BucketLifecycleConfigurationRuleArgs
 

@@ -14,8 +14,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.policy_documents import alarm_topic_key_policy, alarm_topic_policy
-from orgtrail.config import Alarms, Organization
-from orgtrail.detections import SELECTIONS, Selection
+from orgtrail.analysis.detections import SELECTIONS, Selection
+from orgtrail.contract.config import Alarms, Organization
 
 TOPIC = "org-trail-cis-alarms"
 

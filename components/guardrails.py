@@ -15,8 +15,8 @@ from components.policy_documents import (
     protect_pipeline_scp,
     s3_block_public_access_policy,
 )
-from orgtrail.config import Guardrails as GuardrailSettings
-from orgtrail.config import Organization
+from orgtrail.contract.config import Guardrails as GuardrailSettings
+from orgtrail.contract.config import Organization
 from orgtrail.policy_eval import DENY, Request, evaluate
 
 

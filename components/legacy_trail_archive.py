@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.archive_rules import SMALL_OBJECTS_STAY, archive_rule
-from orgtrail.config import Archive, LegacyTrail
+from orgtrail.contract.config import Archive, LegacyTrail
 
 
 @dataclass

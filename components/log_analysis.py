@@ -17,8 +17,8 @@ import pulumi_aws as aws
 
 from components.policy_documents import results_bucket_policy
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
-from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
-from orgtrail.config import Analysis, ObjectLock, Organization
+from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
+from orgtrail.contract.config import Analysis, ObjectLock, Organization
 
 DATABASE = "org_trail"
 WORKGROUP = "org-trail"

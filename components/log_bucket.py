@@ -9,7 +9,7 @@ import pulumi
 
 from components.policy_documents import access_log_bucket_policy, log_bucket_policy
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
-from orgtrail.config import Archive, ObjectLock, Organization
+from orgtrail.contract.config import Archive, ObjectLock, Organization
 
 
 @dataclass

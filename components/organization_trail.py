@@ -14,7 +14,7 @@ from components.policy_documents import (
     cloudwatch_delivery_trust,
     log_group_key_policy,
 )
-from orgtrail.config import DataEvents, Organization
+from orgtrail.contract.config import DataEvents, Organization
 
 INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orgtrail.config import Organization
+from orgtrail.contract.config import Organization
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 S3_LOGGING = "logging.s3.amazonaws.com"

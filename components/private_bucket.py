@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.archive_rules import SMALL_OBJECTS_STAY, archive_rule, expiry_rule
-from orgtrail.config import Archive, ObjectLock
+from orgtrail.contract.config import Archive, ObjectLock
 
 
 @dataclass

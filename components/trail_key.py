@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.policy_documents import trail_key_policy
-from orgtrail.config import Organization
+from orgtrail.contract.config import Organization
 
 # The longest window AWS allows: a scheduled deletion can be cancelled for 30 days.
 DELETION_WINDOW_DAYS = 30

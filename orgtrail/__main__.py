@@ -11,14 +11,17 @@ import sys
 
 from rich.console import Console
 
-from orgtrail import __version__, cutover, inventory, plan, query, verify
+from orgtrail import __version__
+from orgtrail.analysis import query
+from orgtrail.offline import plan
+from orgtrail.ops import cutover, inventory, verify
 
 COMMANDS = (plan, inventory, cutover, verify, query)
 INTERRUPTED = 130
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orgtrail", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="orgtrail", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:

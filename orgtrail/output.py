@@ -15,6 +15,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+# Every command's --json document carries it; it changes only when a field is removed or
+# changes meaning (adding one does not), and schema/<command>.schema.json describes it.
+SCHEMA_VERSION = 1
+
+
+def document(**fields: object) -> str:
+    """A command's --json document: schemaVersion first, then its fields."""
+    return json.dumps({"schemaVersion": SCHEMA_VERSION, **fields}, indent=2)
+
 
 def data_table(title: str, columns: Sequence[str]) -> Table:
     table = Table(title=title, title_justify="left")

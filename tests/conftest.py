@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from orgtrail.simulate import RecordingMonitor
+from orgtrail.offline.simulate import RecordingMonitor
 from tests.support.moto_org import MotoServer, borrowed_server, seed
 from tests.support.proxy import RewritingProxy
 from tests.support.scopes import shared

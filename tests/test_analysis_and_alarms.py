@@ -4,9 +4,9 @@ import pytest
 
 from components.cis_alarms import METRIC_FILTERS, metric_name
 from components.log_analysis import CLOUDTRAIL_SERDE, DATABASE
-from orgtrail.cloudtrail_schema import COLUMNS, TABLE
-from orgtrail.config import COMMERCIAL_REGIONS, ConfigError, load_settings
-from orgtrail.detections import detections
+from orgtrail.analysis.cloudtrail_schema import COLUMNS, TABLE
+from orgtrail.analysis.detections import detections
+from orgtrail.contract.config import COMMERCIAL_REGIONS, ConfigError, load_settings
 from orgtrail.policy_eval import ALLOW, IMPLICIT_DENY, Request, evaluate
 from tests.support.stacks import (
     LOG_BUCKET,

@@ -8,7 +8,7 @@ import pytest
 
 import components.private_bucket
 from orgtrail.__main__ import main
-from orgtrail.aws_rules import (
+from orgtrail.offline.aws_rules import (
     BUCKET,
     BUCKET_POLICY,
     ENCRYPTION,

@@ -102,7 +102,7 @@ def test_a_cutover_that_cannot_start_says_why_plainly(stack_file, capsys, monkey
 
 
 def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
-    from orgtrail import query
+    from orgtrail.analysis import query
 
     def interrupted(args, console):
         raise KeyboardInterrupt
@@ -116,7 +116,7 @@ def test_version_is_printed(capsys):
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
     assert exited.value.code == 0
-    assert capsys.readouterr().out.startswith("python -m orgtrail 0.")
+    assert capsys.readouterr().out.startswith("orgtrail 0.")
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,13 @@
 import pulumi
 import pytest
 
-from orgtrail.config import ConfigError, ManagementSettings, SecuritySettings, load_settings
-from orgtrail.simulate import simulate
+from orgtrail.contract.config import (
+    ConfigError,
+    ManagementSettings,
+    SecuritySettings,
+    load_settings,
+)
+from orgtrail.offline.simulate import simulate
 from tests.support.stacks import (
     MANAGEMENT_ACCOUNT,
     MEMBER_ACCOUNT,

@@ -4,7 +4,7 @@ and what to do instead. Checked before anything is created (`load_settings`)."""
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from orgtrail.config import ConfigError, _problems, load_settings
+from orgtrail.contract.config import ConfigError, _problems, load_settings
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
     LOG_BUCKET,

@@ -5,7 +5,7 @@ import json
 import pulumi
 import pytest
 
-from orgtrail.config import partition_of
+from orgtrail.contract.config import partition_of
 from orgtrail.policy_eval import ALLOW, Request, evaluate
 from tests.support.stacks import (
     LOG_BUCKET,

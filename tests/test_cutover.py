@@ -11,9 +11,10 @@ import yaml
 from rich.console import Console
 
 from orgtrail.__main__ import main
-from orgtrail.aws import current_account
-from orgtrail.config import ConfigError
-from orgtrail.cutover import (
+from orgtrail.contract.config import ConfigError
+from orgtrail.contract.stack_config import StackConfigError
+from orgtrail.ops.aws import current_account
+from orgtrail.ops.cutover import (
     MAXIMUM_HOURS,
     UNDECIDED,
     CutoverError,
@@ -22,7 +23,6 @@ from orgtrail.cutover import (
     load_management_settings,
     report_table,
 )
-from orgtrail.stack_config import StackConfigError
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME, all_s3_objects_but
 from tests.support.proxy import (
     Answer,
@@ -449,7 +449,7 @@ def test_the_report_is_printed_even_when_something_unexpected_breaks(
 ):
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     path = write_stack(tmp_path, org, [payments_trail(org), data_trail(org)])
-    import orgtrail.cutover as module
+    import orgtrail.ops.cutover as module
 
     real = module.covered_regions
 
@@ -597,7 +597,7 @@ def test_the_table_shows_each_trail_with_its_result_and_reason():
     text = console.export_text()
     assert "cutover (dry run), window 2026-11-26T00:00:00Z .. 2026-11-27T00:00:00Z" in text
     assert table_rows(text) == [
-        ["account", "region", "trail", "result", "deliveries", "reason"],
+        ["account", "region", "trail", "action", "deliveries", "reason"],
         ["333333333333", "eu-west-1", "default", "ready", "24", "covered"],
         ["444444444444", "eu-west-1", "default", "withheld", "0", "no delivery for 26 h"],
         ["555555555555", "eu-west-1", "default", "stopped", "24", ""],
@@ -720,7 +720,7 @@ def test_cli_prints_the_report_as_a_table(org, tmp_path, capsys, monkeypatch):
     path = write_stack(tmp_path, org, [payments_trail(org)])
     assert main(cli(path)) == 0
     (header, row) = table_rows(capsys.readouterr().out)
-    assert header == ["account", "region", "trail", "result", "deliveries", "reason"]
+    assert header == ["account", "region", "trail", "action", "deliveries", "reason"]
     assert row[:4] == [org.accounts["payments"], "eu-west-1", "default", "ready"]
     assert row[5] == "dry run: would stop (run with --apply)"
 

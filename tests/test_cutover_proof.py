@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from orgtrail import cutover as command
 from orgtrail.__main__ import main
+from orgtrail.ops import cutover as command
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import (
     Answer,

@@ -11,9 +11,9 @@ import sqlglot
 from components.cis_alarms import METRIC_FILTERS
 from components.log_analysis import location_template
 from orgtrail.__main__ import main
-from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
-from orgtrail.detections import SELECTIONS, detections
-from orgtrail.query import LocalLogs, log_files, to_duckdb
+from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
+from orgtrail.analysis.detections import SELECTIONS, detections
+from orgtrail.analysis.query import LocalLogs, log_files, to_duckdb
 from tests.support.cloudtrail_events import ORGANIZATION_ID, corpus, log_key, write_logs
 from tests.support.filter_pattern import compile_pattern
 

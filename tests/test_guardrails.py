@@ -6,7 +6,7 @@ import pytest
 
 from components.guardrails import lockouts
 from components.policy_documents import log_data_perimeter_rcp
-from orgtrail.config import ConfigError, load_settings
+from orgtrail.contract.config import ConfigError, load_settings
 from orgtrail.policy_eval import DENY, Request, evaluate
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,

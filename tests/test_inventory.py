@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from orgtrail.__main__ import main
-from orgtrail.aws import current_account
-from orgtrail.config import load_settings
-from orgtrail.inventory import inventory, legacy_entries, unread
+from orgtrail.contract.config import load_settings
+from orgtrail.ops.aws import current_account
+from orgtrail.ops.inventory import inventory, legacy_entries, unread
 from tests.support.moto_org import MANAGEMENT, REGIONS
 from tests.support.proxy import (
     Answer,

@@ -5,9 +5,9 @@ import json
 import pulumi
 import pytest
 
+from orgtrail.offline.simulate import simulate
+from orgtrail.ops.selectors import gaps, read_selectors
 from orgtrail.policy_eval import ALLOW, IMPLICIT_DENY, Request, evaluate
-from orgtrail.selectors import gaps, read_selectors
-from orgtrail.simulate import simulate
 from tests.support import selector_documents as documents
 from tests.support.scopes import shared
 from tests.support.stacks import (

@@ -49,5 +49,5 @@ def test_only_functions_whose_text_changed_or_that_are_new_are_named_as_mutmut_n
 
 
 def test_module_names_are_mutmuts_prefixes():
-    assert mutation._module_name(Path("orgtrail/verify.py")) == "orgtrail.verify"
+    assert mutation._module_name(Path("orgtrail/ops/verify.py")) == "orgtrail.ops.verify"
     assert mutation._module_name(Path("orgtrail_policies/__init__.py")) == "orgtrail_policies"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from orgtrail.__main__ import main
-from orgtrail.plan import plan_stacks, property_lines
-from orgtrail.simulate import PROJECT_DIR
+from orgtrail.offline.plan import plan_stacks, property_lines
+from orgtrail.offline.simulate import PROJECT_DIR
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.security.yaml", "Pulumi.management.yaml", "__main__.py")
 
@@ -215,4 +215,4 @@ def test_plan_diff_of_an_unreadable_file_is_refused(tmp_path, capsys):
     bad = tmp_path / "plan.json"
     bad.write_text("{not json")
     assert main(["plan", "--stack", "management", "--no-policy", "--diff", str(bad)]) == 2
-    assert f"--diff {bad}: " in capsys.readouterr().err
+    assert f"--diff {bad} is not JSON: " in capsys.readouterr().err

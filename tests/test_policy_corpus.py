@@ -4,7 +4,7 @@ policies called in process (what mutation testing sees)."""
 
 import pytest
 
-from orgtrail.policy_check import RunningPack
+from orgtrail.offline.policy_check import RunningPack
 from tests.support.policy import InProcessPack
 from tests.support.policy_corpus import CASES, Case
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from orgtrail_policies.about import ABOUT
 
-from orgtrail.policy_check import RunningPack
+from orgtrail.offline.policy_check import RunningPack
 from tests.support.policy import TLS_DENY, UNKNOWN_BOOL, UNKNOWN_STRING, declared
 
 BUCKET = "aws:s3/bucket:Bucket"

@@ -1,5 +1,5 @@
 """Pulumi.yaml, the stack files, the README table and the editor schema agree with the model,
-and pass the Pulumi CLI's own rules (ported in orgtrail.stack_config)."""
+and pass the Pulumi CLI's own rules (ported in orgtrail.contract.stack_config)."""
 
 import json
 from pathlib import Path
@@ -8,8 +8,13 @@ import jsonschema
 import pytest
 import yaml
 
-from orgtrail.config import ManagementSettings, SecuritySettings, load_settings, to_engine_value
-from orgtrail.contract import (
+from orgtrail.contract.config import (
+    ManagementSettings,
+    SecuritySettings,
+    load_settings,
+    to_engine_value,
+)
+from orgtrail.contract.derived import (
     PROJECT_NOTE,
     SCHEMA_PATH,
     _type_of,
@@ -17,14 +22,14 @@ from orgtrail.contract import (
     generated_files,
     rendered_project,
 )
-from orgtrail.contract import main as contract_main
-from orgtrail.simulate import PROJECT_DIR
-from orgtrail.stack_config import (
+from orgtrail.contract.derived import main as contract_main
+from orgtrail.contract.stack_config import (
     StackConfigError,
     merge_stack_config,
     project_problems,
     read_stack_config,
 )
+from orgtrail.offline.simulate import PROJECT_DIR
 
 PROJECT = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
 # The CLI's own project schema, kept beside the repository (shared/pulumi-cli); data only.

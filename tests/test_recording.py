@@ -1,7 +1,7 @@
 """What a trail records, read from CloudTrail's answers, and when one trail covers another: the
 trail's scope here; its selectors in test_selectors.py."""
 
-from orgtrail.recording import missing, recording
+from orgtrail.ops.recording import missing, recording
 from tests.support.selector_documents import advanced, field, management, selector
 
 TRAIL = {

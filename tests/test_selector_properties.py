@@ -1,4 +1,4 @@
-"""The coverage proof of `orgtrail.selectors`, checked against a literal reading of one event at
+"""The coverage proof of `orgtrail.ops.selectors`, checked against a literal reading of one event at
 a time (tests/support/selector_oracle.py) over selectors and events drawn from the grammar.
 
 `make test` runs a bounded, seeded number of examples; `tools/selector_search.py` runs the
@@ -11,7 +11,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orgtrail.selectors import ARN_STARTS, gaps, read_selectors
+from orgtrail.ops.selectors import ARN_STARTS, gaps, read_selectors
 from tests.support.selector_oracle import records
 from tests.support.selector_strategies import answers, neighbours, sample_events
 

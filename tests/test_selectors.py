@@ -1,4 +1,4 @@
-"""CloudTrail's selector language as `orgtrail.selectors` reads it: what is recorded, what is not
+"""CloudTrail's selector language as `orgtrail.ops.selectors` reads it: what is recorded, what is not
 read (and why), and coverage gaps shown by an event, case by case from the API reference.
 
 The properties over the whole grammar are in test_selector_properties.py.
@@ -6,7 +6,7 @@ The properties over the whole grammar are in test_selector_properties.py.
 
 import pytest
 
-from orgtrail.selectors import (
+from orgtrail.ops.selectors import (
     DATA,
     MANAGEMENT,
     NETWORK,

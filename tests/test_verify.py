@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
-from orgtrail.aws import current_account
-from orgtrail.verify import GUARDRAILS, Expected, expected_from, verify
+from orgtrail.ops.aws import current_account
+from orgtrail.ops.verify import GUARDRAILS, Expected, expected_from, verify
 from tests.support.moto_org import (
     CENTRAL_BUCKET,
     MANAGEMENT,
@@ -203,7 +203,7 @@ def test_cli_exits_1_on_failure_and_0_when_all_pass(org, capsys, tmp_path):
         "--json",
     ]
     assert main(args) == 1
-    failed = [c["name"] for c in json.loads(capsys.readouterr().out) if not c["ok"]]
+    failed = [c["name"] for c in json.loads(capsys.readouterr().out)["checks"] if not c["ok"]]
     assert failed == ["every active account delivered in the last 24 h"]
     deliver_for(org, ACTIVE)
     assert main(args) == 0
@@ -420,7 +420,9 @@ def test_both_stack_files_are_read_together(org, tmp_path, capsys):
     argv = ["verify", "--log-bucket", CENTRAL_BUCKET, "--trail", TRAIL_NAME, "--json"]
     argv += ["--stack-config", str(management_file), "--stack-config", str(security_file)]
     assert main(argv) == 1
-    failed = {c["name"]: c["detail"] for c in json.loads(capsys.readouterr().out) if not c["ok"]}
+    failed = {
+        c["name"]: c["detail"] for c in json.loads(capsys.readouterr().out)["checks"] if not c["ok"]
+    }
     # Without --log-bucket-role-arn the keys cannot be described from the management account.
     assert set(failed) == {
         "Object Lock with default retention",

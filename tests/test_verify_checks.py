@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from orgtrail.__main__ import main
-from orgtrail.aws import current_account
-from orgtrail.verify import Expected, verify
+from orgtrail.ops.aws import current_account
+from orgtrail.ops.verify import Expected, verify
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import (
     Answer,
@@ -559,10 +559,15 @@ def test_cli_prints_a_table_of_every_check_with_its_result(delivered, proxy, cap
     output = capsys.readouterr().out
     assert f"verify {TRAIL_NAME} -> s3://{CENTRAL_BUCKET}" in output
     rows = {row[1]: row for row in table_rows(output)}  # by the check's name
-    assert rows["check"] == ["area", "check", "result", "detail"]
-    assert rows["versioning"] == ["bucket", "versioning", "FAIL", "Suspended"]
-    assert rows["S3_POLICY enabled and attached"][2] == "FAIL"
-    assert rows["Block Public Access"] == ["bucket", "Block Public Access", "PASS", "all four on"]
+    assert rows["check"] == ["id", "check", "result", "detail"]
+    assert rows["versioning"] == ["bucket.versioning", "versioning", "FAIL", "Suspended"]
+    assert rows["S3_POLICY enabled and attached"][::2] == ["guardrails.attached", "FAIL"]
+    assert rows["Block Public Access"] == [
+        "bucket.block-public-access",
+        "Block Public Access",
+        "PASS",
+        "all four on",
+    ]
     assert [name for name, row in rows.items() if row[2] == "FAIL"] == [
         "versioning",
         "S3_POLICY enabled and attached",
@@ -573,13 +578,16 @@ def test_cli_json_and_the_regions_searched_for_deliveries(delivered, capsys):
     # Deliveries were made in us-east-1 only: naming just eu-west-1 finds none.
     options = ["--region", "us-east-1", "--json"]
     assert main([*VERIFY, *options, "--regions", "eu-west-1"]) == 1
-    checks = json.loads(capsys.readouterr().out)
+    checks = json.loads(capsys.readouterr().out)["checks"]
     assert checks[-1]["detail"].startswith("silent: ")
     main([*VERIFY, *options, "--regions", " eu-west-1 , us-east-1,,"])
-    checks = json.loads(capsys.readouterr().out)
+    checks = json.loads(capsys.readouterr().out)["checks"]
     assert checks[-1] == {
+        "id": "delivery.every-account",
         "area": "delivery",
+        "subject": "",
         "name": "every active account delivered in the last 24 h",
+        "result": "PASS",
         "ok": True,
         "detail": "6 active accounts delivered",
     }
@@ -588,7 +596,7 @@ def test_cli_json_and_the_regions_searched_for_deliveries(delivered, capsys):
 def test_cli_reads_the_central_bucket_with_the_role_it_is_given(delivered, proxy, capsys):
     role = f"arn:aws:iam::{delivered.accounts['security']}:role/OrganizationAccountAccessRole"
     main([*VERIFY, "--json", "--log-bucket-role-arn", role])
-    checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)}
+    checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
     assert checks["versioning"]["ok"] and checks["policy lets this trail write"]["ok"]
     own_key = delivered.environment["AWS_ACCESS_KEY_ID"]
     bucket_reads = [call for call in proxy.calls if call.path.startswith(f"/{CENTRAL_BUCKET}")]
@@ -598,7 +606,7 @@ def test_cli_reads_the_central_bucket_with_the_role_it_is_given(delivered, proxy
 
 def test_cli_without_region_verifies_in_the_sessions_region(delivered, capsys):
     assert main([*VERIFY[:-1], "no-such-trail", "--json"]) == 1
-    checks = json.loads(capsys.readouterr().out)
+    checks = json.loads(capsys.readouterr().out)["checks"]
     assert checks[0]["detail"] == "no trail no-such-trail in us-east-1"
 
 

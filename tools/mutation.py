@@ -99,20 +99,20 @@ GROUPS = {
         ),
     ),
     "config": Group(
-        ("orgtrail/config.py", "orgtrail/contract.py"),
+        ("orgtrail/contract/config.py", "orgtrail/contract/derived.py"),
         ("tests/test_config.py", "tests/test_config_rules.py", "tests/test_project_files.py"),
     ),
     "detections": Group(
-        ("orgtrail/detections.py",),
+        ("orgtrail/analysis/detections.py",),
         ("tests/test_detections.py", "tests/test_analysis_and_alarms.py"),
     ),
     "verify": Group(
-        ("orgtrail/verify.py",),
+        ("orgtrail/ops/verify.py",),
         ("tests/test_verify.py", "tests/test_verify_checks.py", "tests/test_cli.py"),
         moto=True,
     ),
     "cutover": Group(
-        ("orgtrail/cutover.py", "orgtrail/recording.py"),
+        ("orgtrail/ops/cutover.py", "orgtrail/ops/recording.py"),
         (
             "tests/test_cutover.py",
             "tests/test_cutover_proof.py",
@@ -122,7 +122,7 @@ GROUPS = {
         moto=True,
     ),
     "selectors": Group(
-        ("orgtrail/selectors.py",),
+        ("orgtrail/ops/selectors.py",),
         ("tests/test_selectors.py", "tests/test_selector_properties.py", "tests/test_recording.py"),
     ),
 }

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
-from orgtrail.detections import SELECTIONS, Selection
+from orgtrail.analysis.detections import SELECTIONS, Selection
 
 ACCOUNTS = ("111111111111", "222222222222", "333333333333", "444444444444")
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")

@@ -34,7 +34,7 @@ from components.policy_documents import (
     log_data_perimeter_rcp,
     protect_pipeline_scp,
 )
-from orgtrail.config import Organization
+from orgtrail.contract.config import Organization
 
 MANAGEMENT = "123456789012"  # moto's default account: the caller of the seeded organisation
 ROLE = "OrganizationAccountAccessRole"

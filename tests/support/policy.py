@@ -24,8 +24,8 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
-from orgtrail.policy_check import Verdict, level_and_properties
-from orgtrail.simulate import Resource
+from orgtrail.offline.policy_check import Verdict, level_and_properties
+from orgtrail.offline.simulate import Resource
 
 UNKNOWN_BOOL = UNKNOWN_BOOLEAN_VALUE
 # The statement that makes a bucket TLS-only (and, bent, the base of malformed documents).

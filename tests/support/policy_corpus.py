@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from orgtrail.simulate import Resource
+from orgtrail.offline.simulate import Resource
 from tests.support.policy import declared
 from tests.support.preview import UNKNOWN, planned, stack
 

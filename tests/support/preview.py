@@ -28,7 +28,7 @@ from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
-from orgtrail.simulate import Resource
+from orgtrail.offline.simulate import Resource
 from tests.support.policy import urn
 
 STACK_URN = "urn:pulumi:dev::app::pulumi:pulumi:Stack::app-dev"

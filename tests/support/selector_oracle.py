@@ -1,7 +1,7 @@
 """Does a trail record this one event? CloudTrail's selectors read as literally as possible.
 
 Written from the CloudTrail API reference (EventSelector, DataResource, AdvancedEventSelector,
-AdvancedFieldSelector) alone and sharing no code with `orgtrail.selectors`, whose coverage
+AdvancedFieldSelector) alone and sharing no code with `orgtrail.ops.selectors`, whose coverage
 proofs the property-based tests check against it: the clever code searches every event at
 once, this looks at one.
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from orgtrail.config import config_key, to_engine_value
-from orgtrail.simulate import Resource, Simulation, simulate
+from orgtrail.contract.config import config_key, to_engine_value
+from orgtrail.offline.simulate import Resource, Simulation, simulate
 
 ORGANIZATION_ID = "o-a1b2c3d4e5"
 MANAGEMENT_ACCOUNT = "111111111111"

@@ -23,7 +23,7 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from orgtrail.simulate import PROJECT_DIR, Resource
+from orgtrail.offline.simulate import PROJECT_DIR, Resource
 
 PACK_DIR = PROJECT_DIR / "policies"
 LEVELS = {value: name.lower() for name, value in analyzer_pb2.EnforcementLevel.items()}

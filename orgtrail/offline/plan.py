@@ -2,7 +2,7 @@
 
 Reads each stack file the way the Pulumi CLI does (refusing what it refuses),
 runs the real program under the SDK's mock monitor, and refuses every
-resource input an AWS API would refuse (orgtrail.aws_rules). The management stack reads the security stack's outputs
+resource input an AWS API would refuse (orgtrail.offline.aws_rules). The management stack reads the security stack's outputs
 through a StackReference; the plan answers it with the outputs of the
 security stack's own simulation, so cross-stack mistakes show up here too.
 """
@@ -21,12 +21,20 @@ from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from orgtrail.aws_rules import RefusedByAws, refusals
-from orgtrail.config import STACK_KINDS, ConfigError, ManagementSettings, Settings, load_settings
+from orgtrail.cli import add_json, command
+from orgtrail.contract.config import (
+    STACK_KINDS,
+    ConfigError,
+    ManagementSettings,
+    Settings,
+    load_settings,
+)
+from orgtrail.contract.stack_config import StackConfigError, read_stack_config
+from orgtrail.offline.aws_rules import RefusedByAws, refusals
+from orgtrail.offline.policy_check import PACK_DIR, PackError, RunningPack, Verdict
+from orgtrail.offline.simulate import Resource, Simulation, simulate
 from orgtrail.output import refuse
-from orgtrail.policy_check import PACK_DIR, PackError, RunningPack, Verdict
-from orgtrail.simulate import PROJECT_DIR, Resource, Simulation, simulate
-from orgtrail.stack_config import StackConfigError, read_stack_config
+from orgtrail.project import ProjectNotFound, find_project
 
 
 def stack_account(settings: Settings) -> str:
@@ -193,8 +201,12 @@ def render_tree(stack: str, plan: StackPlan) -> Tree:
     return tree
 
 
+SCHEMA_VERSION = 1
+
+
 def plan_json(plans: dict[str, StackPlan]) -> dict:
     return {
+        "schemaVersion": SCHEMA_VERSION,
         "stacks": [
             {
                 "stack": stack,
@@ -222,7 +234,8 @@ def plan_json(plans: dict[str, StackPlan]) -> dict:
                 ],
             }
             for stack, plan in plans.items()
-        ]
+        ],
+        "toCreate": {stack: created_by_type(plan) for stack, plan in plans.items()},
     }
 
 
@@ -230,15 +243,47 @@ def plan_json(plans: dict[str, StackPlan]) -> dict:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "plan",
-        help="show what each stack would create, offline",
-        description="Evaluate the program for each stack offline and print the resources it would create.",
+        summary="show what each stack would create, offline",
+        description="Run the Pulumi program for each stack offline (no credentials, no "
+        "Pulumi CLI), check what it would create against the AWS API rules and the "
+        "CrossGuard pack, and print the resources, as `pulumi preview` would.",
+        examples=(
+            ("both stacks, as a tree", "orgtrail plan"),
+            (
+                "save a plan in CI, then review what a change does",
+                "orgtrail plan --json > plan.json",
+            ),
+            ("", "orgtrail plan --diff plan.json"),
+            (
+                "one stack, from another directory",
+                "orgtrail plan -C ~/org-trail --stack management",
+            ),
+        ),
+        exit_codes={
+            0: "plan made; no mandatory policy violated",
+            1: "a mandatory policy of the pack is violated",
+        },
     )
-    parser.add_argument("--stack", choices=(*STACK_KINDS, "all"), default="all")
-    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
-    parser.add_argument("--pack-dir", type=Path, default=PACK_DIR, help=argparse.SUPPRESS)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a tree")
+    parser.add_argument("--stack", choices=(*STACK_KINDS, "all"), default="all", help="which stack")
+    parser.add_argument(
+        "-C",
+        "--cwd",
+        "--project-dir",
+        dest="project_dir",
+        metavar="DIR",
+        type=Path,
+        default=Path("."),
+        help="look for the org-trail Pulumi.yaml here and in its parents, as `pulumi -C`",
+    )
+    parser.add_argument(
+        "--pack-dir",
+        type=Path,
+        help="the policy pack to run (default: policies/ of the project)",
+    )
+    add_json(parser, "plan")
     parser.add_argument(
         "--no-policy", action="store_true", help="do not run the CrossGuard pack on the plan"
     )
@@ -251,26 +296,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def created_by_type(plan: StackPlan) -> dict[str, int]:
+    """How many resources of each type the stack would create, sorted by type."""
+    # A StackReference reads another stack's outputs: nothing is created for it.
+    types = Counter(
+        r.type
+        for r in plan.simulation.resources
+        if r.custom and r.type != "pulumi:pulumi:StackReference"
+    )
+    return dict(sorted(types.items()))
+
+
 def resource_counts(plans: dict[str, StackPlan]) -> list[str]:
     """The closing lines, as `pulumi preview` ends: what each stack would create, by type."""
     lines = ["Resources:"]
     for stack, plan in plans.items():
-        # A StackReference reads another stack's outputs: nothing is created for it.
-        types = Counter(
-            r.type
-            for r in plan.simulation.resources
-            if r.custom and r.type != "pulumi:pulumi:StackReference"
-        )
-        by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(types.items()))
+        types = created_by_type(plan)
+        by_type = ", ".join(f"{count} {kind}" for kind, count in types.items())
         lines.append(f"    + {sum(types.values())} to create in {stack}: {by_type}")
     return lines
 
 
-def plan_diff(old: dict, new: dict) -> list[str]:
+def plan_diff(old: dict, new: dict) -> dict[str, list[str]]:
     """What changed between two `plan --json` outputs, resource by resource (by URN), in
     the order of `pulumi preview --diff`: + created, - deleted, ~ updated (with the inputs
     that differ), and each stack's outputs and policy verdicts that differ."""
-    lines: list[str] = []
+    changed: dict[str, list[str]] = {}
     old_stacks = {s["stack"]: s for s in old.get("stacks", [])}
     for stack in new["stacks"]:
         before = old_stacks.get(stack["stack"], {"resources": [], "outputs": {}})
@@ -299,29 +350,52 @@ def plan_diff(old: dict, new: dict) -> list[str]:
         changes += [f"~ output {name}" for name in outputs]
         if "policyVerdicts" in before and stack["policyVerdicts"] != before["policyVerdicts"]:
             changes.append("~ policy pack verdicts")
+        changed[stack["stack"]] = sorted(changes, key=lambda c: c[2:])
+    return changed
+
+
+def diff_lines(changed: dict[str, list[str]]) -> list[str]:
+    lines = []
+    for stack, changes in changed.items():
         noun = "change" if len(changes) == 1 else "changes"
-        lines.append(f"stack {stack['stack']}: {len(changes)} {noun}")
-        lines += [f"    {change}" for change in sorted(changes, key=lambda c: c[2:])]
+        lines.append(f"stack {stack}: {len(changes)} {noun}")
+        lines += [f"    {change}" for change in changes]
     return lines
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     stacks = list(STACK_KINDS) if args.stack == "all" else [args.stack]
     try:
-        plans = plan_stacks(args.project_dir, stacks)
+        project = find_project(args.project_dir)
+        plans = plan_stacks(project, stacks)
         if not args.no_policy:
-            check_policies(plans, args.pack_dir)
-    except (ConfigError, StackConfigError, RefusedByAws, pulumi.RunError, PackError) as error:
+            check_policies(plans, args.pack_dir or project / "policies")
+    except (
+        ProjectNotFound,
+        ConfigError,
+        StackConfigError,
+        RefusedByAws,
+        pulumi.RunError,
+        PackError,
+    ) as error:
         return refuse(args, str(error), type(error).__name__)
+    document = plan_json(plans)
     if args.diff is not None:
         try:
             old = json.loads(args.diff.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            return refuse(args, f"--diff {args.diff}: {error}")
-        for line in plan_diff(old, plan_json(plans)):
+        except OSError as error:
+            return refuse(args, f"--diff {args.diff}: {error.strerror}")
+        except json.JSONDecodeError as error:
+            return refuse(args, f"--diff {args.diff} is not JSON: {error}")
+        try:
+            document["changes"] = plan_diff(old, document)
+        except (KeyError, TypeError, AttributeError) as error:
+            return refuse(args, f"--diff {args.diff} is not a plan saved with --json ({error!r})")
+    if args.json:
+        print(json.dumps(document, indent=2))
+    elif args.diff is not None:
+        for line in diff_lines(document["changes"]):
             print(line)
-    elif args.json:
-        print(json.dumps(plan_json(plans), indent=2))
     else:
         # Saved or piped, a plan is the same whatever COLUMNS says: no line is wrapped, so an
         # ARN stays whole and greppable, and a plan from CI compares with one made locally.

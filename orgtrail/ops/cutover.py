@@ -18,7 +18,7 @@ import json
 import math
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,7 +31,17 @@ from rich.prompt import Confirm
 from rich.table import Table
 from rich.text import Text
 
-from orgtrail.aws import (
+from orgtrail.cli import add_json, add_profile, command
+from orgtrail.contract.config import (
+    ConfigError,
+    LegacyTrail,
+    ManagementSettings,
+    Settings,
+    load_settings,
+    partition_of,
+)
+from orgtrail.contract.stack_config import StackConfigError, read_stack_config
+from orgtrail.ops.aws import (
     ACTIVE,
     AWS_ERRORS,
     DEFAULT_CONCURRENCY,
@@ -47,19 +57,12 @@ from orgtrail.aws import (
     paginate,
     role_arn,
 )
-from orgtrail.config import (
-    ConfigError,
-    LegacyTrail,
-    ManagementSettings,
-    Settings,
-    load_settings,
-)
-from orgtrail.deliveries import coverage_gap, deliveries, own_log_buckets
-from orgtrail.output import add_row, data_table, refuse
-from orgtrail.recording import Recording, missing, recording
-from orgtrail.stack_config import StackConfigError, read_stack_config
+from orgtrail.ops.deliveries import coverage_gap, deliveries, own_log_buckets
+from orgtrail.ops.recording import Recording, missing, recording
+from orgtrail.output import SCHEMA_VERSION, add_row, data_table, refuse
 
 STOPPED, ALREADY_STOPPED, READY, WITHHELD = "stopped", "already-stopped", "ready", "withheld"
+ACTIONS = (STOPPED, READY, ALREADY_STOPPED, WITHHELD)  # the order the closing line counts in
 # A decision's reason until the run decides it: what a report printed after a crash says.
 UNDECIDED = "not decided: the run ended before this trail was judged to the end"
 # The runbook's overlap: a day of both trails running before the old one may stop.
@@ -78,6 +81,8 @@ class TrailDecision:
     accountId: str
     region: str
     trailName: str
+    # The legacy trail's ARN: the decision's stable ID, whatever its outcome.
+    id: str = ""
     action: str = WITHHELD
     reason: str = UNDECIDED
     reasons: list[str] = field(default_factory=list)  # every reason it is withheld
@@ -85,6 +90,12 @@ class TrailDecision:
     deliveries: int = 0
     firstDelivery: str | None = None
     lastDelivery: str | None = None
+
+    def __post_init__(self) -> None:
+        partition = partition_of(self.region)
+        self.id = self.id or (
+            f"arn:{partition}:cloudtrail:{self.region}:{self.accountId}:trail/{self.trailName}"
+        )
 
     def withhold(self, *reasons: str) -> None:
         self.action = WITHHELD
@@ -460,11 +471,13 @@ def cutover(
 def report_of(run: Cutover) -> dict[str, Any]:
     start, end = run.window
     return {
+        "schemaVersion": SCHEMA_VERSION,
         "organizationId": run.settings.organization.organization_id,
         "organizationTrailArn": run.trail.arn,
         "window": {"start": start.isoformat(), "end": end.isoformat()},
         "applied": run.apply,
         "trails": [asdict(d) for d in run.decisions],
+        "summary": action_counts(d.action for d in run.decisions),
     }
 
 
@@ -496,10 +509,31 @@ def hours(text: str) -> float:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "cutover",
-        help="stop legacy trails once the organization trail has covered them (dry run unless --apply)",
+        summary="stop legacy trails once the organization trail has covered them (dry run unless --apply)",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
+        examples=(
+            (
+                "dry run: which legacy trails could stop, and why not",
+                "orgtrail cutover --stack-config Pulumi.management.yaml --log-bucket acme-org-trail-logs",
+            ),
+            (
+                "stop them, asking first; the bucket read through the security account",
+                "orgtrail cutover --stack-config Pulumi.management.yaml --log-bucket acme-org-trail-logs "
+                "--log-bucket-role-arn arn:aws:iam::222222222222:role/org-trail-log-reader --apply",
+            ),
+            (
+                "in a pipeline: no question, JSON out",
+                "orgtrail cutover --stack-config Pulumi.management.yaml --log-bucket acme-org-trail-logs "
+                "--apply --yes --json > cutover.json",
+            ),
+        ),
+        exit_codes={
+            0: "no trail withheld (each stopped, ready in a dry run, or already stopped)",
+            1: "a trail was withheld: every reason is in the report",
+        },
     )
     parser.add_argument(
         "--stack-config", type=Path, required=True, help="Pulumi.<management stack>.yaml"
@@ -512,7 +546,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"window the org trail must cover (at least {MINIMUM_OVERLAP_HOURS:g})",
     )
     parser.add_argument(
-        "--max-gap-hours", type=hours, default=2.0, help="longest silence allowed in the window (2)"
+        "--max-gap-hours", type=hours, default=2.0, help="longest silence allowed in the window"
     )
     parser.add_argument(
         "--accept-excluded",
@@ -529,7 +563,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--concurrency",
         type=at_least_one,
         default=DEFAULT_CONCURRENCY,
-        help=f"legacy trails judged at once ({DEFAULT_CONCURRENCY}); stops stay one at a time",
+        help="legacy trails judged at once; stops stay one at a time",
     )
     parser.add_argument("--apply", action="store_true", help="really call StopLogging")
     parser.add_argument(
@@ -537,8 +571,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --apply: stop without asking (needed when not run from a terminal)",
     )
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--profile")
+    add_json(parser, "cutover")
+    add_profile(parser)
     parser.set_defaults(run=run)
 
 
@@ -546,7 +580,7 @@ def report_table(report: dict) -> Table:
     mode = "applied" if report["applied"] else "dry run"
     table = data_table(
         f"cutover ({mode}), window {report['window']['start']} .. {report['window']['end']}",
-        ("account", "region", "trail", "result", "deliveries", "reason"),
+        ("account", "region", "trail", "action", "deliveries", "reason"),
     )
     colours = {STOPPED: "green", ALREADY_STOPPED: "dim", READY: "cyan", WITHHELD: "red"}
     for trail in report["trails"]:
@@ -562,11 +596,16 @@ def report_table(report: dict) -> Table:
     return table
 
 
+def action_counts(actions: Iterable[str]) -> dict[str, int]:
+    """How many trails ended each way, every action named (the JSON's `summary`)."""
+    counts = Counter(actions)
+    return {action: counts[action] for action in ACTIONS}
+
+
 def summary_line(report: dict) -> str:
     """One line at the end, as `pulumi up` ends: how many trails ended each way."""
-    counts = Counter(trail["action"] for trail in report["trails"])
-    order = (STOPPED, READY, ALREADY_STOPPED, WITHHELD)
-    parts = [f"{counts[action]} {action}" for action in order if counts[action]]
+    counts = action_counts(trail["action"] for trail in report["trails"])
+    parts = [f"{counts[action]} {action}" for action in ACTIONS if counts[action]]
     return ", ".join(parts) or "no legacy trails in the stack config"
 
 

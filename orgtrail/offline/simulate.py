@@ -25,10 +25,10 @@ from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resour
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from orgtrail.config import partition_of
+from orgtrail.contract.config import partition_of
+from orgtrail.project import CHECKOUT as PROJECT_DIR
+from orgtrail.project import NAME as PROJECT
 
-PROJECT = "org-trail"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 

@@ -17,11 +17,12 @@ from typing import Any
 
 import yaml
 
-from orgtrail.config import NAMESPACE, to_engine_value
+from orgtrail.contract.config import NAMESPACE, to_engine_value
+from orgtrail.contract.derived import pulumi_declarations
+from orgtrail.project import NAME
 
 CONFIG_TYPES = ("string", "integer", "boolean", "array", "object")
 # A stack file kept outside the project (cutover --stack-config) is read with this project's file.
-OWN_PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class StackConfigError(ValueError):
@@ -193,7 +194,9 @@ def _load_yaml(path: Path) -> Any:
 def read_project(project_dir: Path) -> dict:
     path = project_dir / "Pulumi.yaml"
     if not path.exists():
-        path = OWN_PROJECT_DIR / "Pulumi.yaml"
+        # A stack file copied out of the checkout (or an installed orgtrail): the project's
+        # declarations are the ones the config model derives, which Pulumi.yaml holds too.
+        return {"name": NAME, "runtime": "python", "config": pulumi_declarations()}
     project = _load_yaml(path)
     if not isinstance(project, dict):
         raise StackConfigError(f"{path} must be a mapping")

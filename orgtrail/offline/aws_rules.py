@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orgtrail.config import MAX_LIFECYCLE_RULES, partition_of
+from orgtrail.contract.config import MAX_LIFECYCLE_RULES, partition_of
+from orgtrail.offline.simulate import Resource
 from orgtrail.policy_eval import ALLOW, Request, evaluate
-from orgtrail.simulate import Resource
 
 BUCKET = "aws:s3/bucket:Bucket"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"

@@ -27,8 +27,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from orgtrail.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE, record_type
-from orgtrail.detections import QUERIES_DIR, description, detections
+from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE, record_type
+from orgtrail.analysis.detections import QUERIES_DIR, description, detections
+from orgtrail.cli import add_json, command
 from orgtrail.output import refuse
 
 CHUNK = 1 << 20
@@ -208,21 +209,41 @@ class LocalLogs:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "query",
-        help="run a detection locally over downloaded CloudTrail logs",
-        description="Run one of queries/*.sql (Athena dialect) locally with DuckDB over CloudTrail log files.",
+        summary="run a detection locally over downloaded CloudTrail logs",
+        description="Run the detections (the Athena SQL of orgtrail/analysis/queries/, as "
+        "the security stack's named queries) locally with DuckDB over CloudTrail log files.",
+        examples=(
+            ("what there is to run", "orgtrail query --list"),
+            (
+                "every detection over a synced copy of the bucket",
+                "aws s3 sync s3://acme-org-trail-logs/AWSLogs/ logs/AWSLogs/ && "
+                "orgtrail query all --logs logs/",
+            ),
+            (
+                "one detection since a day, as JSON",
+                "orgtrail query root-account-usage --logs logs/ --since 2026-11-01 --json",
+            ),
+        ),
+        exit_codes={
+            0: "no detection found events",
+            1: "a detection found events",
+        },
     )
     parser.add_argument("name", nargs="?", help="detection name (see --list), or 'all'")
     parser.add_argument(
-        "--logs", type=Path, help="directory holding AWSLogs/... as the trail delivers it"
+        "--logs",
+        type=Path,
+        help="a directory of CloudTrail log files: any level of AWSLogs/..., or a flat folder",
     )
     parser.add_argument(
         "--since",
         help="only events at or after this time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00Z)",
     )
     parser.add_argument("--list", action="store_true", help="list the detections")
-    parser.add_argument("--json", action="store_true", help="print a list of row objects")
+    add_json(parser, "query")
     parser.set_defaults(run=run, parser=parser)
 
 

@@ -1,4 +1,4 @@
-"""The detections: one Athena SQL file per CIS monitoring item in queries/.
+"""The detections: one Athena SQL file per CIS monitoring item in queries/ (package data).
 
 Kept free of heavy imports: the Pulumi program reads it to create one Athena
 named query per file, the local engine to run them.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"  # package data
 
 
 def detections(directory: Path = QUERIES_DIR) -> dict[str, Path]:

@@ -4,14 +4,14 @@
 superset of it; `verify` checks the organization trail records what the
 detections rely on. Both read trails through `recording()`, and compare
 through `missing()`: the trail's scope (organization, regions, global service
-events, Insights) here, its event selectors in `orgtrail.selectors`.
+events, Insights) here, its event selectors in `orgtrail.ops.selectors`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from orgtrail.selectors import Selectors, gaps, read_selectors
+from orgtrail.ops.selectors import Selectors, gaps, read_selectors
 
 
 @dataclass

@@ -12,7 +12,7 @@ import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
-from orgtrail.aws import AWS_ERRORS
+from orgtrail.ops.aws import AWS_ERRORS
 
 _LOG_FILE = re.compile(
     r"_CloudTrail_(?P<region>[a-z0-9-]+)_(?P<stamp>\d{8}T\d{4}Z)_[^/]+\.json\.gz$"

@@ -14,10 +14,11 @@ hours; silent accounts are named.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +30,10 @@ from components.policy_documents import (
     PIPELINE_KEY_ACTIONS,
     PIPELINE_OBJECT_ACTIONS,
 )
-from orgtrail.aws import (
+from orgtrail.cli import add_json, add_profile, command
+from orgtrail.contract.config import ConfigError, ManagementSettings
+from orgtrail.contract.stack_config import StackConfigError
+from orgtrail.ops.aws import (
     ACTIVE,
     AWS_ERRORS,
     DEFAULT_CONCURRENCY,
@@ -44,14 +48,12 @@ from orgtrail.aws import (
     region_names,
     role_arn,
 )
-from orgtrail.config import ConfigError, ManagementSettings
-from orgtrail.cutover import load_stack_settings
-from orgtrail.deliveries import delivered_regions, deliveries, own_log_buckets, region_prefix
-from orgtrail.output import add_row, data_table, refuse
+from orgtrail.ops.cutover import load_stack_settings
+from orgtrail.ops.deliveries import delivered_regions, deliveries, own_log_buckets, region_prefix
+from orgtrail.ops.recording import Recording, recording
+from orgtrail.ops.selectors import DATA, MANAGEMENT, NETWORK, Condition, Selector, gaps
+from orgtrail.output import add_row, data_table, document, refuse
 from orgtrail.policy_eval import ALLOW, DENY, Request, evaluate
-from orgtrail.recording import Recording, recording
-from orgtrail.selectors import DATA, MANAGEMENT, NETWORK, Condition, Selector, gaps
-from orgtrail.stack_config import StackConfigError
 
 INSIGHT_TYPES = {"ApiCallRateInsight", "ApiErrorRateInsight"}
 S3_OBJECTS, LAMBDA_FUNCTIONS = "AWS::S3::Object", "AWS::Lambda::Function"
@@ -95,20 +97,31 @@ class Expected:
 
 @dataclass
 class Check:
-    area: str
+    """One judgement. `id` is stable across releases (scripts key on it, as on a Prowler
+    check ID); `subject` says which one when a check repeats (an account, a source, a
+    policy type); `name` and `detail` are prose for people and may change."""
+
+    id: str
     name: str
     ok: bool
     detail: str = ""
+    subject: str = ""
+
+    @property
+    def area(self) -> str:
+        return self.id.split(".", 1)[0]
 
 
 class Checks:
     def __init__(self):
         self.items: list[Check] = []
 
-    def add(self, area: str, name: str, ok: bool, detail: str = "") -> None:
-        self.items.append(Check(area, name, bool(ok), detail))
+    def add(
+        self, check_id: str, name: str, ok: bool, detail: str = "", *, subject: str = ""
+    ) -> None:
+        self.items.append(Check(check_id, name, bool(ok), detail, subject))
 
-    def guarded(self, area: str, name: str, read, judge) -> None:
+    def guarded(self, check_id: str, name: str, read, judge, *, subject: str = "") -> None:
         """Run one read; an API error is a failed check, named, not a crash."""
         try:
             value = read()
@@ -118,9 +131,9 @@ class Checks:
             ValueError,
             KeyError,
         ) as error:  # an API error, or a policy that is not JSON
-            self.add(area, name, False, error_text(error))
+            self.add(check_id, name, False, error_text(error), subject=subject)
             return
-        self.add(area, name, ok, detail)
+        self.add(check_id, name, ok, detail, subject=subject)
 
 
 def _requires(required: set[str], present: set[str], detail: str) -> tuple[bool, str]:
@@ -170,12 +183,12 @@ def check_trail(
             "trailList"
         ]
     except AWS_ERRORS as error:
-        checks.add("trail", "exists", False, error_text(error))
+        checks.add("trail.exists", "exists", False, error_text(error))
         return None
     found = [t for t in listed if trail_name in (t.get("Name"), t.get("TrailARN"))]
     if not found:
         checks.add(
-            "trail",
+            "trail.exists",
             "exists",
             False,
             f"no trail {trail_name} in {region}{_home_hint(cloudtrail, trail_name)}",
@@ -183,9 +196,9 @@ def check_trail(
         return None
     trail = found[0]
     arn = trail["TrailARN"]
-    checks.add("trail", "exists", True, arn)
-    checks.add("trail", "organization trail", trail.get("IsOrganizationTrail"))
-    checks.add("trail", "multi-region", trail.get("IsMultiRegionTrail"))
+    checks.add("trail.exists", "exists", True, arn)
+    checks.add("trail.organization", "organization trail", trail.get("IsOrganizationTrail"))
+    checks.add("trail.multi-region", "multi-region", trail.get("IsMultiRegionTrail"))
     try:
         status = cloudtrail.get_trail_status(Name=arn)
     except AWS_ERRORS as error:
@@ -199,22 +212,25 @@ def check_trail(
         else ""
     )
     checks.add(
-        "trail",
+        "trail.log-file-validation",
         "log file validation",
         trail.get("LogFileValidationEnabled") and not digest_problem,
         digest_problem,
     )
     checks.add(
-        "trail", "KMS encryption", trail.get("KmsKeyId"), trail.get("KmsKeyId") or "no KmsKeyId"
+        "trail.kms-encryption",
+        "KMS encryption",
+        trail.get("KmsKeyId"),
+        trail.get("KmsKeyId") or "no KmsKeyId",
     )
     checks.add(
-        "trail",
+        "trail.central-bucket",
         "delivers to the central bucket",
         trail.get("S3BucketName") == log_bucket,
         str(trail.get("S3BucketName")),
     )
     checks.add(
-        "trail",
+        "trail.global-service-events",
         "global service events",
         trail.get("IncludeGlobalServiceEvents"),
         "IAM, STS, CloudFront events recorded"
@@ -222,7 +238,7 @@ def check_trail(
         else "IncludeGlobalServiceEvents is off",
     )
     checks.add(
-        "trail",
+        "trail.logging",
         "logging without delivery errors",
         bool(status.get("IsLogging")) and not status.get("LatestDeliveryError"),
         status.get("error")
@@ -232,7 +248,7 @@ def check_trail(
     group = trail.get("CloudWatchLogsLogGroupArn")
     cloudwatch_error = status.get("LatestCloudWatchLogsDeliveryError")
     checks.add(
-        "trail",
+        "trail.cloudwatch-logs",
         "CloudWatch Logs delivery",
         bool(group) and not cloudwatch_error and "error" not in status,
         cloudwatch_error or status.get("error") or group or "no CloudWatch Logs group",
@@ -244,17 +260,20 @@ def check_trail(
 
     if expected.insights:
         checks.guarded(
-            "trail", "Insights", lambda: cloudtrail.get_insight_selectors(TrailName=arn), insights
+            "trail.insights",
+            "Insights",
+            lambda: cloudtrail.get_insight_selectors(TrailName=arn),
+            insights,
         )
 
     try:
         found = recording(trail, cloudtrail.get_event_selectors(TrailName=arn))
     except AWS_ERRORS as error:
-        checks.add("trail", "event selectors", False, error_text(error))
+        checks.add("trail.event-selectors", "event selectors", False, error_text(error))
         return trail
     unread = found.selectors.unreadable
     checks.add(
-        "trail",
+        "trail.event-selectors",
         "event selectors read",
         not unread,
         "not read, so never counted as recording: " + "; ".join(unread)
@@ -262,19 +281,35 @@ def check_trail(
         else f"{len(found.selectors.read)} read",
     )
     ok, detail = _recorded(found, Selector(MANAGEMENT), accepted)
-    checks.add("trail", "management events, read and write", ok, detail or "read and write")
-    for resource_type, name, asked in (
-        (S3_OBJECTS, "S3 object data events", expected.s3),
-        (LAMBDA_FUNCTIONS, "Lambda data events", expected.lambda_functions),
+    checks.add(
+        "trail.management-events",
+        "management events, read and write",
+        ok,
+        detail or "read and write",
+    )
+    for check_id, resource_type, name, asked in (
+        ("trail.s3-data-events", S3_OBJECTS, "S3 object data events", expected.s3),
+        (
+            "trail.lambda-data-events",
+            LAMBDA_FUNCTIONS,
+            "Lambda data events",
+            expected.lambda_functions,
+        ),
     ):
         if asked:
             of_type = Condition("resources.type", equals=frozenset({resource_type}))
             ok, detail = _recorded(found, Selector(DATA, (of_type,)), accepted)
-            checks.add("trail", name, ok, detail or "read and write, every resource")
+            checks.add(check_id, name, ok, detail or "read and write, every resource")
     for source in expected.network_sources:
         from_source = Condition("eventSource", equals=frozenset({source}))
         ok, detail = _recorded(found, Selector(NETWORK, (from_source,)), accepted)
-        checks.add("trail", f"network activity events of {source}", ok, detail or "every event")
+        checks.add(
+            "trail.network-activity-events",
+            f"network activity events of {source}",
+            ok,
+            detail or "every event",
+            subject=source,
+        )
     return trail
 
 
@@ -308,13 +343,13 @@ def check_bucket(
         return ok, detail
 
     checks.guarded(
-        "bucket",
+        "bucket.object-lock",
         "Object Lock with default retention",
         lambda: s3.get_object_lock_configuration(Bucket=bucket),
         lock,
     )
     checks.guarded(
-        "bucket",
+        "bucket.versioning",
         "versioning",
         lambda: s3.get_bucket_versioning(Bucket=bucket),
         lambda r: (r.get("Status") == "Enabled", r.get("Status", "never enabled")),
@@ -326,7 +361,10 @@ def check_bucket(
         return not off, f"off: {', '.join(off)}" if off else "all four on"
 
     checks.guarded(
-        "bucket", "Block Public Access", lambda: s3.get_public_access_block(Bucket=bucket), block
+        "bucket.block-public-access",
+        "Block Public Access",
+        lambda: s3.get_public_access_block(Bucket=bucket),
+        block,
     )
 
     default_rule: dict = {}
@@ -341,7 +379,7 @@ def check_bucket(
         return any(a in ("aws:kms", "aws:kms:dsse") for a in algorithms), named
 
     checks.guarded(
-        "bucket",
+        "bucket.sse-kms",
         "SSE-KMS default encryption",
         lambda: s3.get_bucket_encryption(Bucket=bucket),
         encryption,
@@ -385,7 +423,7 @@ def check_bucket(
         )
 
     checks.guarded(
-        "bucket",
+        "bucket.policy",
         "policy lets this trail write",
         lambda: s3.get_bucket_policy(Bucket=bucket),
         policy,
@@ -409,15 +447,18 @@ def check_keys(
         else "an active account of the organisation (no security account given)"
     )
     bucket_key = bucket_rule.get("KMSMasterKeyID")
-    keys = [("trail key", trail_key)] if trail_key else []  # none: "KMS encryption" fails
+    keys = (
+        [("trail-key", "trail key", trail_key)] if trail_key else []
+    )  # none: "KMS encryption" fails
     if bucket_rule.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse"):
         # SSE-KMS without a key ID uses the AWS managed key aws/s3 (S3 API reference,
         # ServerSideEncryptionByDefault `KMSMasterKeyID`).
-        keys.append(("bucket key", bucket_key))
-    for what, key in keys:
+        keys.append(("bucket-key", "bucket key", bucket_key))
+    for which, what, key in keys:
+        check_id = f"keys.{which}"
         name = f"{what} is a customer managed key of the security account"
         if not key:
-            checks.add("keys", name, False, "no KMSMasterKeyID: the AWS managed key aws/s3")
+            checks.add(check_id, name, False, "no KMSMasterKeyID: the AWS managed key aws/s3")
             continue
 
         def judge(response: dict) -> tuple[bool, str]:
@@ -436,7 +477,7 @@ def check_keys(
 
         region = key.split(":")[3] if key.startswith("arn:") else None
         checks.guarded(
-            "keys",
+            check_id,
             name,
             lambda key=key, region=region: reader.client("kms", region).describe_key(KeyId=key),
             judge,
@@ -478,14 +519,25 @@ def check_delivery(
         named = f"{account['Id']} ({account.get('Name', '')})"
         if isinstance(outcome, str):
             # Not read is not delivered: the account counts as unverified, never as fine.
-            checks.add("delivery", f"account {account['Id']}", False, outcome)
+            checks.add(
+                "delivery.account",
+                f"account {account['Id']}",
+                False,
+                outcome,
+                subject=account["Id"],
+            )
             unverified.append(named)
         elif not outcome:
             silent.append(named)
     problems = [f"silent: {', '.join(silent)}"] if silent else []
     problems += [f"not verified: {', '.join(unverified)}"] if unverified else []
     detail = "; ".join(problems) or f"{len(active)} active accounts delivered"
-    checks.add("delivery", "every active account delivered in the last 24 h", not problems, detail)
+    checks.add(
+        "delivery.every-account",
+        "every active account delivered in the last 24 h",
+        not problems,
+        detail,
+    )
 
 
 @dataclass(frozen=True)
@@ -552,15 +604,14 @@ def check_guardrails(
     try:
         root = organizations.list_roots()["Roots"][0]
     except AWS_ERRORS as error:
-        checks.add("guardrails", "policy types", False, error_text(error))
+        checks.add("guardrails.policy-types", "policy types", False, error_text(error))
         return
     enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"}
     for kind in expected.guardrail_types:
         name = f"{kind} enabled and attached"
+        attached = functools.partial(checks.add, "guardrails.attached", name, subject=kind)
         if kind not in enabled:
-            checks.add(
-                "guardrails",
-                name,
+            attached(
                 False,
                 "not enabled: aws organizations enable-policy-type "
                 f"--root-id {root['Id']} --policy-type {kind}",
@@ -582,18 +633,16 @@ def check_guardrails(
                 for p in ours
             }
         except AWS_ERRORS as error:
-            checks.add("guardrails", name, False, error_text(error))
+            attached(False, error_text(error))
             continue
         unattached = sorted(policy for policy, targets in places.items() if not targets)
         detail = "; ".join(
             f"{policy} -> {', '.join(targets)}" for policy, targets in places.items()
         )
         if not places:
-            checks.add("guardrails", name, False, "no org-trail policy of this type")
+            attached(False, "no org-trail policy of this type")
             continue
-        checks.add(
-            "guardrails",
-            name,
+        attached(
             not unattached,
             f"not attached: {', '.join(unattached)}" if unattached else detail,
         )
@@ -607,7 +656,9 @@ def _check_content(
     name = f"{guardrail} denies what it must"
     policy = next((p for p in ours if p["Name"] == guardrail), None)
     if policy is None:
-        checks.add("guardrails", name, False, f"no policy named {guardrail}")
+        checks.add(
+            "guardrails.content", name, False, f"no policy named {guardrail}", subject=guardrail
+        )
         return
 
     def judge(response: dict) -> tuple[bool, str]:
@@ -617,10 +668,11 @@ def _check_content(
         return not problems, "; ".join(problems) or "every probe denied"
 
     checks.guarded(
-        "guardrails",
+        "guardrails.content",
         name,
         lambda: organizations.describe_policy(PolicyId=policy["Id"]),
         judge,
+        subject=guardrail,
     )
 
 
@@ -643,7 +695,7 @@ def verify(
     try:
         organization_id = organizations.describe_organization()["Organization"]["Id"]
     except AWS_ERRORS as error:
-        checks.add("organization", "readable", False, error_text(error))
+        checks.add("organization.readable", "readable", False, error_text(error))
         return checks.items
     trail_arn = (
         trail["TrailARN"]
@@ -671,7 +723,7 @@ def verify(
     pipeline = Pipeline(management.partition, buckets, trail_key, security)
     check_guardrails(checks, management, expected, pipeline)
     if unlisted is not None:
-        checks.add("delivery", "accounts", False, unlisted)
+        checks.add("delivery.every-account", "accounts", False, unlisted)
         return checks.items
     check_delivery(
         checks,
@@ -691,13 +743,27 @@ def verify(
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "verify",
-        help="check the live trail, bucket and delivery against what the stacks promise",
+        summary="check the live trail, bucket and delivery against what the stacks promise",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
+        examples=(
+            (
+                "everything, with what both stacks configure",
+                "orgtrail verify --log-bucket acme-org-trail-logs --trail org-trail "
+                "--stack-config Pulumi.management.yaml --stack-config Pulumi.security.yaml",
+            ),
+            (
+                "the bucket read through the security account, JSON for a scheduled job",
+                "orgtrail verify --log-bucket acme-org-trail-logs --trail org-trail "
+                "--log-bucket-role-arn arn:aws:iam::222222222222:role/org-trail-log-reader --json",
+            ),
+        ),
+        exit_codes={0: "every check passed", 1: "a check failed (each failure has its detail)"},
     )
-    parser.add_argument("--log-bucket", required=True)
-    parser.add_argument("--trail", required=True, help="organization trail name")
+    parser.add_argument("--log-bucket", required=True, help="the organization trail's S3 bucket")
+    parser.add_argument("--trail", required=True, help="organization trail name or ARN")
     parser.add_argument("--region", help="the trail's home region (default: the session's)")
     parser.add_argument(
         "--regions",
@@ -723,10 +789,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--concurrency",
         type=at_least_one,
         default=DEFAULT_CONCURRENCY,
-        help=f"accounts whose deliveries are read at once ({DEFAULT_CONCURRENCY})",
+        help="accounts whose deliveries are read at once",
     )
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--profile")
+    add_json(parser, "verify")
+    add_profile(parser)
     parser.set_defaults(run=run)
 
 
@@ -777,16 +843,36 @@ def run(args: argparse.Namespace, console: Console) -> int:
         expected=expected,
         concurrency=args.concurrency,
     )
+    failed = sum(not check.ok for check in results)
     if args.json:
-        print(json.dumps([asdict(check) for check in results], indent=2))
+        print(
+            document(
+                trail=args.trail,
+                logBucket=args.log_bucket,
+                region=region,
+                checks=[check_json(check) for check in results],
+                summary={"passed": len(results) - failed, "failed": failed},
+            )
+        )
     else:
         table = data_table(
-            f"verify {args.trail} -> s3://{args.log_bucket}", ("area", "check", "result", "detail")
+            f"verify {args.trail} -> s3://{args.log_bucket}", ("id", "check", "result", "detail")
         )
         for check in results:
             result = Text.assemble(("PASS", "green") if check.ok else ("FAIL", "red"))
-            add_row(table, check.area, check.name, result, check.detail)
+            add_row(table, check.id, check.name, result, check.detail)
         console.print(table)
-        failed = sum(not check.ok for check in results)
         console.print(Text(f"{len(results) - failed} passed, {failed} failed"), soft_wrap=True)
-    return 0 if all(check.ok for check in results) else 1
+    return 1 if failed else 0
+
+
+def check_json(check: Check) -> dict:
+    return {
+        "id": check.id,
+        "area": check.area,
+        "subject": check.subject,
+        "name": check.name,
+        "result": "PASS" if check.ok else "FAIL",
+        "ok": check.ok,
+        "detail": check.detail,
+    }

@@ -2,7 +2,7 @@
 
 `StackConfig` is the contract. Validation (`load_settings`), the declarations
 in Pulumi.yaml, the README's config table and the editor schema for the stack
-files (`orgtrail.contract`) all come from it, so they cannot drift apart.
+files (`orgtrail.contract.derived`) all come from it, so they cannot drift apart.
 
 Values arrive the way the Pulumi engine hands them to a program (strings,
 with objects and arrays as JSON), or as native YAML values when a stack file

@@ -10,7 +10,6 @@ an `error` and the scan goes on. `--emit-config` turns the per-account
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,9 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from orgtrail.aws import (
+from orgtrail.cli import add_json, add_profile, command
+from orgtrail.contract.config import DEFAULT_ROLE_NAME, config_key
+from orgtrail.ops.aws import (
     ACTIVE,
     AWS_ERRORS,
     DEFAULT_CONCURRENCY,
@@ -38,8 +39,7 @@ from orgtrail.aws import (
     paginate,
     region_names,
 )
-from orgtrail.config import DEFAULT_ROLE_NAME, config_key
-from orgtrail.output import refuse
+from orgtrail.output import document, refuse
 
 
 def trail_account(arn: str) -> str:
@@ -334,13 +334,31 @@ def emit_config(report: dict) -> tuple[str, list[str]]:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "inventory",
-        help="list every account and its trails",
-        description="From the management account: every account of the organisation and its CloudTrail setup.",
+        summary="list every account and its trails",
+        description="From the management account: every account of the organisation, "
+        "entered through the role each member has for it, and in each of its regions every "
+        "trail (organization or its own), where it delivers and whether it is logging.",
+        examples=(
+            (
+                "the whole organisation, each account in the regions it has enabled",
+                "orgtrail inventory",
+            ),
+            ("two regions, as JSON", "orgtrail inventory --regions us-east-1,eu-west-1 --json"),
+            (
+                "the legacyTrails entries for the management stack",
+                "orgtrail inventory --emit-config >> legacy-trails.yaml",
+            ),
+        ),
+        exit_codes={
+            0: "every account and region read",
+            1: "an account or region could not be read (named in the errors column and the JSON)",
+        },
     )
     parser.add_argument(
-        "--regions", default="all", help="comma-separated regions, or 'all' enabled regions"
+        "--regions", default="all", help="comma-separated regions, or 'all' each account enables"
     )
     parser.add_argument(
         "--role-name", default=DEFAULT_ROLE_NAME, help="role assumed in each member account"
@@ -349,15 +367,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--concurrency",
         type=at_least_one,
         default=DEFAULT_CONCURRENCY,
-        help=f"accounts scanned at once ({DEFAULT_CONCURRENCY})",
+        help="accounts scanned at once",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.add_argument(
+    output = parser.add_mutually_exclusive_group()
+    add_json(output, "inventory")
+    output.add_argument(
         "--emit-config",
         action="store_true",
         help="print legacyTrails YAML for Pulumi.management.yaml",
     )
-    parser.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    add_profile(parser)
     parser.set_defaults(run=run)
 
 
@@ -432,23 +451,33 @@ def run(args: argparse.Namespace, console: Console) -> int:
         text, warnings = emit_config(report)
         sys.stdout.write(text)
         for warning in warnings:
-            errors.print(f"[yellow]warning:[/] {warning}", highlight=False)
+            errors.print(Text.assemble(("warning:", "yellow"), f" {warning}"), soft_wrap=True)
     elif args.json:
-        print(json.dumps(report, indent=2))
+        print(document(**report, notRead=unread(report), summary=summary(report)))
     else:
         console.print(_table(report))
         console.print(Text(summary_line(report)), soft_wrap=True)
     return 1 if unread(report) else 0
 
 
+def summary(report: dict) -> dict[str, int]:
+    """The counts both the closing line and the JSON give."""
+    trails = [trail for account in report["accounts"] for trail in account["trails"]]
+    own = sum(not trail["isOrganizationTrail"] for trail in trails)
+    return {
+        "accounts": len(report["accounts"]),
+        "trails": len(trails),
+        "organizationTrails": len(trails) - own,
+        "ownTrails": own,
+        "notRead": len(unread(report)),
+    }
+
+
 def summary_line(report: dict) -> str:
     """One line at the end: accounts, trails found (organization and own), what was not read."""
-    accounts = report["accounts"]
-    trails = [trail for account in accounts for trail in account["trails"]]
-    own = sum(not trail["isOrganizationTrail"] for trail in trails)
-    problems = unread(report)
-    tail = f"; {len(problems)} not read (see the errors column)" if problems else ""
+    counts = summary(report)
+    tail = f"; {counts['notRead']} not read (see the errors column)" if counts["notRead"] else ""
     return (
-        f"{len(accounts)} accounts, {len(trails)} trails "
-        f"({len(trails) - own} organization, {own} own){tail}"
+        f"{counts['accounts']} accounts, {counts['trails']} trails "
+        f"({counts['organizationTrails']} organization, {counts['ownTrails']} own){tail}"
     )
