@@ -8,14 +8,16 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt
+# The pinned requirements, then the project itself, editable: `.venv/bin/orgtrail`.
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
 plan: $(STAMP)
-	$(PY) -m orgtrail plan --stack all
+	$(VENV)/bin/orgtrail plan --stack all
 
 contract: $(STAMP)
 	$(PY) -m orgtrail.contract.derived --write

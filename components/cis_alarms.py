@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import alarm_topic_key_policy, alarm_topic_policy
 from orgtrail.analysis.detections import SELECTIONS, Selection
 from orgtrail.contract.config import Alarms, Organization
+from orgtrail.contract.policy_documents import alarm_topic_key_policy, alarm_topic_policy
 
 TOPIC = "org-trail-cis-alarms"
 

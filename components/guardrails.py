@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import (
+from orgtrail.contract.config import Guardrails as GuardrailSettings
+from orgtrail.contract.config import Organization
+from orgtrail.contract.policy_documents import (
     deny_leave_organization_scp,
     log_data_perimeter_rcp,
     protect_pipeline_scp,
     s3_block_public_access_policy,
 )
-from orgtrail.contract.config import Guardrails as GuardrailSettings
-from orgtrail.contract.config import Organization
 from orgtrail.policy_eval import DENY, Request, evaluate
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import results_bucket_policy
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
 from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
 from orgtrail.contract.config import Analysis, ObjectLock, Organization
+from orgtrail.contract.policy_documents import results_bucket_policy
 
 DATABASE = "org_trail"
 WORKGROUP = "org-trail"

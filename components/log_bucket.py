@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.policy_documents import access_log_bucket_policy, log_bucket_policy
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
 from orgtrail.contract.config import Archive, ObjectLock, Organization
+from orgtrail.contract.policy_documents import access_log_bucket_policy, log_bucket_policy
 
 
 @dataclass

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import (
+from orgtrail.contract.config import DataEvents, Organization
+from orgtrail.contract.policy_documents import (
     cloudwatch_delivery_policy,
     cloudwatch_delivery_trust,
     log_group_key_policy,
 )
-from orgtrail.contract.config import DataEvents, Organization
 
 INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 

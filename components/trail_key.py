@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import trail_key_policy
 from orgtrail.contract.config import Organization
+from orgtrail.contract.policy_documents import trail_key_policy
 
 # The longest window AWS allows: a scheduled deletion can be cancelled for 30 days.
 DELETION_WINDOW_DAYS = 30

@@ -21,8 +21,9 @@ SCHEMA_VERSION = 1
 
 
 def document(**fields: object) -> str:
-    """A command's --json document: schemaVersion first, then its fields."""
-    return json.dumps({"schemaVersion": SCHEMA_VERSION, **fields}, indent=2)
+    """A command's --json document: schemaVersion first, then its fields. A value JSON has
+    no type for (a DuckDB timestamp in a detection's row) is written as its text."""
+    return json.dumps({"schemaVersion": SCHEMA_VERSION, **fields}, indent=2, default=str)
 
 
 def data_table(title: str, columns: Sequence[str]) -> Table:

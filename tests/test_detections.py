@@ -157,7 +157,9 @@ def test_glue_partition_template_matches_the_trails_key_layout():
 
 def test_query_list_shows_every_detection(capsys):
     assert main(["query", "--list", "--json"]) == 0
-    listed = json.loads(capsys.readouterr().out)
+    document = json.loads(capsys.readouterr().out)
+    assert (document["read"], document["detections"]) == (None, {})  # nothing was run
+    listed = document["available"]
     assert [entry["name"] for entry in listed] == NAMES
     # A detection's description is its file's first comment line: the one line a reader of
     # the list, or of the Athena named query, sees before opening the SQL.
@@ -182,7 +184,15 @@ def test_query_json_has_one_shape_and_says_what_it_read(logs_dir, logs, planted,
     every = json.loads(capsys.readouterr().out)
     main(["query", "vpc-changes", "--logs", str(logs_dir), "--json"])
     one = json.loads(capsys.readouterr().out)
-    assert set(every) == set(one) == {"schemaVersion", "read", "detections"}
+    main(["query", "--list", "--json"])
+    listing = json.loads(capsys.readouterr().out)
+    assert (
+        set(every)
+        == set(one)
+        == set(listing)
+        == {"schemaVersion", "available", "read", "detections"}
+    )
+    assert every["available"] == listing["available"]
     assert list(every["detections"]) == NAMES and list(one["detections"]) == ["vpc-changes"]
     read = one["read"]
     assert read["events"] == len(planted.events) == logs.event_count

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from components.guardrails import lockouts
-from components.policy_documents import log_data_perimeter_rcp
 from orgtrail.contract.config import ConfigError, load_settings
+from orgtrail.contract.policy_documents import log_data_perimeter_rcp
 from orgtrail.policy_eval import DENY, Request, evaluate
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,

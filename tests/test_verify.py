@@ -3,8 +3,8 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from components.policy_documents import access_log_bucket_policy
 from orgtrail.__main__ import main
+from orgtrail.contract.policy_documents import access_log_bucket_policy
 from orgtrail.ops.aws import current_account
 from orgtrail.ops.verify import GUARDRAILS, Expected, expected_from, verify
 from tests.support.moto_org import (

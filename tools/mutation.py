@@ -75,7 +75,7 @@ class Group:
 GROUPS = {
     "policy-eval": Group(("orgtrail/policy_eval.py",), ("tests/test_policy_eval.py",)),
     "policy-documents": Group(
-        ("components/policy_documents.py",),
+        ("orgtrail/contract/policy_documents.py",),
         (
             "tests/test_policy_documents.py",
             "tests/test_security_stack.py",
@@ -330,7 +330,7 @@ def module_of(mutant: str) -> str:
 
 
 # Modules whose string literals are policy documents sent to AWS.
-DOCUMENT_MODULES = ("components.policy_documents",)
+DOCUMENT_MODULES = ("orgtrail.contract.policy_documents",)
 IAM_NAME = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9:*/._-]+$")
 STRING = re.compile(r'"([^"]*)"')
 CASE_ONLY = (

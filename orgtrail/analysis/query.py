@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import re
 import sys
 import zlib
@@ -30,7 +29,7 @@ from rich.text import Text
 from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE, record_type
 from orgtrail.analysis.detections import QUERIES_DIR, description, detections
 from orgtrail.cli import add_json, command
-from orgtrail.output import refuse
+from orgtrail.output import document, refuse
 
 CHUNK = 1 << 20
 
@@ -258,7 +257,6 @@ COLUMNS_SHOWN = (
     "eventtime", "eventname", "awsregion", "recipientaccountid", "principalarn",
     "sourceipaddress", "errorcode", "useragent",
 )  # fmt: skip
-SCHEMA_VERSION = 1
 
 
 def _print_rows(console: Console, title: str, rows: list[dict]) -> None:
@@ -311,17 +309,14 @@ def summary_line(read: dict, results: dict[str, list]) -> str:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     available = detections()
+    listed = [{"name": n, "description": description(p)} for n, p in available.items()]
     if args.list:
         if args.json:
-            print(
-                json.dumps(
-                    [{"name": n, "description": description(p)} for n, p in available.items()],
-                    indent=2,
-                )
-            )
+            print(document(available=listed, read=None, detections={}))
         else:
-            for name, path in available.items():
-                console.print(f"[bold]{name}[/]  {description(path)}", highlight=False)
+            for entry in listed:
+                line = Text.assemble((entry["name"], "bold"), f"  {entry['description']}")
+                console.print(line, soft_wrap=True, highlight=False)
         return 0
     if not args.name:
         args.parser.print_usage(sys.stderr)
@@ -353,8 +348,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     results = {name: logs.detect(name) for name in names}
     read = summary(logs)
     if args.json:
-        output = {"schemaVersion": SCHEMA_VERSION, "read": read, "detections": results}
-        print(json.dumps(output, indent=2, default=str))
+        print(document(available=listed, read=read, detections=results))
     else:
         for name, rows in results.items():
             _print_rows(console, name, rows)

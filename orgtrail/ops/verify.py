@@ -25,13 +25,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from components.policy_documents import (
+from orgtrail.cli import add_json, add_profile, command
+from orgtrail.contract.config import ConfigError, ManagementSettings
+from orgtrail.contract.policy_documents import (
     PIPELINE_BUCKET_ACTIONS,
     PIPELINE_KEY_ACTIONS,
     PIPELINE_OBJECT_ACTIONS,
 )
-from orgtrail.cli import add_json, add_profile, command
-from orgtrail.contract.config import ConfigError, ManagementSettings
 from orgtrail.contract.stack_config import StackConfigError
 from orgtrail.ops.aws import (
     ACTIVE,

@@ -28,13 +28,13 @@ from urllib.parse import urlsplit
 
 import botocore.session
 
-from components.policy_documents import (
+from orgtrail.contract.config import Organization
+from orgtrail.contract.policy_documents import (
     deny_leave_organization_scp,
     log_bucket_policy,
     log_data_perimeter_rcp,
     protect_pipeline_scp,
 )
-from orgtrail.contract.config import Organization
 
 MANAGEMENT = "123456789012"  # moto's default account: the caller of the seeded organisation
 ROLE = "OrganizationAccountAccessRole"
