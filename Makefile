@@ -31,7 +31,7 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest -q -n auto
 
-# Not part of `make test`: minutes per module (see README, "Mutation testing").
+# Not part of `make test`: minutes per module (see docs/development.md, "Mutation testing").
 $(VENV)/.mutation-installed: $(STAMP) requirements-mutation.txt
 	$(PY) -m pip install --quiet -r requirements-mutation.txt
 	touch $@

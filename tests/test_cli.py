@@ -2,7 +2,6 @@
 credentials from a named profile, errors printed plainly, JSON for machines indented for people."""
 
 import io
-import json
 import socket
 
 import pytest
@@ -10,6 +9,7 @@ from rich.console import Console
 
 from orgtrail.__main__ import main
 from orgtrail.output import add_row, data_table
+from tests.support.contract import conforming
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.test_cutover import write_stack
 
@@ -63,12 +63,12 @@ def test_credentials_come_from_the_named_profile(
     captured = capsys.readouterr()
     assert captured.err.startswith("error: no usable AWS credentials")
     # With --json, the error is JSON too: a script's output stays JSON.
-    assert json.loads(captured.out)["error"]["code"] == "CredentialError"
+    assert conforming("error", captured.out)["error"]["code"] == "CredentialError"
     main([*argv, "--profile", "audit"])
     output = capsys.readouterr().out
     first, second = output.splitlines()[:2]
     assert first in ("[", "{") and second.startswith("  ") and second[2] != " ", "indented by 2"
-    assert json.loads(output)
+    conforming(command, output)
 
 
 @pytest.mark.parametrize("command", ["verify", "cutover"])

@@ -23,6 +23,7 @@ from orgtrail.ops.cutover import (
     load_management_settings,
     report_table,
 )
+from tests.support.contract import conforming
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME, all_s3_objects_but
 from tests.support.proxy import (
     Answer,
@@ -200,13 +201,18 @@ def test_cli_lists_each_trail_and_exits_1_when_any_is_withheld(org, tmp_path, ca
     org.deliver_every("payments", "eu-west-1", NOW - DAY - timedelta(minutes=30), NOW)
     path = write_stack(tmp_path, org, [payments_trail(org), data_trail(org)])
     code = main(["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET, "--json"])
-    report = json.loads(capsys.readouterr().out)
+    report = conforming("cutover", capsys.readouterr().out)
     assert code == 1
     assert report["applied"] is False
     assert {t["trailName"]: t["action"] for t in report["trails"]} == {
         "default": "ready",
         "audit": "withheld",
     }
+    assert report["summary"] == {"stopped": 0, "ready": 1, "already-stopped": 0, "withheld": 1}
+    assert [t["id"] for t in report["trails"]] == [
+        f"arn:aws:cloudtrail:eu-west-1:{org.accounts['payments']}:trail/default",
+        f"arn:aws:cloudtrail:us-east-1:{org.accounts['data']}:trail/audit",
+    ]
     assert trail_logging(org, "payments", "eu-west-1", "default")
     assert trail_logging(org, "data", "us-east-1", "audit")
 

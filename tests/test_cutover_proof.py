@@ -11,6 +11,7 @@ import pytest
 
 from orgtrail.__main__ import main
 from orgtrail.ops import cutover as command
+from tests.support.contract import conforming
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import (
     Answer,
@@ -46,7 +47,7 @@ def cutover(org, tmp_path, capsys, legacy, *options):
     path = write_stack(tmp_path, org, legacy)
     argv = ["cutover", "--stack-config", str(path), "--log-bucket", CENTRAL_BUCKET]
     code = main([*argv, "--apply", "--yes", "--json", *options])
-    return code, json.loads(capsys.readouterr().out)
+    return code, conforming("cutover", capsys.readouterr().out)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
 from orgtrail.analysis.detections import SELECTIONS, detections
 from orgtrail.analysis.query import LocalLogs, log_files, to_duckdb
 from tests.support.cloudtrail_events import ORGANIZATION_ID, corpus, log_key, write_logs
+from tests.support.contract import conforming
 from tests.support.filter_pattern import compile_pattern
 
 NAMES = list(detections())
@@ -181,11 +182,11 @@ def test_query_json_prints_row_objects_with_lower_case_columns(logs_dir, planted
 
 def test_query_json_has_one_shape_and_says_what_it_read(logs_dir, logs, planted, capsys):
     main(["query", "all", "--logs", str(logs_dir), "--json"])
-    every = json.loads(capsys.readouterr().out)
+    every = conforming("query", capsys.readouterr().out)
     main(["query", "vpc-changes", "--logs", str(logs_dir), "--json"])
-    one = json.loads(capsys.readouterr().out)
+    one = conforming("query", capsys.readouterr().out)
     main(["query", "--list", "--json"])
-    listing = json.loads(capsys.readouterr().out)
+    listing = conforming("query", capsys.readouterr().out)
     assert (
         set(every)
         == set(one)

@@ -9,6 +9,7 @@ from orgtrail.__main__ import main
 from orgtrail.contract.config import load_settings
 from orgtrail.ops.aws import current_account
 from orgtrail.ops.inventory import inventory, legacy_entries, unread
+from tests.support.contract import conforming
 from tests.support.moto_org import MANAGEMENT, REGIONS
 from tests.support.proxy import (
     Answer,
@@ -102,8 +103,9 @@ def test_sequential_and_concurrent_scans_agree(org):
 
 def test_cli_json_has_the_documented_shape_and_exits_1_on_account_errors(org, capsys):
     code = main(["inventory", "--json", "--regions", ",".join(REGIONS)])
-    report = json.loads(capsys.readouterr().out)
+    report = conforming("inventory", capsys.readouterr().out)
     assert code == 1
+    assert report["summary"]["notRead"] == len(report["notRead"]) > 0
     assert set(report) >= {"organizationId", "managementAccountId", "accounts"}
     account = report["accounts"][0]
     assert set(account) >= {"accountId", "name", "status", "trails", "error", "regionErrors"}

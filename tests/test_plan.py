@@ -9,6 +9,7 @@ import pytest
 from orgtrail.__main__ import main
 from orgtrail.offline.plan import plan_stacks, property_lines
 from orgtrail.offline.simulate import PROJECT_DIR
+from tests.support.contract import conforming
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.security.yaml", "Pulumi.management.yaml", "__main__.py")
 
@@ -29,7 +30,9 @@ def run_plan(capsys, *argv: str) -> tuple[int, str]:
 def test_plan_json_lists_both_stacks_with_their_accounts(capsys):
     code, out = run_plan(capsys, "--json")
     assert code == 0
-    stacks = {s["stack"]: s for s in json.loads(out)["stacks"]}
+    document = conforming("plan", out)
+    stacks = {s["stack"]: s for s in document["stacks"]}
+    assert document["toCreate"]["security"]["aws:kms/key:Key"] == 1
     assert stacks["security"]["accountId"] == "222222222222"
     assert stacks["management"]["accountId"] == "111111111111"
     types = {r["type"] for r in stacks["management"]["resources"]}
@@ -54,7 +57,7 @@ def test_plan_json_shows_policies_as_documents(capsys):
 
 def test_plan_json_carries_the_policy_packs_verdicts(capsys):
     _, out = run_plan(capsys, "--json")
-    security, management = (s["policyVerdicts"] for s in json.loads(out)["stacks"])
+    security, management = (s["policyVerdicts"] for s in conforming("plan", out)["stacks"])
     assert management == []
     ((note),) = security
     assert (note["policy"], note["level"]) == ("exemptions-applied", "advisory")

@@ -2,7 +2,7 @@
 delivery role and its key, the alarm topic and its key, the Athena results bucket. Each test
 asks who may and who may not (the IAM user guide's confused-deputy conditions included)."""
 
-from components import policy_documents as documents
+from orgtrail.contract import policy_documents as documents
 from orgtrail.contract.config import Organization
 from orgtrail.policy_eval import ALLOW, DENY, IMPLICIT_DENY, Request, evaluate
 

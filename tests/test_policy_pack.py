@@ -1,4 +1,4 @@
-"""The pack's policies as the CLI lists them: names and levels as the README documents them,
+"""The pack's policies as the CLI lists them: names and levels as docs/policy-pack.md documents them,
 the description shown above each violation, and exemptions configurable on every rule."""
 
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 from orgtrail_policies.policies import policies
 from pulumi_policy import StackValidationPolicy
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+POLICY_DOC = Path(__file__).resolve().parent.parent / "docs" / "policy-pack.md"
 DESCRIPTIONS = {
     "s3-bucket-object-lock-enabled": "Every S3 bucket is created with Object Lock enabled, so what "
     "it stores can be made tamper-proof (server access log targets excepted: S3 cannot deliver "
@@ -31,7 +31,7 @@ DESCRIPTIONS = {
 
 
 def documented_levels() -> dict[str, str]:
-    section = README.read_text().split("## The CrossGuard policy pack", 1)[1]
+    section = POLICY_DOC.read_text().split("# The CrossGuard policy pack", 1)[1]
     return dict(re.findall(r"^\| `([a-z0-9-]+)` \| (mandatory|advisory) \|", section, re.M))
 
 

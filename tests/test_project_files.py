@@ -1,4 +1,4 @@
-"""Pulumi.yaml, the stack files, the README table and the editor schema agree with the model,
+"""Pulumi.yaml, the stack files, the configuration reference (docs/configuration.md) and the editor schema agree with the model,
 and pass the Pulumi CLI's own rules (ported in orgtrail.contract.stack_config)."""
 
 import json
@@ -16,6 +16,7 @@ from orgtrail.contract.config import (
 )
 from orgtrail.contract.derived import (
     PROJECT_NOTE,
+    REFERENCE_PATH,
     SCHEMA_PATH,
     _type_of,
     editor_schema,
@@ -23,6 +24,7 @@ from orgtrail.contract.derived import (
     rendered_project,
 )
 from orgtrail.contract.derived import main as contract_main
+from orgtrail.contract.outputs import DOCUMENTS
 from orgtrail.contract.stack_config import (
     StackConfigError,
     merge_stack_config,
@@ -162,20 +164,24 @@ def test_the_editor_schema_accepts_the_stack_files_and_underlines_mistakes():
 
 
 def test_make_contract_reports_stale_files_then_writes_them(tmp_path, capsys):
-    for name in ("Pulumi.yaml", "README.md"):
-        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
-    (tmp_path / "README.md").write_text(
-        (PROJECT_DIR / "README.md").read_text().replace("| `org-trail:trailName`", "| `x`", 1)
+    reference = tmp_path / REFERENCE_PATH
+    reference.parent.mkdir()
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    reference.write_text(
+        (PROJECT_DIR / REFERENCE_PATH).read_text().replace("| `org-trail:trailName`", "| `x`", 1)
     )
+    outputs = [f"schema/{name}.schema.json" for name in DOCUMENTS]
+    stale = ", ".join([str(REFERENCE_PATH), str(SCHEMA_PATH), *outputs])
     assert contract_main([], tmp_path) == 1
     assert capsys.readouterr().out == (
-        f"out of date with the config model: README.md, {SCHEMA_PATH} (run `make contract`)\n"
+        f"out of date with the config model: {stale} (run `make contract`)\n"
     )
     assert not (tmp_path / SCHEMA_PATH).exists()
     assert contract_main(["--write"], tmp_path) == 0
-    assert capsys.readouterr().out == f"wrote README.md\nwrote {SCHEMA_PATH}\n"
-    assert (tmp_path / "README.md").read_text() == (PROJECT_DIR / "README.md").read_text()
-    assert (tmp_path / SCHEMA_PATH).read_text() == (PROJECT_DIR / SCHEMA_PATH).read_text()
+    written = [str(REFERENCE_PATH), str(SCHEMA_PATH), *outputs]
+    assert capsys.readouterr().out == "".join(f"wrote {path}\n" for path in written)
+    for path in written:
+        assert (tmp_path / path).read_text() == (PROJECT_DIR / path).read_text()
     assert contract_main([], tmp_path) == 0
 
 

@@ -1,7 +1,9 @@
 """`orgtrail verify`: the live setup checked against what the stacks promise."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from orgtrail.__main__ import main
 from orgtrail.contract.policy_documents import access_log_bucket_policy
@@ -432,3 +434,14 @@ def test_both_stack_files_are_read_together(org, tmp_path, capsys):
     assert failed["Object Lock with default retention"] == (
         "GOVERNANCE 365, the security stack asks COMPLIANCE 30 days"
     )
+
+
+def test_every_check_id_is_documented_and_every_documented_one_exists():
+    root = Path(__file__).resolve().parent.parent
+    pattern = r"(?:trail|bucket|keys|delivery|guardrails|organization)\.[a-z0-9-]+"
+    in_code = set(re.findall(rf'"({pattern})"', (root / "orgtrail/ops/verify.py").read_text()))
+    documented = set(
+        re.findall(rf"^\| `({pattern})`", (root / "docs/operator-cli.md").read_text(), re.M)
+    )
+    assert in_code == documented
+    assert len(in_code) == 28

@@ -13,6 +13,7 @@ import pytest
 from orgtrail.__main__ import main
 from orgtrail.ops.aws import current_account
 from orgtrail.ops.verify import Expected, verify
+from tests.support.contract import conforming
 from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
 from tests.support.proxy import (
     Answer,
@@ -578,10 +579,13 @@ def test_cli_json_and_the_regions_searched_for_deliveries(delivered, capsys):
     # Deliveries were made in us-east-1 only: naming just eu-west-1 finds none.
     options = ["--region", "us-east-1", "--json"]
     assert main([*VERIFY, *options, "--regions", "eu-west-1"]) == 1
-    checks = json.loads(capsys.readouterr().out)["checks"]
+    document = conforming("verify", capsys.readouterr().out)
+    checks = document["checks"]
+    failed = sum(not check["ok"] for check in checks)
+    assert failed and document["summary"] == {"passed": len(checks) - failed, "failed": failed}
     assert checks[-1]["detail"].startswith("silent: ")
     main([*VERIFY, *options, "--regions", " eu-west-1 , us-east-1,,"])
-    checks = json.loads(capsys.readouterr().out)["checks"]
+    checks = conforming("verify", capsys.readouterr().out)["checks"]
     assert checks[-1] == {
         "id": "delivery.every-account",
         "area": "delivery",
@@ -606,7 +610,7 @@ def test_cli_reads_the_central_bucket_with_the_role_it_is_given(delivered, proxy
 
 def test_cli_without_region_verifies_in_the_sessions_region(delivered, capsys):
     assert main([*VERIFY[:-1], "no-such-trail", "--json"]) == 1
-    checks = json.loads(capsys.readouterr().out)["checks"]
+    checks = conforming("verify", capsys.readouterr().out)["checks"]
     assert checks[0]["detail"] == "no trail no-such-trail in us-east-1"
 
 

@@ -1,7 +1,7 @@
 """The org-trail config contract: one typed model, and everything derived from it.
 
 `StackConfig` is the contract. Validation (`load_settings`), the declarations
-in Pulumi.yaml, the README's config table and the editor schema for the stack
+in Pulumi.yaml, the configuration reference's table (docs/configuration.md) and the editor schema for the stack
 files (`orgtrail.contract.derived`) all come from it, so they cannot drift apart.
 
 Values arrive the way the Pulumi engine hands them to a program (strings,
@@ -412,7 +412,7 @@ def _read_by(*stacks: str, required: bool = False) -> dict:
 
 
 def key(description: str, read_by: dict) -> Any:
-    """A top-level key's description (its Pulumi.yaml and README text) and its stacks."""
+    """A top-level key's description (its Pulumi.yaml and docs/configuration.md text) and its stacks."""
     return Field(description=description, json_schema_extra=read_by)
 
 
@@ -425,7 +425,7 @@ class StackConfig(Model):
     """Every `org-trail:` key (and `aws:region`), with its type, default and stacks.
 
     A field's description is the text of its Pulumi.yaml declaration and its
-    README row; `json_schema_extra["stacks"]` says which stacks read it.
+    reference row; `json_schema_extra["stacks"]` says which stacks read it.
     """
 
     region: Annotated[

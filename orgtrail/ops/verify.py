@@ -448,14 +448,13 @@ def check_keys(
     )
     bucket_key = bucket_rule.get("KMSMasterKeyID")
     keys = (
-        [("trail-key", "trail key", trail_key)] if trail_key else []
+        [("keys.trail-key", "trail key", trail_key)] if trail_key else []
     )  # none: "KMS encryption" fails
     if bucket_rule.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse"):
         # SSE-KMS without a key ID uses the AWS managed key aws/s3 (S3 API reference,
         # ServerSideEncryptionByDefault `KMSMasterKeyID`).
-        keys.append(("bucket-key", "bucket key", bucket_key))
-    for which, what, key in keys:
-        check_id = f"keys.{which}"
+        keys.append(("keys.bucket-key", "bucket key", bucket_key))
+    for check_id, what, key in keys:
         name = f"{what} is a customer managed key of the security account"
         if not key:
             checks.add(check_id, name, False, "no KMSMasterKeyID: the AWS managed key aws/s3")
