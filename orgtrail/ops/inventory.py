@@ -39,7 +39,7 @@ from orgtrail.ops.aws import (
     paginate,
     region_names,
 )
-from orgtrail.output import document, refuse
+from orgtrail.output import add_row, data_table, document, refuse
 
 
 def trail_account(arn: str) -> str:
@@ -393,11 +393,10 @@ def parse_regions(text: str) -> list[str] | None:
 
 
 def _table(report: dict) -> Table:
-    table = Table(
-        title=f"organization {report['organizationId']} (management {report['managementAccountId']})"
+    table = data_table(
+        f"organization {report['organizationId']} (management {report['managementAccountId']})",
+        ("account", "name", "status", "trails", "errors"),
     )
-    for column in ("account", "name", "status", "trails", "errors"):
-        table.add_column(column, overflow="fold")
     for account in report["accounts"]:
         trails = []
         for trail in account["trails"]:
@@ -409,18 +408,14 @@ def _table(report: dict) -> Table:
             )
         errors = [p for p in (account.get("notScanned"), account["error"]) if p]
         errors += [f"{region}: {error}" for region, error in account["regionErrors"].items()]
-        # Text, not markup: a trail's "[own, eu-west-1, logging]" is data, not a style.
-        table.add_row(
-            *map(
-                Text,
-                (
-                    account["accountId"],
-                    account["name"],
-                    account["status"],
-                    "\n".join(trails) or "-",
-                    "\n".join(errors),
-                ),
-            )
+        # add_row: Text, not markup, so a trail's "[own, eu-west-1, logging]" stays data.
+        add_row(
+            table,
+            account["accountId"],
+            account["name"],
+            account["status"],
+            "\n".join(trails) or "-",
+            "\n".join(errors),
         )
     return table
 
