@@ -1,7 +1,6 @@
-"""python -m orgtrail <command>: the operator CLI.
+"""`orgtrail <command>` (or `python -m orgtrail <command>`): the operator CLI.
 
-Exit codes: 0 all good, 1 findings or refusals, 2 usage, configuration or credential errors,
-130 interrupted (Ctrl-C).
+Exit codes are those of orgtrail/cli.py (EXIT_CODES), the same for every command.
 """
 
 from __future__ import annotations
@@ -13,15 +12,22 @@ from rich.console import Console
 
 from orgtrail import __version__
 from orgtrail.analysis import query
+from orgtrail.cli import EXIT_CODES, INTERRUPTED, HelpFormatter
 from orgtrail.offline import plan
 from orgtrail.ops import cutover, inventory, verify
 
 COMMANDS = (plan, inventory, cutover, verify, query)
-INTERRUPTED = 130
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="orgtrail", description=__doc__.splitlines()[0])
+    codes = "\n".join(f"  {code:<4}{meaning}" for code, meaning in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(
+        prog="orgtrail",
+        description="The operator CLI of org-trail: CloudTrail for a whole AWS Organization.",
+        epilog=f"`orgtrail <command> --help` shows each command's options, defaults and "
+        f"examples.\n\nexit codes:\n{codes}",
+        formatter_class=HelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:

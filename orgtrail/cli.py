@@ -1,9 +1,8 @@
 """What every subcommand's parser shares: help that shows defaults, examples and exit codes
 (as `aws <command> help` and `pulumi <command> --help` do), and the common options.
 
-Exit codes are the same for every command: 0 all good, 1 findings (a check failed, a trail
-was withheld, a detection found events, a mandatory policy was violated, an account was not
-read), 2 usage, configuration or credential errors (nothing was changed), 130 interrupted.
+Exit codes (EXIT_CODES) are the same for every command; each command's help says what 0
+and 1 mean for it.
 """
 
 from __future__ import annotations
@@ -15,6 +14,12 @@ USAGE, INTERRUPTED = 2, 130
 COMMON_EXIT_CODES = {
     USAGE: "usage, configuration or credential error: nothing was read or changed",
     INTERRUPTED: "interrupted (Ctrl-C)",
+}
+EXIT_CODES = {
+    0: "all good",
+    1: "findings: a check failed, a trail was withheld, a detection found events, "
+    "a mandatory policy was violated, an account was not read",
+    **COMMON_EXIT_CODES,
 }
 
 

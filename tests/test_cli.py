@@ -2,6 +2,7 @@
 credentials from a named profile, errors printed plainly, JSON for machines indented for people."""
 
 import io
+import re
 import socket
 
 import pytest
@@ -163,3 +164,33 @@ def test_an_endpoint_nobody_listens_on_is_named_as_unreachable(
     argv = {**commands(stack_file), "inventory": ["inventory"]}[command]
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith("error: cannot reach AWS: ")
+
+
+@pytest.mark.parametrize("command", ["plan", "inventory", "cutover", "verify", "query"])
+def test_every_command_help_has_examples_defaults_and_exit_codes(command, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    examples = text.split("\nexamples:\n", 1)[1].split("\nexit codes:\n")[0]
+    runs = [line.strip() for line in examples.splitlines() if line.strip() and "#" not in line]
+    assert runs and all(f"orgtrail {command}" in run for run in runs)
+    codes = re.findall(r"^  (\d+) +\S", text.split("\nexit codes:\n", 1)[1], re.M)
+    assert {"0", "1", "2", "130"} <= set(codes)
+    # Every option that takes a value and has a default shows it; --json and --profile say
+    # what they do.
+    parser_defaults = {
+        "inventory": ["--concurrency CONCURRENCY  accounts scanned at once (default: 16)"],
+        "cutover": ["(default: 24.0)", "(default: 2.0)", "(default: 16)"],
+        "verify": ["(default: 16)"],
+        "plan": ["(default: all)"],
+        "query": [],
+    }[command]
+    flat = " ".join(text.split())
+    for shown in parser_defaults:
+        assert " ".join(shown.split()) in flat
+    assert f"schema/{command}.schema.json" in flat
+    if command in ("inventory", "cutover", "verify"):
+        assert "--profile PROFILE AWS profile to use" in flat
+    assert "(default: False)" not in flat and "(default: None)" not in flat

@@ -317,3 +317,22 @@ def test_network_activity_sources_are_those_cloudtrail_takes():
     )
     assert settings.data_events.network_activity == ["kms.amazonaws.com"]
     assert load_settings(management_config(), "management").data_events.network_activity == []
+
+
+@pytest.mark.parametrize(
+    ("region", "problem"),
+    [
+        ("eu-wst-1", "'eu-wst-1' is not an AWS region (did you mean 'eu-west-1'?)"),
+        ("us-gov-east-9", "'us-gov-east-9' is not an AWS region (did you mean 'us-gov-east-1'?)"),
+        ("moon-1", "'moon-1' is not an AWS region name (like us-east-1)"),
+    ],
+)
+def test_a_region_aws_does_not_have_is_refused_with_the_nearest_one(region, problem):
+    legacy = [{"accountId": "333333333333", "region": region, "trailName": "t", "bucket": "b-1x"}]
+    found = problems(management_config(legacyTrails=legacy), "management")
+    assert found["org-trail:legacyTrails[0].region"].startswith(problem)
+    for known in ("eu-west-1", "cn-northwest-1", "us-gov-west-1", "ap-southeast-5"):
+        legacy[0]["region"] = known
+        assert "org-trail:legacyTrails[0].region" not in problems(
+            management_config(legacyTrails=legacy), "management"
+        )

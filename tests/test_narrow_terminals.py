@@ -74,6 +74,7 @@ def test_verify_at_80_columns(shared_org, monkeypatch, capsys):
     trail_arn = next(c["detail"] for c in document["checks"] if c["id"] == "trail.exists")
     assert trail_arn.startswith("arn:aws:cloudtrail:") and trail_arn in details
     passed, failed = document["summary"]["passed"], document["summary"]["failed"]
+    assert (results.count("PASS"), results.count("FAIL")) == (passed, failed)
     assert text.rstrip().splitlines()[-1] == f"{passed} passed, {failed} failed"
 
 
@@ -89,7 +90,7 @@ def test_cutover_at_80_columns(org, tmp_path, monkeypatch, capsys):
     stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00"
     assert re.fullmatch(rf"cutover\(dryrun\),window{stamp}\.\.{stamp}", title)
     for decision in report["trails"]:
-        assert decision["accountId"] in account
+        assert decision["accountId"] in account and decision["region"] in region
         assert decision["trailName"] in trail and decision["action"] in action
         for line in decision["reasons"]:
             assert whole(line) in reason

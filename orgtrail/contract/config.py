@@ -16,9 +16,11 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
-from functools import partial
+from functools import cache, partial
 from typing import Annotated, Any, Literal
 
+import botocore
+import botocore.session
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -219,9 +221,39 @@ AccountId = Annotated[
     _pattern(_ACCOUNT_ID, "a 12-digit AWS account ID"),
     Field(json_schema_extra={"pattern": _ACCOUNT_ID.pattern}),
 ]
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition botocore knows (its endpoints data)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    )
+
+
+def region_problem(name: str) -> str | None:
+    """A region AWS does not have, with the nearest it does. The AWS provider refuses a
+    region it does not know too, unless told to skip the check (terraform-provider-aws,
+    `skip_region_validation`, default false); a region newer than this botocore needs a
+    newer botocore (`pip install -U boto3`)."""
+    if not _REGION.match(name):
+        return f"{name!r} is not an AWS region name (like us-east-1)"
+    if name in known_regions():
+        return None
+    close = difflib.get_close_matches(name, sorted(known_regions()), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"{name!r} is not an AWS region{hint}; regions are those botocore "
+        f"{botocore.__version__} lists"
+    )
+
+
 Region = Annotated[
     str,
-    _pattern(_REGION, "an AWS region name (like us-east-1)"),
+    _rule(region_problem),
     Field(json_schema_extra={"pattern": _REGION.pattern}),
 ]
 BucketName = Annotated[str, _rule(bucket_name_problem)]

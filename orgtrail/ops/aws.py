@@ -20,6 +20,8 @@ import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 
+from orgtrail.contract.config import known_regions
+
 DEFAULT_MAX_ATTEMPTS = 10
 # Accounts (or trails) read at once by inventory, verify and cutover: enough to hide a round
 # trip of tens of milliseconds, few enough to stay under the APIs' request rates.
@@ -173,16 +175,6 @@ def role_arn(text: str) -> str:
             f"{text!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
         )
     return text
-
-
-def known_regions() -> set[str]:
-    """Every region of every partition botocore knows (its endpoints data)."""
-    session = botocore.session.get_session()
-    return {
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
-    }
 
 
 def region_names(text: str) -> list[str]:
