@@ -212,6 +212,22 @@ def test_plan_diff_shows_what_changed_since_a_saved_plan(project, tmp_path, caps
         lines[1].startswith("    ~ urn:pulumi:management::org-trail::") and "LogGroup" in lines[1]
     )
     assert lines[1].endswith("(retentionInDays)")
+    # With --json the changes are in the plan document, the same lines per stack.
+    assert main([*argv, "--diff", str(saved), "--json"]) == 0
+    document = conforming("plan", capsys.readouterr().out)
+    assert document["changes"] == {"management": [lines[1].strip()]}
+
+
+def test_plan_diff_of_something_else_than_a_plan_is_refused(tmp_path, capsys):
+    other = tmp_path / "verify.json"
+    other.write_text('{"schemaVersion": 1, "checks": []}')
+    argv = ["plan", "--stack", "management", "--no-policy", "--diff", str(other), "--json"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert f"--diff {other} is not a plan saved with --json" in captured.err
+    assert conforming("error", captured.out)["error"]["code"] == "UsageError"
+    assert main([*argv[:-3], "--diff", str(tmp_path / "missing.json")]) == 2
+    assert "missing.json: No such file or directory" in capsys.readouterr().err
 
 
 def test_plan_diff_of_an_unreadable_file_is_refused(tmp_path, capsys):

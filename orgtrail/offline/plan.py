@@ -388,6 +388,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         except json.JSONDecodeError as error:
             return refuse(args, f"--diff {args.diff} is not JSON: {error}")
         try:
+            if not isinstance(old.get("stacks"), list):
+                raise KeyError("stacks")
             document["changes"] = plan_diff(old, document)
         except (KeyError, TypeError, AttributeError) as error:
             return refuse(args, f"--diff {args.diff} is not a plan saved with --json ({error!r})")
