@@ -270,3 +270,144 @@ def write_logs(
                 gzip.compress(json.dumps({"digestPublicKeyFingerprint": "x"}).encode())
             )
     return written
+
+
+# --- Insights events ---------------------------------------------------------------------
+# Shaped as the CloudTrail User Guide documents them ("CloudTrail record contents for
+# Insights events for trails", "CloudTrail Insights insightDetails element"): a Start and an
+# End record per incident sharing `sharedEventID`; statistics with the baseline and insight
+# averages per minute, insightDuration and baselineDuration in minutes; attributions of the
+# top user identities, user agents and error codes, for the insight and the baseline.
+
+
+def insight_record(
+    generator: Generator,
+    state: str,
+    shared: str,
+    at: datetime,
+    *,
+    account: str,
+    region: str,
+    source: str,
+    name: str,
+    kind: str = "ApiCallRateInsight",
+    baseline: float = 0.0125,
+    observed: float = 3.5,
+    duration: int = 14,
+) -> dict:
+    def attribution(attribute: str, value: str) -> dict:
+        return {
+            "attribute": attribute,
+            "insight": [{"value": value, "average": observed}],
+            "baseline": [{"value": value, "average": baseline}],
+        }
+
+    caller = f"arn:aws:sts::{account}:assumed-role/ci-deployer/session"
+    return {
+        "eventVersion": "1.08",
+        "eventTime": f"{at:%Y-%m-%dT%H:%M:%SZ}",
+        "awsRegion": region,
+        "eventID": generator.event_id(),
+        "eventType": "AwsCloudTrailInsight",
+        "recipientAccountId": account,
+        "sharedEventID": shared,
+        "insightDetails": {
+            "state": state,
+            "eventSource": source,
+            "eventName": name,
+            "insightType": kind,
+            "insightContext": {
+                "statistics": {
+                    "baseline": {"average": baseline},
+                    "insight": {"average": observed},
+                    "insightDuration": duration,
+                    "baselineDuration": 10080,
+                },
+                "attributions": [
+                    attribution("userIdentityArn", caller),
+                    attribution("userAgent", "aws-cli/2.22.0"),
+                    attribution(
+                        "errorCode", "AccessDenied" if kind == "ApiErrorRateInsight" else "null"
+                    ),
+                ],
+            },
+        },
+        "eventCategory": "Insight",
+    }
+
+
+@dataclass
+class InsightIncident:
+    shared: str
+    start: dict
+    end: dict | None  # None: still open
+
+
+def insight_incidents(seed: int = 11) -> list[InsightIncident]:
+    """Closed and open incidents over accounts, regions and both insight types."""
+    generator = Generator(seed)
+    incidents = []
+    cases = [
+        (
+            "111111111111",
+            "us-east-1",
+            "ec2.amazonaws.com",
+            "RunInstances",
+            "ApiCallRateInsight",
+            True,
+        ),
+        (
+            "333333333333",
+            "eu-west-1",
+            "iam.amazonaws.com",
+            "CreateAccessKey",
+            "ApiCallRateInsight",
+            False,
+        ),
+        (
+            "444444444444",
+            "ap-southeast-2",
+            "s3.amazonaws.com",
+            "PutBucketPolicy",
+            "ApiErrorRateInsight",
+            True,
+        ),
+        ("333333333333", "us-east-1", "kms.amazonaws.com", "Decrypt", "ApiErrorRateInsight", False),
+    ]
+    for index, (account, region, source, name, kind, closed) in enumerate(cases):
+        shared = generator.event_id()
+        began = START + timedelta(hours=5 * index + 1, minutes=7)
+        where = {"account": account, "region": region, "source": source, "name": name, "kind": kind}
+        start = insight_record(generator, "Start", shared, began, **where)
+        end = (
+            insight_record(generator, "End", shared, began + timedelta(minutes=14), **where)
+            if closed
+            else None
+        )
+        incidents.append(InsightIncident(shared, start, end))
+    return incidents
+
+
+def insight_key(organization_id: str, account: str, region: str, at: datetime, unique: str) -> str:
+    """The key CloudTrail gives an Insights file of an organization trail."""
+    return (
+        f"AWSLogs/{organization_id}/{account}/CloudTrail-Insight/{region}/{at:%Y/%m/%d}/"
+        f"{account}_CloudTrail-Insight_{region}_{at:%Y%m%dT%H%MZ}_{unique}.json.gz"
+    )
+
+
+def write_insights(
+    root: Path, records: Iterable[dict], organization_id: str = ORGANIZATION_ID
+) -> list[Path]:
+    """One Insights file per record, where CloudTrail delivers it."""
+    written = []
+    for index, record in enumerate(records):
+        at = datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        key = insight_key(
+            organization_id, record["recipientAccountId"], record["awsRegion"], at, f"{index:016X}"
+        )
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(json.dumps({"Records": [record]}).encode()))
+        written.append(path)
+    return written
