@@ -12,12 +12,14 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime.config import CONFIG, get_config_env
 
+from components.cis_alarms import TOPIC as CIS_TOPIC
 from components.cis_alarms import CisAlarms, CisAlarmsArgs
 from components.guardrails import Guardrails, GuardrailsArgs
 from components.legacy_trail_archive import LegacyTrailArchive, LegacyTrailArchiveArgs
 from components.log_analysis import LogAnalysis, LogAnalysisArgs
 from components.log_bucket import LogBucket, LogBucketArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
+from components.trail_alerts import TrailAlerts, TrailAlertsArgs
 from components.trail_key import TrailKey, TrailKeyArgs
 from orgtrail.analysis.detections import description, detections
 from orgtrail.contract.config import (
@@ -150,6 +152,20 @@ async def management_stack(settings: ManagementSettings) -> None:
         "cis-alarms",
         CisAlarmsArgs(
             organization=org, log_group_name=trail.log_group_name, alarms=settings.alarms
+        ),
+    )
+    TrailAlerts(
+        "trail-alerts",
+        TrailAlertsArgs(
+            organization=org,
+            alarms=settings.alarms,
+            insights=settings.insights,
+            log_group_name=trail.log_group_name,
+            log_group_arn=trail.log_group_arn,
+            topic=CIS_TOPIC,
+            topic_arn=alarms.topic_arn,
+            topic_key_arn=alarms.key_arn,
+            log_retention_days=settings.log_retention_days,
         ),
     )
     if settings.legacy_trails:

@@ -55,6 +55,7 @@ class CisAlarmsArgs:
 
 class CisAlarms(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str]
+    key_arn: pulumi.Output[str]  # the topic's key: a publisher other than CloudWatch needs it
 
     def __init__(self, name: str, args: CisAlarmsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("org-trail:cis_alarms:CisAlarms", name, None, opts)
@@ -117,4 +118,5 @@ class CisAlarms(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[metric_filter]),
             )
         self.topic_arn = topic.arn
-        self.register_outputs({"topicArn": self.topic_arn})
+        self.key_arn = key.arn
+        self.register_outputs({"topicArn": self.topic_arn, "keyArn": self.key_arn})

@@ -133,13 +133,15 @@ def test_one_named_query_per_detection_with_the_files_sql(security):
 
 
 def test_a_metric_filter_and_alarm_per_detection_on_the_trails_log_group(management):
-    group = management.one("aws:cloudwatch/logGroup:LogGroup")
+    group = management.one("aws:cloudwatch/logGroup:LogGroup", "organization-trail-log-group")
     filters = {
         f.inputs["name"]: f.inputs
         for f in management.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
     }
     alarms = {
-        a.inputs["name"]: a for a in management.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        a.inputs["name"]: a
+        for a in management.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["namespace"] == "OrgTrail/CIS"
     }
     topic = management.one("aws:sns/topic:Topic")
     assert set(filters) == set(alarms) == {f"org-trail-{name}" for name in METRIC_FILTERS}

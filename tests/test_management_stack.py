@@ -100,8 +100,8 @@ def test_strict_cis_all_buckets_selector_already_covers_the_log_bucket_reads():
 
 def test_trail_delivers_to_its_log_group_through_a_role_cloudtrail_alone_assumes(management):
     trail = management.one(TRAIL)
-    group = management.one("aws:cloudwatch/logGroup:LogGroup")
-    role = management.one("aws:iam/role:Role")
+    group = management.one("aws:cloudwatch/logGroup:LogGroup", "organization-trail-log-group")
+    role = management.one("aws:iam/role:Role", "organization-trail-cloudwatch-delivery")
     assert group.inputs["name"] == "/aws/cloudtrail/org-trail"
     assert group.inputs["retentionInDays"] == 365
     assert group.protect
@@ -113,7 +113,11 @@ def test_trail_delivers_to_its_log_group_through_a_role_cloudtrail_alone_assumes
 
 
 def test_only_this_trail_can_assume_the_delivery_role(management):
-    trust = json.loads(management.one("aws:iam/role:Role").inputs["assumeRolePolicy"])
+    trust = json.loads(
+        management.one("aws:iam/role:Role", "organization-trail-cloudwatch-delivery").inputs[
+            "assumeRolePolicy"
+        ]
+    )
 
     def assume(source_arn: str, source_account: str = MANAGEMENT_ACCOUNT) -> str:
         context = {"aws:SourceArn": source_arn, "aws:SourceAccount": source_account}
@@ -128,7 +132,7 @@ def test_only_this_trail_can_assume_the_delivery_role(management):
 
 
 def test_log_group_is_encrypted_with_a_key_of_its_own_unless_one_is_configured(management):
-    group = management.one("aws:cloudwatch/logGroup:LogGroup")
+    group = management.one("aws:cloudwatch/logGroup:LogGroup", "organization-trail-log-group")
     key = next(r for r in management.of_type("aws:kms/key:Key") if r.name.endswith("log-group-key"))
     assert group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert key.protect and key.inputs["enableKeyRotation"] is True
@@ -147,12 +151,16 @@ def test_log_group_is_encrypted_with_a_key_of_its_own_unless_one_is_configured(m
 
 def test_trail_waits_for_the_delivery_role_policy(management):
     trail = management.one(TRAIL)
-    role_policy = management.one("aws:iam/rolePolicy:RolePolicy")
+    role_policy = management.one(
+        "aws:iam/rolePolicy:RolePolicy", "organization-trail-cloudwatch-delivery"
+    )
     assert role_policy.urn in trail.dependencies
 
 
 def test_delivery_role_may_write_only_the_documented_streams(management):
-    policy = policy_of(management.one("aws:iam/rolePolicy:RolePolicy"))
+    policy = policy_of(
+        management.one("aws:iam/rolePolicy:RolePolicy", "organization-trail-cloudwatch-delivery")
+    )
     group = f"arn:aws:logs:us-east-1:{MANAGEMENT_ACCOUNT}:log-group:/aws/cloudtrail/org-trail"
 
     def put(stream: str, action: str = "logs:PutLogEvents", log_group: str = group) -> str:
@@ -175,14 +183,16 @@ def test_management_stack_exports_trail_and_log_group(management):
     assert management.exports["trailArn"] == TRAIL_ARN
     assert (
         management.exports["logGroupArn"]
-        == management.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+        == management.one(
+            "aws:cloudwatch/logGroup:LogGroup", "organization-trail-log-group"
+        ).outputs["arn"]
     )
 
 
 def test_log_group_retention_and_key_come_from_config():
     key = f"arn:aws:kms:us-east-1:{MANAGEMENT_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     sim = run_management(management_config(logRetentionDays=731, logGroupKmsKeyArn=key))
-    group = sim.one("aws:cloudwatch/logGroup:LogGroup")
+    group = sim.one("aws:cloudwatch/logGroup:LogGroup", "organization-trail-log-group")
     assert group.inputs["retentionInDays"] == 731
     assert group.inputs["kmsKeyId"] == key
 

@@ -207,15 +207,17 @@ def test_plan_diff_shows_what_changed_since_a_saved_plan(project, tmp_path, caps
     )
     assert main([*argv, "--diff", str(saved)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "stack management: 1 change"
-    assert (
-        lines[1].startswith("    ~ urn:pulumi:management::org-trail::") and "LogGroup" in lines[1]
-    )
-    assert lines[1].endswith("(retentionInDays)")
+    # The trail's log group and the Insights notifier's keep their events that long.
+    assert lines[0] == "stack management: 2 changes"
+    assert [line.rsplit("::", 1)[-1] for line in lines[1:]] == [
+        "organization-trail-log-group (retentionInDays)",
+        "trail-alerts-notifier-logs (retentionInDays)",
+    ]
+    assert all(line.startswith("    ~ urn:pulumi:management::org-trail::") for line in lines[1:])
     # With --json the changes are in the plan document, the same lines per stack.
     assert main([*argv, "--diff", str(saved), "--json"]) == 0
     document = conforming("plan", capsys.readouterr().out)
-    assert document["changes"] == {"management": [lines[1].strip()]}
+    assert document["changes"] == {"management": [line.strip() for line in lines[1:]]}
 
 
 def test_plan_diff_of_something_else_than_a_plan_is_refused(tmp_path, capsys):

@@ -436,6 +436,12 @@ class Alarms(Model):
             )
         ),
     ] = "OrgTrail/CIS"
+    # Each Insights event as a message on the alarm topic (with insights on).
+    insights_notifications: Flag = True
+    # The organization trail's log group receiving fewer events than this over the period
+    # (or none at all: missing data breaches) pages: the trail has gone silent.
+    silent_trail_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    silent_trail_minimum_events: Annotated[int, Field(ge=1)] = 1
 
 
 def _read_by(*stacks: str, required: bool = False) -> dict:
@@ -640,7 +646,11 @@ class StackConfig(Model):
         Alarms,
         BeforeValidator(_engine_json),
         key(
-            "CIS monitoring alarms: {subscriptions: [{protocol, endpoint}], namespace}.", MANAGEMENT
+            "Alarms and notifications to the alarm topic: {subscriptions: [{protocol, "
+            "endpoint}], namespace, insightsNotifications (each Insights event as a message, "
+            "default true), silentTrailMinutes (default 60) and silentTrailMinimumEvents "
+            "(default 1): the trail's log group receiving fewer events over that period pages}.",
+            MANAGEMENT,
         ),
     ] = Alarms()
 

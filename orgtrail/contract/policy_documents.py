@@ -320,6 +320,67 @@ def alarm_topic_policy(organization: Organization, topic: str) -> dict:
     )
 
 
+# --- the Insights notifier ----------------------------------------------------------------
+
+NOTIFIER = "org-trail-insights-notifier"
+LAMBDA = "lambda.amazonaws.com"
+
+
+def notifier_log_group_arn(organization: Organization) -> str:
+    o = organization
+    return f"arn:{o.partition}:logs:{o.region}:{o.management_account_id}:log-group:/aws/lambda/{NOTIFIER}"
+
+
+def notifier_trust_policy(organization: Organization) -> dict:
+    """Only Lambda, for a function of the management account, may take the notifier's role."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": LAMBDA},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": organization.management_account_id}
+            },
+        }
+    )
+
+
+def notifier_policy(organization: Organization, topic: str, topic_key_arn: str) -> dict:
+    """What the notifier does and nothing else: write its own logs, read an account's name,
+    publish to the alarm topic (encrypted: SNS uses the key on the publisher's behalf, so
+    the publisher needs GenerateDataKey and Decrypt on it, through SNS only)."""
+    o = organization
+    return document(
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{notifier_log_group_arn(o)}:*",
+        },
+        {
+            "Sid": "AccountNames",
+            "Effect": "Allow",
+            "Action": "organizations:DescribeAccount",
+            "Resource": f"arn:{o.partition}:organizations::{o.management_account_id}:account/{o.organization_id}/*",
+        },
+        {
+            "Sid": "PublishToTheAlarmTopic",
+            "Effect": "Allow",
+            "Action": "sns:Publish",
+            "Resource": alarm_topic_arn(o, topic),
+        },
+        {
+            "Sid": "TopicKeyThroughSns",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": topic_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"sns.{o.region}.{DNS_SUFFIXES[o.partition]}"}
+            },
+        },
+    )
+
+
 # --- AWS Organizations guardrails ----------------------------------------------------------
 
 # What would stop delivery or destroy readability of the logs (Service Authorization

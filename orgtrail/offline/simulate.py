@@ -151,6 +151,11 @@ class OfflineMocks(pulumi_mocks.Mocks):
                 arn=f"{arn_prefix}:cloudtrail:{region}:{account}:trail/{trail}", homeRegion=region
             )
             return trail
+        if typ == "aws:lambda/function:Function":
+            function = state.get("name") or f"{name}-{_short_id(name)[:7]}"
+            arn = f"{arn_prefix}:lambda:{region}:{account}:function:{function}"
+            state.update(arn=arn, qualifiedArn=f"{arn}:$LATEST", version="$LATEST")
+            return function
         resource_id = f"{name}-{_short_id(typ, name)[:8]}"
         if typ.startswith("aws:s3/"):
             return state.get("bucket") or resource_id
@@ -201,7 +206,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def _plain(value: Any) -> Any:
-    """Deserialized properties as plain dicts and lists."""
+    """Deserialized properties as plain dicts and lists. An asset or archive (a function's
+    code) becomes what identifies its content, as the engine hashes it: the file's name and
+    the SHA-256 of its bytes, so a plan shows, and `plan --diff` finds, a change of code."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _plain(item) for name, item in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset):
+        content = Path(value.path).read_bytes()
+        return {"file": Path(value.path).name, "sha256": hashlib.sha256(content).hexdigest()}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
