@@ -21,7 +21,7 @@ from components.log_bucket import LogBucket, LogBucketArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.trail_alerts import TrailAlerts, TrailAlertsArgs
 from components.trail_key import TrailKey, TrailKeyArgs
-from orgtrail.analysis.detections import description, detections
+from orgtrail.analysis.detections import description, detections, reports
 from orgtrail.contract.config import (
     AWS_REGION_KEY,
     NAMESPACE,
@@ -76,7 +76,8 @@ def security_stack(settings: SecuritySettings) -> None:
             kms_key_arn=key.arn,
             access_log_bucket_name=logs.access_log_bucket_name,
             queries={
-                name: (description(path), path.read_text()) for name, path in detections().items()
+                name: (description(path), path.read_text())
+                for name, path in {**detections(), **reports()}.items()
             },
         ),
     )

@@ -1,10 +1,11 @@
 """LogAnalysis: Athena over the organization trail's logs, where they lie.
 
 A Glue table with the CloudTrail SerDe and partition projection (account,
-region, day), so new days need no crawler and no MSCK REPAIR; an Athena
+region, day), so new days need no crawler and no MSCK REPAIR, and one over the Insights
+files beside it; an Athena
 workgroup whose enforced settings write results, encrypted with the trail
 key, to a locked private bucket that expires them; one named query per
-detection in queries/.
+detection and report in orgtrail/analysis/queries/.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
-from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
+from orgtrail.analysis.cloudtrail_schema import (
+    COLUMNS,
+    INSIGHT_COLUMNS,
+    INSIGHTS_TABLE,
+    PARTITIONS,
+    TABLE,
+)
 from orgtrail.contract.config import Analysis, ObjectLock, Organization
 from orgtrail.contract.policy_documents import results_bucket_policy
 
@@ -25,17 +32,23 @@ WORKGROUP = "org-trail"
 CLOUDTRAIL_SERDE = "com.amazon.emr.hive.serde.CloudTrailSerde"
 CLOUDTRAIL_INPUT_FORMAT = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
 HIVE_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+TEXT_INPUT_FORMAT = "org.apache.hadoop.mapred.TextInputFormat"
+INSIGHT_FOLDER = "CloudTrail-Insight"  # "Delivery of Insights events", CloudTrail User Guide
 # Results stay locked a day (no one rewrites an answer), then expire by lifecycle.
 RESULTS_RETENTION = ObjectLock(mode="GOVERNANCE", days=1)
 
 
-def location_template(bucket: str, organization_id: str) -> str:
-    """Where the trail writes one account's logs for one region and day (Athena fills the ${...})."""
+def location_template(bucket: str, organization_id: str, folder: str = "CloudTrail") -> str:
+    """Where the trail writes one account's files of one kind (CloudTrail, CloudTrail-Insight)
+    for one region and day (Athena fills the ${...})."""
     account, region, day = (f"${{{p}}}" for p in PARTITIONS)
-    return f"s3://{bucket}/AWSLogs/{organization_id}/{account}/CloudTrail/{region}/{day}"
+    return f"s3://{bucket}/AWSLogs/{organization_id}/{account}/{folder}/{region}/{day}"
 
 
-def projection(analysis: Analysis, bucket: str, organization_id: str) -> dict[str, str]:
+def projection(
+    analysis: Analysis, bucket: str, organization_id: str, folder: str = "CloudTrail"
+) -> dict[str, str]:
     account, region, day = PARTITIONS
     return {
         "projection.enabled": "true",
@@ -48,7 +61,7 @@ def projection(analysis: Analysis, bucket: str, organization_id: str) -> dict[st
         f"projection.{day}.range": f"{analysis.start_date},NOW",
         f"projection.{day}.interval": "1",
         f"projection.{day}.interval.unit": "DAYS",
-        "storage.location.template": location_template(bucket, organization_id),
+        "storage.location.template": location_template(bucket, organization_id, folder),
     }
 
 
@@ -108,6 +121,33 @@ class LogAnalysis(pulumi.ComponentResource):
                 "ser_de_info": {"serialization_library": CLOUDTRAIL_SERDE},
                 "columns": [
                     {"name": column.name, "type": column.hive_type()} for column in COLUMNS
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Insights files hold one JSON document each, {"Records": [...]}: the OpenX JSON SerDe
+        # reads it into one column, `records`, that the queries unnest (Athena User Guide,
+        # "OpenX JSON SerDe"; case-insensitive by default, so eventTime reads as eventtime).
+        aws.glue.CatalogTable(
+            f"{name}-insights-table",
+            name=INSIGHTS_TABLE,
+            database_name=database.name,
+            table_type="EXTERNAL_TABLE",
+            parameters={
+                "classification": "json",
+                "EXTERNAL": "TRUE",
+                **projection(
+                    args.analysis, args.log_bucket_name, org.organization_id, INSIGHT_FOLDER
+                ),
+            },
+            partition_keys=[{"name": partition, "type": "string"} for partition in PARTITIONS],
+            storage_descriptor={
+                "location": f"s3://{args.log_bucket_name}/AWSLogs/{org.organization_id}/",
+                "input_format": TEXT_INPUT_FORMAT,
+                "output_format": HIVE_OUTPUT_FORMAT,
+                "ser_de_info": {"serialization_library": JSON_SERDE},
+                "columns": [
+                    {"name": column.name, "type": column.hive_type()} for column in INSIGHT_COLUMNS
                 ],
             },
             opts=pulumi.ResourceOptions(parent=self),

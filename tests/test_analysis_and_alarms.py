@@ -4,8 +4,8 @@ import pytest
 
 from components.cis_alarms import METRIC_FILTERS, metric_name
 from components.log_analysis import CLOUDTRAIL_SERDE, DATABASE
-from orgtrail.analysis.cloudtrail_schema import COLUMNS, TABLE
-from orgtrail.analysis.detections import detections
+from orgtrail.analysis.cloudtrail_schema import COLUMNS, INSIGHTS_TABLE, TABLE
+from orgtrail.analysis.detections import detections, reports
 from orgtrail.contract.config import COMMERCIAL_REGIONS, ConfigError, load_settings
 from orgtrail.policy_eval import ALLOW, IMPLICIT_DENY, Request, evaluate
 from tests.support.stacks import (
@@ -26,7 +26,7 @@ RESULTS_BUCKET = f"org-trail-athena-results-{SECURITY_ACCOUNT}-us-east-1"
 
 
 def test_glue_table_reads_the_organisation_prefix_with_the_cloudtrail_serde(security):
-    table = security.one("aws:glue/catalogTable:CatalogTable")
+    table = security.one("aws:glue/catalogTable:CatalogTable", "log-analysis-table")
     assert table.inputs["name"] == TABLE
     assert table.inputs["databaseName"] == DATABASE
     storage = table.inputs["storageDescriptor"]
@@ -39,7 +39,9 @@ def test_glue_table_reads_the_organisation_prefix_with_the_cloudtrail_serde(secu
 
 
 def test_partition_projection_needs_no_crawler(security):
-    parameters = security.one("aws:glue/catalogTable:CatalogTable").inputs["parameters"]
+    parameters = security.one("aws:glue/catalogTable:CatalogTable", "log-analysis-table").inputs[
+        "parameters"
+    ]
     assert parameters["projection.enabled"] == "true"
     assert parameters["projection.account.values"] == f"{MANAGEMENT_ACCOUNT},{SECURITY_ACCOUNT}"
     assert parameters["projection.region.values"] == ",".join(COMMERCIAL_REGIONS)
@@ -59,7 +61,7 @@ def test_projected_accounts_and_regions_come_from_config():
     }
     parameters = (
         run_security(security_config(analysis=analysis))
-        .one("aws:glue/catalogTable:CatalogTable")
+        .one("aws:glue/catalogTable:CatalogTable", "log-analysis-table")
         .inputs["parameters"]
     )
     assert parameters["projection.account.values"] == f"{MEMBER_ACCOUNT},{SECURITY_ACCOUNT}"
@@ -117,11 +119,12 @@ def test_results_bucket_is_locked_encrypted_private_and_expires(security):
     assert lock.inputs["rule"]["defaultRetention"]["days"] < rule["expiration"]["days"]
 
 
-def test_one_named_query_per_detection_with_the_files_sql(security):
+def test_one_named_query_per_detection_and_report_with_the_files_sql(security):
     queries = {
         q.inputs["name"]: q.inputs for q in security.of_type("aws:athena/namedQuery:NamedQuery")
     }
-    files = detections()
+    files = {**detections(), **reports()}
+    assert {"insights", "insights-open", "insights-by-account-source"} <= set(files)
     assert set(queries) == set(files)
     for name, path in files.items():
         assert queries[name]["query"] == path.read_text()
@@ -285,3 +288,31 @@ def test_exports_name_the_athena_database(security):
         security.exports["glueDatabase"]
         == security.one("aws:glue/catalogDatabase:CatalogDatabase").inputs["name"]
     )
+
+
+def test_an_insights_table_reads_the_insight_folders_with_the_json_serde(security):
+    table = security.one("aws:glue/catalogTable:CatalogTable", "log-analysis-insights-table")
+    assert table.inputs["name"] == INSIGHTS_TABLE
+    storage = table.inputs["storageDescriptor"]
+    assert storage["serDeInfo"]["serializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+    assert storage["inputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+    (records,) = storage["columns"]
+    assert records["name"] == "records" and records["type"].startswith(
+        "array<struct<eventversion:string,eventtime:string,awsregion:string,eventid:string,"
+    )
+    assert (
+        "insightdetails:struct<state:string,eventsource:string,eventname:string," in records["type"]
+    )
+    assert (
+        "statistics:struct<baseline:struct<average:double>,insight:struct<average:double>,"
+        in (records["type"])
+    )
+    parameters = table.inputs["parameters"]
+    assert parameters["storage.location.template"] == (
+        f"s3://{LOG_BUCKET}/AWSLogs/{ORGANIZATION_ID}/${{account}}/CloudTrail-Insight/${{region}}/${{day}}"
+    )
+    events = security.one("aws:glue/catalogTable:CatalogTable", "log-analysis-table")
+    projected = {k: v for k, v in parameters.items() if k.startswith("projection.")}
+    assert projected == {
+        k: v for k, v in events.inputs["parameters"].items() if k.startswith("projection.")
+    }

@@ -108,7 +108,7 @@ def test_other_partitions_carry_through_both_stacks(region, partition, dns):
         s for s in key_policy["Statement"] if s["Sid"] == "OrganizationMembersDecryptLogs"
     )
     assert members["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{region}.{dns}"
-    table = security.one("aws:glue/catalogTable:CatalogTable")
+    table = security.one("aws:glue/catalogTable:CatalogTable", "log-analysis-table")
     projected = table.inputs["parameters"]["projection.region.values"].split(",")
     assert region in projected
     assert all(partition_of(r) == partition for r in projected)

@@ -12,13 +12,14 @@ from components.cis_alarms import METRIC_FILTERS
 from components.log_analysis import location_template
 from orgtrail.__main__ import main
 from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE
-from orgtrail.analysis.detections import SELECTIONS, detections
+from orgtrail.analysis.detections import SELECTIONS, cis_detections, detections
 from orgtrail.analysis.query import LocalLogs, log_files, to_duckdb
 from tests.support.cloudtrail_events import ORGANIZATION_ID, corpus, log_key, write_logs
 from tests.support.contract import conforming
 from tests.support.filter_pattern import compile_pattern
 
-NAMES = list(detections())
+NAMES = list(cis_detections())  # the CIS monitoring items; Insights below
+EVERY = list(detections())
 REQUIRED_COLUMNS = {
     "eventid",
     "eventtime",
@@ -161,7 +162,7 @@ def test_query_list_shows_every_detection(capsys):
     document = json.loads(capsys.readouterr().out)
     assert (document["read"], document["detections"]) == (None, {})  # nothing was run
     listed = document["available"]
-    assert [entry["name"] for entry in listed] == NAMES
+    assert [entry["name"] for entry in listed] == EVERY
     # A detection's description is its file's first comment line: the one line a reader of
     # the list, or of the Athena named query, sees before opening the SQL.
     described = {entry["name"]: entry["description"] for entry in listed}
@@ -191,10 +192,16 @@ def test_query_json_has_one_shape_and_says_what_it_read(logs_dir, logs, planted,
         set(every)
         == set(one)
         == set(listing)
-        == {"schemaVersion", "available", "read", "detections"}
+        == {
+            "schemaVersion",
+            "available",
+            "read",
+            "detections",
+            "reports",
+        }
     )
     assert every["available"] == listing["available"]
-    assert list(every["detections"]) == NAMES and list(one["detections"]) == ["vpc-changes"]
+    assert list(every["detections"]) == EVERY and list(one["detections"]) == ["vpc-changes"]
     read = one["read"]
     assert read["events"] == len(planted.events) == logs.event_count
     assert read["files"] == len(logs.files)
@@ -209,7 +216,7 @@ def test_query_text_ends_with_what_it_read(logs_dir, logs, planted, capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith(f"read {len(logs.files):,} log files, {len(planted.events):,} events; ")
     assert "skipped 3 (listed above)" in last
-    assert last.endswith(f"of {len(NAMES)} detections with events")
+    assert last.endswith(f"of {len(EVERY)} detections with events")
 
 
 def test_any_level_of_the_tree_or_a_flat_folder_reads_the_same(logs_dir, planted, tmp_path, capsys):

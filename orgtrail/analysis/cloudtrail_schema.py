@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STRING, JSON_TEXT = "string", "json"
+STRING, JSON_TEXT, DOUBLE = "string", "json", "double"
 
 
 @dataclass(frozen=True)
 class Column:
     name: str  # lower-case, as Athena names it
     key: str  # the record's JSON key
-    type: str | tuple[Column, ...] = STRING  # string, json text, or a struct of columns
+    type: str | tuple[Column, ...] = STRING  # string, json text, double, or a struct of columns
     array: bool = False
 
     def hive_type(self) -> str:
         if isinstance(self.type, tuple):
             inner = f"struct<{','.join(f'{c.name}:{c.hive_type()}' for c in self.type)}>"
         else:
-            inner = "string"
+            inner = "double" if self.type == DOUBLE else "string"
         return f"array<{inner}>" if self.array else inner
 
     def duckdb_type(self) -> str:
@@ -33,15 +33,16 @@ class Column:
         if isinstance(self.type, tuple):
             inner = _duckdb_struct(self.type)
         else:
-            inner = "JSON" if self.type == JSON_TEXT else "VARCHAR"
+            inner = {JSON_TEXT: "JSON", DOUBLE: "DOUBLE"}.get(self.type, "VARCHAR")
         return f"{inner}[]" if self.array else inner
 
     def duckdb_expression(self, parent: str) -> str:
         """DuckDB SQL turning the parsed field into the Athena column (lower-case names, JSON as text)."""
         value = f'{parent}."{self.key}"'
         if self.array:
-            fields = ", ".join(f"{c.name} := {c.duckdb_expression('item')}" for c in self.type)
-            return f"list_transform({value}, lambda item: struct_pack({fields}))"
+            item = f"{self.name}_item"  # one name per level: nested lambdas do not shadow
+            fields = ", ".join(f"{c.name} := {c.duckdb_expression(item)}" for c in self.type)
+            return f"list_transform({value}, lambda {item}: struct_pack({fields}))"
         if isinstance(self.type, tuple):
             fields = ", ".join(f"{c.name} := {c.duckdb_expression(value)}" for c in self.type)
             return f"struct_pack({fields})"
@@ -55,9 +56,9 @@ def _duckdb_struct(columns: tuple[Column, ...]) -> str:
     return f"STRUCT({fields})"
 
 
-def record_type() -> str:
-    """One CloudTrail record as DuckDB reads it."""
-    return _duckdb_struct(COLUMNS)
+def record_type(columns: tuple[Column, ...] | None = None) -> str:
+    """One CloudTrail record (by default an event's) as DuckDB reads it."""
+    return _duckdb_struct(COLUMNS if columns is None else columns)
 
 
 def _strings(*keys: str) -> tuple[Column, ...]:
@@ -102,3 +103,51 @@ COLUMNS: tuple[Column, ...] = (
 # Partition columns, filled by projection in Athena and from the key locally.
 PARTITIONS = ("account", "region", "day")
 TABLE = "cloudtrail_logs"
+
+
+# Insights records, as "CloudTrail record contents for Insights events for trails" and
+# "CloudTrail Insights insightDetails element" lay them out. Their files hold one JSON
+# document each, {"Records": [...]}: the table has that one column, and queries unnest it
+# (`CROSS JOIN UNNEST(records) AS t (insight)`), in Athena and locally alike.
+_AVERAGE = (Column("average", "average", DOUBLE),)
+_VALUES = (Column("value", "value"), Column("average", "average", DOUBLE))
+INSIGHT_RECORD: tuple[Column, ...] = (
+    *_strings("eventVersion", "eventTime", "awsRegion", "eventID", "eventType"),
+    *_strings("recipientAccountId", "sharedEventID"),
+    Column(
+        "insightdetails",
+        "insightDetails",
+        (
+            *_strings("state", "eventSource", "eventName", "insightType"),
+            Column(
+                "insightcontext",
+                "insightContext",
+                (
+                    Column(
+                        "statistics",
+                        "statistics",
+                        (
+                            Column("baseline", "baseline", _AVERAGE),
+                            Column("insight", "insight", _AVERAGE),
+                            Column("insightduration", "insightDuration", DOUBLE),
+                            Column("baselineduration", "baselineDuration", DOUBLE),
+                        ),
+                    ),
+                    Column(
+                        "attributions",
+                        "attributions",
+                        (
+                            Column("attribute", "attribute"),
+                            Column("insight", "insight", _VALUES, array=True),
+                            Column("baseline", "baseline", _VALUES, array=True),
+                        ),
+                        array=True,
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Column("eventcategory", "eventCategory"),
+)
+INSIGHT_COLUMNS: tuple[Column, ...] = (Column("records", "Records", INSIGHT_RECORD, array=True),)
+INSIGHTS_TABLE = "cloudtrail_insights"

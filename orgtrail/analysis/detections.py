@@ -12,8 +12,23 @@ from pathlib import Path
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"  # package data
 
 
+# The detection over Insights records (the cloudtrail_insights table); every other one is a
+# CIS monitoring item over events, with a CloudWatch alarm of its own (components/cis_alarms.py).
+# Insights events are told one by one instead (components/trail_alerts.py).
+INSIGHTS = "insights"
+
+
 def detections(directory: Path = QUERIES_DIR) -> dict[str, Path]:
     return {path.stem: path for path in sorted(directory.glob("*.sql"))}
+
+
+def cis_detections(directory: Path = QUERIES_DIR) -> dict[str, Path]:
+    return {name: path for name, path in detections(directory).items() if name != INSIGHTS}
+
+
+def reports(directory: Path = QUERIES_DIR) -> dict[str, Path]:
+    """Athena named queries that are not detections (reports/): `query --report` runs them."""
+    return {path.stem: path for path in sorted((directory / "reports").glob("*.sql"))}
 
 
 def description(path: Path) -> str:

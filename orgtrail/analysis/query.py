@@ -26,8 +26,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from orgtrail.analysis.cloudtrail_schema import COLUMNS, PARTITIONS, TABLE, record_type
-from orgtrail.analysis.detections import QUERIES_DIR, description, detections
+from orgtrail.analysis.cloudtrail_schema import (
+    COLUMNS,
+    INSIGHT_COLUMNS,
+    INSIGHT_RECORD,
+    INSIGHTS_TABLE,
+    PARTITIONS,
+    TABLE,
+    Column,
+    record_type,
+)
+from orgtrail.analysis.detections import INSIGHTS, QUERIES_DIR, description, detections, reports
 from orgtrail.cli import add_json, command
 from orgtrail.output import document, refuse
 
@@ -55,7 +64,10 @@ LOG_NAME = re.compile(
     r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})T\d{4}Z_[A-Za-z0-9]+\.json\.gz$"
 )
 LOG_NAME_HINT = "ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_ID.json.gz"
-OTHER_FILES = {"_CloudTrail-Digest_": "digest files", "_CloudTrail-Insight_": "Insights files"}
+# Insights files are named alike, with CloudTrail-Insight for CloudTrail ("Delivery of
+# Insights events": the /CloudTrail-Insight folder of the trail's bucket).
+INSIGHT_NAME = re.compile(LOG_NAME.pattern.replace("_CloudTrail_", "_CloudTrail-Insight_"))
+OTHER_FILES = {"_CloudTrail-Digest_": "digest files"}
 EXPECTED_LAYOUT = (
     f"files named {LOG_NAME_HINT}, as the trail delivers "
     "them under AWSLogs/<org-id>/<account>/CloudTrail/<region>/YYYY/MM/DD/ (any level of that "
@@ -68,8 +80,9 @@ class Scan:
     """What a directory holds: log files (after --since), and everything else by kind."""
 
     files: list[LogFile] = field(default_factory=list)
-    earlier: int = 0  # log files before --since
-    ignored: Counter = field(default_factory=Counter)  # digest and Insights files, by kind
+    insights: list[LogFile] = field(default_factory=list)
+    earlier: int = 0  # log and Insights files before --since
+    ignored: Counter = field(default_factory=Counter)  # digest files
     misnamed: list[Path] = field(default_factory=list)  # *.json.gz not named like a log file
 
 
@@ -79,6 +92,14 @@ def scan(root: Path, since: datetime | None = None) -> Scan:
     since_day = since.strftime("%Y/%m/%d") if since else None
     for path in sorted(root.rglob("*.json.gz")):
         match = LOG_NAME.match(path.name)
+        insight = INSIGHT_NAME.match(path.name) if match is None else None
+        if insight is not None:
+            day = f"{insight['year']}/{insight['month']}/{insight['day']}"
+            if since_day is not None and day < since_day:
+                found.earlier += 1
+            else:
+                found.insights.append(LogFile(path, insight["account"], insight["region"], day))
+            continue
         if match is None:
             kind = next((k for marker, k in OTHER_FILES.items() if marker in path.name), None)
             if kind:
@@ -115,8 +136,57 @@ def gzip_problem(path: Path) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Source:
+    """How one kind of file becomes one table with the Athena table's columns."""
+
+    table: str
+    columns: tuple[Column, ...]
+    records: tuple[Column, ...]  # one element of the file's Records, as read
+    # Events: a row per record (`unnest`); Insights: a row per file holding its records.
+    rows: str
+    root: str
+    root_columns: tuple[Column, ...]  # what `root` holds
+
+    def _columns(self) -> str:
+        return ",\n  ".join(f"{c.duckdb_expression(self.root)} AS {c.name}" for c in self.columns)
+
+    def select(self, where: str) -> str:
+        return f"""
+            SELECT {self._columns()}, partitions.account, partitions.region, partitions.day
+            FROM (
+                SELECT filename, {self.rows}
+                FROM read_json(?, columns = {{'Records': '{record_type(self.records)}[]'}},
+                               filename = true, records = true, compression = 'gzip',
+                               maximum_object_size = 536870912)
+            ) JOIN partitions USING (filename) {where}
+        """
+
+    def empty(self) -> str:
+        """The same columns, from no row at all: the table exists even when every file is bad."""
+        partitions = ", ".join(f"NULL::VARCHAR AS {name}" for name in PARTITIONS)
+        return (
+            f"SELECT {self._columns()}, {partitions} "
+            f"FROM (SELECT CAST(NULL AS {record_type(self.root_columns)}) AS {self.root}) WHERE false"
+        )
+
+
+EVENT_SOURCE = Source(
+    TABLE, COLUMNS, COLUMNS, rows="unnest(Records) AS record", root="record", root_columns=COLUMNS
+)
+INSIGHT_SOURCE = Source(
+    INSIGHTS_TABLE,
+    INSIGHT_COLUMNS,
+    INSIGHT_RECORD,
+    rows="struct_pack(Records := Records) AS file",
+    root="file",
+    root_columns=INSIGHT_COLUMNS,
+)
+
+
 class LocalLogs:
-    """The logs under a directory, loaded once into DuckDB as the Athena table."""
+    """The logs under a directory, loaded once into DuckDB as the Athena tables: events in
+    cloudtrail_logs, Insights records in cloudtrail_insights."""
 
     def __init__(self, root: Path, since: datetime | None = None):
         self.connection = duckdb.connect()
@@ -125,35 +195,26 @@ class LocalLogs:
             (path, f"not named like a CloudTrail log file ({LOG_NAME_HINT})")
             for path in self.scan.misnamed
         ]
-        self._columns = ",\n  ".join(
-            f"{c.duckdb_expression('record')} AS {c.name}" for c in COLUMNS
-        )
-        self._where = 'WHERE record."eventTime" >= ?' if since else ""
         self._since = [since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")] if since else []
-        self.files = self._load(self.scan.files)
+        self.connection.execute(
+            "CREATE TABLE partitions (filename VARCHAR, account VARCHAR, region VARCHAR, day VARCHAR)"
+        )
+        self.files = self._load(EVENT_SOURCE, self.scan.files)
+        self.insight_files = self._load(INSIGHT_SOURCE, self.scan.insights)
 
-    def _select(self, files: list[LogFile]) -> str:
-        return f"""
-            SELECT {self._columns}, partitions.account, partitions.region, partitions.day
-            FROM (
-                SELECT filename, unnest(Records) AS record
-                FROM read_json(?, columns = {{'Records': '{record_type()}[]'}}, filename = true,
-                               records = true, compression = 'gzip', maximum_object_size = 536870912)
-            ) JOIN partitions USING (filename) {self._where}
-        """
+    def _where(self, table: Source) -> str:
+        # Insights files are taken by their day (from the name); events by their own time.
+        return 'WHERE record."eventTime" >= ?' if self._since and table is EVENT_SOURCE else ""
 
-    def _parameters(self, files: list[LogFile]) -> list:
-        return [[str(f.path) for f in files], *self._since]
+    def _parameters(self, table: Source, files: list[LogFile]) -> list:
+        return [[str(f.path) for f in files], *(self._since if table is EVENT_SOURCE else [])]
 
-    def _load(self, files: list[LogFile]) -> list[LogFile]:
+    def _load(self, table: Source, files: list[LogFile]) -> list[LogFile]:
         """Parse every file once, straight into the table.
 
         Only when that fails is each file checked on its own, so a corrupt or
         truncated one is named and left out without decompressing the rest twice.
         """
-        self.connection.execute(
-            "CREATE TABLE partitions (filename VARCHAR, account VARCHAR, region VARCHAR, day VARCHAR)"
-        )
         if files:
             self.connection.executemany(
                 "INSERT INTO partitions VALUES (?, ?, ?, ?)",
@@ -161,29 +222,27 @@ class LocalLogs:
             )
             try:
                 self.connection.execute(
-                    f"CREATE TABLE {TABLE} AS {self._select(files)}", self._parameters(files)
+                    f"CREATE TABLE {table.table} AS {table.select(self._where(table))}",
+                    self._parameters(table, files),
                 )
                 return files
             except duckdb.Error:
-                files = [log for log in files if self._readable(log)]
-        # The same columns, from no record at all: the table exists even when every file is bad.
-        partitions = ", ".join(f"NULL::VARCHAR AS {name}" for name in PARTITIONS)
-        self.connection.execute(
-            f"CREATE TABLE {TABLE} AS SELECT {self._columns}, {partitions} "
-            f"FROM (SELECT CAST(NULL AS {record_type()}) AS record) WHERE false"
-        )
+                files = [log for log in files if self._readable(table, log)]
+        self.connection.execute(f"CREATE TABLE {table.table} AS {table.empty()}")
         if files:
             self.connection.execute(
-                f"INSERT INTO {TABLE} {self._select(files)}", self._parameters(files)
+                f"INSERT INTO {table.table} {table.select(self._where(table))}",
+                self._parameters(table, files),
             )
         return files
 
-    def _readable(self, log: LogFile) -> bool:
+    def _readable(self, table: Source, log: LogFile) -> bool:
         problem = gzip_problem(log.path)
         if problem is None:
             try:
                 self.connection.execute(
-                    f"SELECT count(*) FROM ({self._select([log])})", self._parameters([log])
+                    f"SELECT count(*) FROM ({table.select(self._where(table))})",
+                    self._parameters(table, [log]),
                 )
             except duckdb.Error as error:
                 problem = f"not a CloudTrail log file ({str(error).splitlines()[0]})"
@@ -194,6 +253,12 @@ class LocalLogs:
     @property
     def event_count(self) -> int:
         return self.connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+
+    @property
+    def insight_count(self) -> int:
+        return self.connection.execute(
+            f"SELECT coalesce(sum(len(records)), 0) FROM {INSIGHTS_TABLE}"
+        ).fetchone()[0]
 
     def run(self, athena_sql: str) -> list[dict]:
         cursor = self.connection.execute(to_duckdb(athena_sql))
@@ -225,6 +290,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                 "one detection since a day, as JSON",
                 "orgtrail query root-account-usage --logs logs/ --since 2026-11-01 --json",
             ),
+            (
+                "Insights incidents, each start paired with its end",
+                "orgtrail query insights --logs logs/",
+            ),
+            ("a report", "orgtrail query --report insights-by-account-source --logs logs/"),
         ),
         exit_codes={
             0: "no detection found events",
@@ -240,6 +310,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--since",
         help="only events at or after this time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00Z)",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="NAME",
+        help="run a report instead (an Athena named query that is not a detection): "
+        + ", ".join(reports()),
     )
     parser.add_argument("--list", action="store_true", help="list the detections")
     add_json(parser, "query")
@@ -257,25 +333,36 @@ COLUMNS_SHOWN = (
     "eventtime", "eventname", "awsregion", "recipientaccountid", "principalarn",
     "sourceipaddress", "errorcode", "useragent",
 )  # fmt: skip
+# An Insights incident: its state, when, where, which API, how far from its baseline.
+INSIGHT_COLUMNS_SHOWN = (
+    "status", "sharedeventid", "starttime", "endtime", "recipientaccountid", "awsregion", "eventsource",
+    "eventname", "insighttype", "baselineaverage", "insightaverage", "insightduration",
+)  # fmt: skip
+
+
+def shown_columns(name: str, rows: list[dict]) -> list[str]:
+    """The columns a finding is about, those its rows have; a report shows all of its own."""
+    if name in reports():
+        return list(rows[0]) if rows else ["result"]
+    wanted = INSIGHT_COLUMNS_SHOWN if name == INSIGHTS else COLUMNS_SHOWN
+    return [c for c in wanted if any(row.get(c) is not None for row in rows)] or list(wanted[:2])
 
 
 def _print_rows(console: Console, title: str, rows: list[dict]) -> None:
-    """A table when every value fits whole in the terminal; otherwise one block per event,
+    """A table when every value fits whole in the terminal; otherwise one block per row,
     one field per line, printed without wrapping so no identifier is cut or split."""
-    columns = [c for c in COLUMNS_SHOWN if any(row.get(c) for row in rows)] or list(
-        COLUMNS_SHOWN[:2]
-    )
-    cells = [[str(row.get(column) or "") for column in columns] for row in rows]
+    columns = shown_columns(title, rows)
+    cells = [["" if row.get(c) is None else str(row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
     if sum(widths) + 3 * len(columns) + 1 <= console.width:
-        table = Table(title=f"{title}: {len(rows)} events", title_justify="left")
+        table = Table(title=f"{title}: {len(rows)} {_noun(title)}", title_justify="left")
         for column in columns:
             table.add_column(column, no_wrap=True)
         for line in cells:
             table.add_row(*(Text(value) for value in line))
         console.print(table)
         return
-    console.print(Text(f"{title}: {len(rows)} events", style="bold"), soft_wrap=True)
+    console.print(Text(f"{title}: {len(rows)} {_noun(title)}", style="bold"), soft_wrap=True)
     label = max(len(c) for c in columns)
     for line in cells:
         console.print()
@@ -284,11 +371,17 @@ def _print_rows(console: Console, title: str, rows: list[dict]) -> None:
                 console.print(Text(f"  {column:<{label}}  {value}"), soft_wrap=True)
 
 
+def _noun(name: str) -> str:
+    return "rows" if name in reports() else "incidents" if name == INSIGHTS else "events"
+
+
 def summary(logs: LocalLogs) -> dict:
     """What was read: the same figures in the text and the JSON."""
     return {
         "files": len(logs.files),
         "events": logs.event_count,
+        "insightFiles": len(logs.insight_files),
+        "insights": logs.insight_count,
         "skipped": [{"path": str(path), "reason": reason} for path, reason in logs.skipped],
         "ignored": dict(sorted(logs.scan.ignored.items())),
         "beforeSince": logs.scan.earlier,
@@ -298,6 +391,7 @@ def summary(logs: LocalLogs) -> dict:
 def summary_line(read: dict, results: dict[str, list]) -> str:
     findings = sum(1 for rows in results.values() if rows)
     parts = [f"read {read['files']:,} log files, {read['events']:,} events"]
+    parts.append(f"{read['insightFiles']:,} Insights files, {read['insights']:,} Insights events")
     if read["skipped"]:
         parts.append(f"skipped {len(read['skipped']):,} (listed above)")
     parts += [f"ignored {count:,} {kind}" for kind, count in read["ignored"].items()]
@@ -312,19 +406,28 @@ def run(args: argparse.Namespace, console: Console) -> int:
     listed = [{"name": n, "description": description(p)} for n, p in available.items()]
     if args.list:
         if args.json:
-            print(document(available=listed, read=None, detections={}))
+            print(document(available=listed, read=None, detections={}, reports={}))
         else:
             for entry in listed:
                 line = Text.assemble((entry["name"], "bold"), f"  {entry['description']}")
                 console.print(line, soft_wrap=True, highlight=False)
         return 0
-    if not args.name:
+    known_reports = reports()
+    if args.report is not None and args.report not in known_reports:
+        close = difflib.get_close_matches(args.report, list(known_reports), n=2)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        return refuse(
+            args, f"unknown report {args.report!r}{hint} (reports: {', '.join(known_reports)})"
+        )
+    if args.report is not None and args.name:
+        return refuse(args, "name a detection or --report, not both")
+    if not args.name and args.report is None:
         args.parser.print_usage(sys.stderr)
         return refuse(
             args,
             f"name a detection, or 'all'; detections: {', '.join(available)} (--list describes them)",
         )
-    if args.name != "all" and args.name not in available:
+    if args.name and args.name != "all" and args.name not in available:
         close = difflib.get_close_matches(args.name, list(available), n=3)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         return refuse(
@@ -339,18 +442,22 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except ValueError:
         return refuse(args, f"--since {args.since!r} is not an ISO 8601 date or time")
     logs = LocalLogs(args.logs, since)
-    if not logs.scan.files and not logs.scan.earlier:
+    if not logs.scan.files and not logs.scan.insights and not logs.scan.earlier:
         return refuse(args, f"{args.logs} holds no CloudTrail log file; expected {EXPECTED_LAYOUT}")
     errors = Console(stderr=True)
     for path, reason in logs.skipped:
         errors.print(Text.assemble(("skipped ", "yellow"), f"{path}: {reason}"), soft_wrap=True)
-    names = list(available) if args.name == "all" else [args.name]
+    names = list(available) if args.name == "all" else [args.name] if args.name else []
     results = {name: logs.detect(name) for name in names}
+    reported = (
+        {args.report: logs.run(known_reports[args.report].read_text())} if args.report else {}
+    )
     read = summary(logs)
     if args.json:
-        print(document(available=listed, read=read, detections=results))
+        print(document(available=listed, read=read, detections=results, reports=reported))
     else:
-        for name, rows in results.items():
+        for name, rows in {**results, **reported}.items():
             _print_rows(console, name, rows)
         console.print(Text(summary_line(read, results)), soft_wrap=True)
+    # A report describes; only a detection's rows are findings.
     return 1 if any(results.values()) else 0

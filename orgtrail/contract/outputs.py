@@ -228,6 +228,8 @@ class Skipped(Strict):
 class Read(Strict):
     files: NonNegativeInt
     events: NonNegativeInt
+    insightFiles: NonNegativeInt
+    insights: NonNegativeInt = Field(description="Insights events (records) read")
     skipped: list[Skipped]
     ignored: dict[str, NonNegativeInt]
     beforeSince: NonNegativeInt
@@ -241,6 +243,9 @@ class QueryDocument(Strict):
     read: Read | None
     detections: dict[str, list[dict[str, Any]]] = Field(
         description="per detection run, its rows (lower-case column names)"
+    )
+    reports: dict[str, list[dict[str, Any]]] = Field(
+        description="with --report: the report's rows (not findings)"
     )
 
 
