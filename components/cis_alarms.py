@@ -15,9 +15,13 @@ import pulumi_aws as aws
 
 from orgtrail.analysis.detections import SELECTIONS, Selection
 from orgtrail.contract.config import Alarms, Organization
-from orgtrail.contract.policy_documents import alarm_topic_key_policy, alarm_topic_policy
+from orgtrail.contract.policy_documents import (
+    ALARM_TOPIC,
+    alarm_topic_key_policy,
+    alarm_topic_policy,
+)
 
-TOPIC = "org-trail-cis-alarms"
+TOPIC = ALARM_TOPIC
 
 
 def any_event(selection: Selection) -> str:

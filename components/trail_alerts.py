@@ -23,13 +23,13 @@ import pulumi_aws as aws
 
 from orgtrail.contract.config import Alarms, Organization
 from orgtrail.contract.policy_documents import (
+    INSIGHTS_PATTERN,
     NOTIFIER,
     notifier_policy,
     notifier_trust_policy,
 )
 
 HANDLER = Path(__file__).resolve().parent.parent / "functions" / "insights_notifier" / "handler.py"
-INSIGHTS_PATTERN = '{ $.eventType = "AwsCloudTrailInsight" }'
 RUNTIME = "python3.12"
 
 

@@ -142,6 +142,7 @@ def test_a_weakened_trail_and_bucket_fail_by_name(org):
         "S3 object data events",
         "Lambda data events",
         "CloudWatch Logs delivery",
+        "the trail has a CloudWatch Logs group to alarm on",  # nothing can alarm on it
         "logging without delivery errors",
         "Block Public Access",
         "policy lets this trail write",
@@ -219,7 +220,20 @@ def test_a_missing_trail_is_a_failed_check_not_a_crash(org):
         False,
         "no trail no-such-trail in us-east-1",
     )
-    assert {check.area for check in checks} == {"trail", "bucket", "keys", "guardrails", "delivery"}
+    assert {check.area for check in checks} == {
+        "trail",
+        "bucket",
+        "keys",
+        "guardrails",
+        "alerts",
+        "delivery",
+    }
+    alerts = next(check for check in checks if check.area == "alerts")
+    assert (alerts.id, alerts.ok, alerts.detail) == (
+        "alerts.log-group",
+        False,
+        "the trail was not read",
+    )
 
 
 def test_the_trails_own_log_buckets_may_be_left_out_of_s3_data_events(org):
@@ -438,10 +452,13 @@ def test_both_stack_files_are_read_together(org, tmp_path, capsys):
 
 def test_every_check_id_is_documented_and_every_documented_one_exists():
     root = Path(__file__).resolve().parent.parent
-    pattern = r"(?:trail|bucket|keys|delivery|guardrails|organization)\.[a-z0-9-]+"
-    in_code = set(re.findall(rf'"({pattern})"', (root / "orgtrail/ops/verify.py").read_text()))
+    pattern = r"(?:trail|bucket|keys|delivery|guardrails|alerts|organization)\.[a-z0-9-]+"
+    code = "".join(
+        (root / "orgtrail/ops" / name).read_text() for name in ("verify.py", "alert_path.py")
+    )
+    in_code = set(re.findall(rf'"({pattern})"', code))
     documented = set(
         re.findall(rf"^\| `({pattern})`", (root / "docs/operator-cli.md").read_text(), re.M)
     )
     assert in_code == documented
-    assert len(in_code) == 28
+    assert len(in_code) == 38

@@ -14,7 +14,7 @@ from orgtrail.__main__ import main
 from orgtrail.ops.aws import current_account
 from orgtrail.ops.verify import Expected, verify
 from tests.support.contract import conforming
-from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
+from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
 from tests.support.proxy import (
     Answer,
     failing_listings,
@@ -99,12 +99,61 @@ def test_a_complete_setup_passes_every_check_and_says_what_it_found(delivered):
             f"org-trail-log-data-perimeter -> {security}",
         ),
         ("guardrails", "org-trail-log-data-perimeter denies what it must", True, PROBED),
+        *alert_path(delivered),
         (
             "delivery",
             "every active account delivered in the last 24 h",
             True,
             "6 active accounts delivered",
         ),
+    ]
+
+
+def alert_path(org) -> list[tuple]:
+    """The alert path's checks on the seeded organisation, all passing, in their order."""
+    topic = f"arn:aws:sns:us-east-1:{MANAGEMENT}:org-trail-cis-alarms"
+    function = f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:org-trail-insights-notifier"
+    role = f"arn:aws:iam::{MANAGEMENT}:role/org-trail-insights-notifier"
+    return [
+        (
+            "alerts",
+            "the alarm topic is encrypted with a key CloudWatch may use",
+            True,
+            org.alarm_key_arn,
+        ),
+        (
+            "alerts",
+            "this account's alarms may publish to the alarm topic",
+            True,
+            "this account's alarms may publish",
+        ),
+        (
+            "alerts",
+            "someone has confirmed a subscription to the alarm topic",
+            True,
+            f"sqs:arn:aws:sqs:us-east-1:{MANAGEMENT}:on-call",
+        ),
+        (
+            "alerts",
+            "an alarm pages when the trail's log group goes silent",
+            True,
+            "org-trail-silent-trail: below 1 in 3600 s",
+        ),
+        ("alerts", "Insights events go to the notifier", True, f"org-trail-insights -> {function}"),
+        (
+            "alerts",
+            "the Insights notifier is active and publishes to the alarm topic",
+            True,
+            f"{function} -> {topic}",
+        ),
+        (
+            "alerts",
+            "CloudWatch Logs may invoke the notifier for the trail's log group",
+            True,
+            "logs.amazonaws.com from /aws/cloudtrail/org-trail: Allow",
+        ),
+        ("alerts", "the notifier's role may publish to the topic with its key", True, role),
+        ("alerts", "the notifier's failures go to the alarm topic", True, f"on failure: {topic}"),
     ]
 
 
@@ -714,8 +763,13 @@ def test_network_activity_the_stack_configures_must_be_recorded(delivered, proxy
 
 
 def describe_key_rewrite(change):
+    """DescribeKey of the security account's keys answered changed (the alarm topic's key,
+    the management account's, is left as it is)."""
+
     def rewrite(call, answer):
         document = answer.json()
+        if document["KeyMetadata"]["AWSAccountId"] == MANAGEMENT:
+            return None
         document["KeyMetadata"] = {**document["KeyMetadata"], **change(document["KeyMetadata"])}
         return answer.with_json(document)
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 SchemaVersion = Literal[1]
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 CheckId = Annotated[
-    str, Field(pattern=r"^(trail|bucket|keys|delivery|guardrails|organization)\.[a-z0-9-]+$")
+    str, Field(pattern=r"^(trail|bucket|keys|delivery|guardrails|alerts|organization)\.[a-z0-9-]+$")
 ]
 
 
@@ -188,7 +188,7 @@ class CutoverDocument(Strict):
 
 class VerifyCheck(Strict):
     id: CheckId = Field(description="stable across releases; key scripts on it")
-    area: Literal["trail", "bucket", "keys", "delivery", "guardrails", "organization"]
+    area: Literal["trail", "bucket", "keys", "delivery", "guardrails", "alerts", "organization"]
     subject: str = Field(description="which one, when a check repeats (an account, a source)")
     name: str
     result: Literal["PASS", "FAIL"]

@@ -269,6 +269,11 @@ def results_bucket_policy(organization: Organization, bucket: str) -> dict:
 
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
+# The alarm topic: the CIS alarms, the silent-trail alarm and each Insights event go to it.
+ALARM_TOPIC = "org-trail-cis-alarms"
+# The subscription filter handing every Insights event to the notifier (CloudWatch Logs
+# filter pattern syntax, JSON property selector).
+INSIGHTS_PATTERN = '{ $.eventType = "AwsCloudTrailInsight" }'
 
 
 def alarm_topic_arn(organization: Organization, topic: str) -> str:

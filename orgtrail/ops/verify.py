@@ -33,6 +33,7 @@ from orgtrail.contract.policy_documents import (
     PIPELINE_OBJECT_ACTIONS,
 )
 from orgtrail.contract.stack_config import StackConfigError
+from orgtrail.ops.alert_path import check_alert_path
 from orgtrail.ops.aws import (
     ACTIVE,
     AWS_ERRORS,
@@ -84,6 +85,7 @@ class Expected:
     s3: bool = True
     lambda_functions: bool = True
     insights: bool = True
+    insights_notifications: bool = True  # each Insights event told (alarms.insightsNotifications)
     network_sources: tuple[str, ...] = ()
     guardrails: tuple[str, ...] = tuple(GUARDRAILS)
     # From the security stack's file: its objectLock (mode, days) and its account.
@@ -721,6 +723,9 @@ def verify(
     buckets = tuple(prefix.rstrip("/") for prefix in accepted)  # the log buckets' ARNs
     pipeline = Pipeline(management.partition, buckets, trail_key, security)
     check_guardrails(checks, management, expected, pipeline)
+    check_alert_path(
+        checks, management, trail, expected.insights and expected.insights_notifications
+    )
     if unlisted is not None:
         checks.add("delivery.every-account", "accounts", False, unlisted)
         return checks.items
@@ -813,6 +818,7 @@ def expected_from(paths: Sequence[Path] | Path | None) -> Expected:
                 "s3": settings.data_events.s3,
                 "lambda_functions": settings.data_events.lambda_functions,
                 "insights": settings.insights,
+                "insights_notifications": settings.alarms.insights_notifications,
                 "network_sources": tuple(settings.data_events.network_activity),
                 "guardrails": tuple(name for name in GUARDRAILS if wanted[name]),
             }

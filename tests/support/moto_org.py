@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import io
 import json
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,11 +32,20 @@ import botocore.session
 
 from orgtrail.contract.config import Organization
 from orgtrail.contract.policy_documents import (
+    ALARM_TOPIC,
+    INSIGHTS_PATTERN,
+    NOTIFIER,
+    alarm_topic_key_policy,
+    alarm_topic_policy,
     deny_leave_organization_scp,
     log_bucket_policy,
     log_data_perimeter_rcp,
+    log_group_arn,
+    notifier_policy,
+    notifier_trust_policy,
     protect_pipeline_scp,
 )
+from orgtrail.project import CHECKOUT
 
 MANAGEMENT = "123456789012"  # moto's default account: the caller of the seeded organisation
 ROLE = "OrganizationAccountAccessRole"
@@ -45,6 +56,7 @@ ALLOW_ALL = json.dumps(
 CENTRAL_BUCKET = "acme-org-trail-logs"
 SHARED_LEGACY_BUCKET = "acme-shared-legacy-trails"
 TRAIL_NAME = "org-trail"
+NOTIFIER_HANDLER = CHECKOUT / "functions" / "insights_notifier" / "handler.py"
 
 
 def free_port() -> int:
@@ -68,7 +80,16 @@ class MotoServer:
 
     def _start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "tests.support.moto_main",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
+            cwd=CHECKOUT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -314,6 +335,7 @@ def _seed(server: MotoServer, environment: dict[str, str]) -> SeededOrg:
         org, "security", "us-east-1", "security-legacy", SHARED_LEGACY_BUCKET, owned=False
     )
     _organization_trail(org)
+    _alert_path(org)
     _guardrails(org)
     server.enforce_iam()
     return org
@@ -424,6 +446,84 @@ def _guardrails(org: SeededOrg) -> None:
             Name=name, Type=kind, Content=json.dumps(content), Description=name
         )["Policy"]["PolicySummary"]["Id"]
         organizations.attach_policy(PolicyId=policy, TargetId=target)
+
+
+def _alert_path(org: SeededOrg) -> None:
+    """The management stack's alert path, with the project's own policy documents: the
+    encrypted alarm topic and a confirmed subscription, the silent-trail alarm, and the
+    Insights notifier subscribed to the trail's log group."""
+    o = org.organization
+    kms = org.admin.client("kms")
+    key = kms.create_key(Policy=json.dumps(alarm_topic_key_policy(o)))["KeyMetadata"]["Arn"]
+    org.alarm_key_arn = key
+    sns = org.admin.client("sns")
+    topic = sns.create_topic(
+        Name=ALARM_TOPIC,
+        Attributes={
+            "KmsMasterKeyId": key,
+            "Policy": json.dumps(alarm_topic_policy(o, ALARM_TOPIC)),
+        },
+    )["TopicArn"]
+    sqs = org.admin.client("sqs")
+    queue = sqs.create_queue(QueueName="on-call")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    group = f"/aws/cloudtrail/{TRAIL_NAME}"
+    org.admin.client("cloudwatch").put_metric_alarm(
+        AlarmName="org-trail-silent-trail",
+        Namespace="AWS/Logs",
+        MetricName="IncomingLogEvents",
+        Dimensions=[{"Name": "LogGroupName", "Value": group}],
+        Statistic="Sum",
+        Period=3600,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+        TreatMissingData="breaching",
+        ActionsEnabled=True,
+        AlarmActions=[topic],
+        OKActions=[topic],
+    )
+    iam = org.admin.client("iam")
+    role = iam.create_role(
+        RoleName=NOTIFIER, AssumeRolePolicyDocument=json.dumps(notifier_trust_policy(o))
+    )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName=NOTIFIER,
+        PolicyName="notifier",
+        PolicyDocument=json.dumps(notifier_policy(o, ALARM_TOPIC, key)),
+    )
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.write(NOTIFIER_HANDLER, "handler.py")
+    lambda_ = org.admin.client("lambda")
+    function = lambda_.create_function(
+        FunctionName=NOTIFIER,
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handle",
+        Code={"ZipFile": code.getvalue()},
+        Environment={"Variables": {"TOPIC_ARN": topic}},
+    )["FunctionArn"]
+    lambda_.add_permission(
+        FunctionName=NOTIFIER,
+        StatementId="logs",
+        Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn=f"{log_group_arn(o, group)}:*",
+        SourceAccount=MANAGEMENT,
+    )
+    lambda_.put_function_event_invoke_config(
+        FunctionName=NOTIFIER,
+        MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": topic}},
+    )
+    org.admin.client("logs").put_subscription_filter(
+        logGroupName=group,
+        filterName="org-trail-insights",
+        filterPattern=INSIGHTS_PATTERN,
+        destinationArn=function,
+    )
 
 
 def _organization_trail(org: SeededOrg) -> None:

@@ -1,0 +1,252 @@
+"""`verify`'s alert path, against moto's organisation seeded with the management stack's alert
+path: every check passes on it, and each fails, named, when exactly its property breaks."""
+
+import json
+
+import pytest
+
+from orgtrail.contract.policy_documents import ALARM_TOPIC, NOTIFIER, notifier_policy
+from orgtrail.ops.alert_path import check_alert_path
+from orgtrail.ops.aws import current_account
+from orgtrail.ops.verify import Checks
+from tests.support.moto_org import MANAGEMENT, TRAIL_NAME
+
+TOPIC = f"arn:aws:sns:us-east-1:{MANAGEMENT}:{ALARM_TOPIC}"
+GROUP = f"/aws/cloudtrail/{TRAIL_NAME}"
+
+
+def judged(org, insights_told: bool = True) -> dict:
+    """The alert path's checks by ID, as verify makes them."""
+    (trail,) = [
+        t
+        for t in org.admin.client("cloudtrail").describe_trails()["trailList"]
+        if t["Name"] == TRAIL_NAME
+    ]
+    checks = Checks()
+    check_alert_path(checks, current_account(), trail, insights_told)
+    return {check.id: check for check in checks.items}
+
+
+def failing(org, **options) -> dict[str, str]:
+    return {i: c.detail for i, c in judged(org, **options).items() if not c.ok}
+
+
+def test_the_seeded_alert_path_passes_every_check(org):
+    checks = judged(org)
+    assert list(checks) == [
+        "alerts.topic-encryption",
+        "alerts.topic-policy",
+        "alerts.subscriptions",
+        "alerts.silent-trail",
+        "alerts.insights-subscription",
+        "alerts.notifier",
+        "alerts.notifier-invoke",
+        "alerts.notifier-publish",
+        "alerts.notifier-failures",
+    ]
+    assert all(check.ok for check in checks.values()), {
+        i: c.detail for i, c in checks.items() if not c.ok
+    }
+
+
+def test_without_insights_told_the_notifier_is_not_asked_for(org):
+    assert not any("notifier" in check for check in judged(org, insights_told=False))
+
+
+def test_a_topic_without_encryption_or_with_the_aws_managed_key_fails(org):
+    sns = org.admin.client("sns")
+    sns.set_topic_attributes(TopicArn=TOPIC, AttributeName="KmsMasterKeyId", AttributeValue="")
+    assert failing(org) == {
+        "alerts.topic-encryption": f"{TOPIC} is not encrypted (KmsMasterKeyId not set)"
+    }
+    sns.set_topic_attributes(
+        TopicArn=TOPIC, AttributeName="KmsMasterKeyId", AttributeValue="alias/aws/sns"
+    )
+    assert failing(org)["alerts.topic-encryption"] == (
+        "encrypted with the AWS managed key aws/sns, which CloudWatch may not use"
+    )
+
+
+def test_a_disabled_key_fails(org, proxy):
+    def disabled(call, answer):
+        document = answer.json()
+        document["KeyMetadata"]["KeyState"] = "Disabled"
+        return answer.with_json(document)
+
+    proxy.on("DescribeKey", disabled)
+    assert failing(org)["alerts.topic-encryption"] == f"{org.alarm_key_arn}; key Disabled"
+
+
+def test_a_key_cloudwatch_may_not_use_fails(org):
+    kms = org.admin.client("kms")
+    owner_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+    kms.put_key_policy(KeyId=org.alarm_key_arn, PolicyName="default", Policy=json.dumps(owner_only))
+    assert failing(org) == {
+        "alerts.topic-encryption": f"{org.alarm_key_arn}; "
+        "the key policy does not let CloudWatch kms:GenerateDataKey; "
+        "the key policy does not let CloudWatch kms:Decrypt"
+    }
+
+
+def test_a_topic_policy_that_shuts_out_the_alarms_fails(org):
+    only_tls = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": TOPIC,
+                "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}},
+            }
+        ],
+    }
+    org.admin.client("sns").set_topic_attributes(
+        TopicArn=TOPIC, AttributeName="Policy", AttributeValue=json.dumps(only_tls)
+    )
+    assert failing(org) == {
+        "alerts.topic-policy": "the topic policy does not let this account's alarms publish "
+        "(ImplicitDeny)"
+    }
+
+
+def test_a_subscription_nobody_confirmed_reaches_nobody(org, proxy):
+    def pending(call, answer):
+        body = answer.body.decode()
+        body = body.replace(
+            body.split("<SubscriptionArn>")[1].split("</SubscriptionArn>")[0], "PendingConfirmation"
+        )
+        return type(answer)(answer.status, answer.headers, body.encode())
+
+    proxy.on("ListSubscriptionsByTopic", pending)
+    assert failing(org) == {
+        "alerts.subscriptions": "none confirmed; pending confirmation (reaches nobody yet): "
+        f"sqs:arn:aws:sqs:us-east-1:{MANAGEMENT}:on-call"
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"TreatMissingData": "notBreaching"}, "missing data is notBreaching, not breaching"),
+        ({"ActionsEnabled": False}, "actions disabled"),
+        ({"AlarmActions": []}, "does not notify the alarm topic"),
+        ({"ComparisonOperator": "GreaterThanThreshold"}, "compares GreaterThanThreshold"),
+    ],
+)
+def test_a_silent_trail_alarm_that_would_not_page_fails(org, change, problem):
+    alarm = org.admin.client("cloudwatch").describe_alarms(AlarmNames=["org-trail-silent-trail"])
+    current = alarm["MetricAlarms"][0]
+    keep = (
+        "AlarmName", "Namespace", "MetricName", "Dimensions", "Statistic", "Period",
+        "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData",
+        "ActionsEnabled", "AlarmActions", "OKActions",
+    )  # fmt: skip
+    org.admin.client("cloudwatch").put_metric_alarm(**{**{k: current[k] for k in keep}, **change})
+    (detail,) = failing(org).values()
+    assert detail.startswith("org-trail-silent-trail: ") and problem in detail
+
+
+def test_no_alarm_on_the_log_group_fails(org):
+    org.admin.client("cloudwatch").delete_alarms(AlarmNames=["org-trail-silent-trail"])
+    assert failing(org) == {
+        "alerts.silent-trail": f"no alarm on AWS/Logs IncomingLogEvents of {GROUP}"
+    }
+
+
+def test_without_the_subscription_filter_no_notifier_is_counted(org):
+    org.admin.client("logs").delete_subscription_filter(
+        logGroupName=GROUP, filterName="org-trail-insights"
+    )
+    found = failing(org)
+    assert found.pop("alerts.insights-subscription") == (
+        f'no subscription filter of {GROUP} with {{ $.eventType = "AwsCloudTrailInsight" }} '
+        "to a function"
+    )
+    assert found == dict.fromkeys(
+        (
+            "alerts.notifier",
+            "alerts.notifier-invoke",
+            "alerts.notifier-publish",
+            "alerts.notifier-failures",
+        ),
+        "no notifier subscribed to the trail's log group",
+    )
+
+
+def test_a_filter_that_selects_something_else_is_not_the_notifiers(org):
+    logs = org.admin.client("logs")
+    function = org.admin.client("lambda").get_function(FunctionName=NOTIFIER)
+    logs.put_subscription_filter(
+        logGroupName=GROUP,
+        filterName="org-trail-insights",
+        filterPattern='{ $.eventType = "AwsApiCall" }',
+        destinationArn=function["Configuration"]["FunctionArn"],
+    )
+    assert failing(org)["alerts.insights-subscription"].endswith("(filters: org-trail-insights)")
+
+
+def test_a_notifier_pointed_elsewhere_fails(org):
+    elsewhere = TOPIC.replace(ALARM_TOPIC, "someone-elses-topic")
+    org.admin.client("lambda").update_function_configuration(
+        FunctionName=NOTIFIER, Environment={"Variables": {"TOPIC_ARN": elsewhere}}
+    )
+    assert failing(org) == {"alerts.notifier": f"publishes to {elsewhere}, not {TOPIC}"}
+
+
+def test_a_notifier_logs_may_not_invoke_for_this_group_fails(org):
+    lambda_ = org.admin.client("lambda")
+    lambda_.remove_permission(FunctionName=NOTIFIER, StatementId="logs")
+    lambda_.add_permission(
+        FunctionName=NOTIFIER,
+        StatementId="logs",
+        Action="lambda:InvokeFunction",
+        Principal="logs.amazonaws.com",
+        SourceArn=f"arn:aws:logs:us-east-1:{MANAGEMENT}:log-group:/some/other/group:*",
+        SourceAccount=MANAGEMENT,
+    )
+    assert failing(org) == {
+        "alerts.notifier-invoke": f"logs.amazonaws.com from {GROUP}: ImplicitDeny"
+    }
+
+
+def test_a_role_without_the_topics_key_may_not_publish(org):
+    policy = notifier_policy(org.organization, ALARM_TOPIC, org.alarm_key_arn)
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] != "TopicKeyThroughSns"]
+    org.admin.client("iam").put_role_policy(
+        RoleName=NOTIFIER, PolicyName="notifier", PolicyDocument=json.dumps(policy)
+    )
+    role = f"arn:aws:iam::{MANAGEMENT}:role/{NOTIFIER}"
+    assert failing(org) == {
+        "alerts.notifier-publish": f"{role} may not: kms:GenerateDataKey on {org.alarm_key_arn}; "
+        f"kms:Decrypt on {org.alarm_key_arn}"
+    }
+
+
+def test_failures_that_go_nowhere_fail(org):
+    lambda_ = org.admin.client("lambda")
+    lambda_.delete_function_event_invoke_config(FunctionName=NOTIFIER)
+    (detail,) = failing(org).values()
+    assert detail.startswith("ResourceNotFoundException")
+    on_success_only = {"OnSuccess": {"Destination": TOPIC}}
+    lambda_.put_function_event_invoke_config(
+        FunctionName=NOTIFIER, MaximumRetryAttempts=2, DestinationConfig=on_success_only
+    )
+    assert failing(org) == {"alerts.notifier-failures": "on failure: nowhere"}
+
+
+def test_a_missing_topic_fails_each_topic_check_and_names_it(org):
+    org.admin.client("sns").delete_topic(TopicArn=TOPIC)
+    found = failing(org)
+    for check in ("alerts.topic-encryption", "alerts.topic-policy", "alerts.subscriptions"):
+        assert found[check].startswith(f"{TOPIC}: NotFound")
