@@ -23,6 +23,7 @@ from orgtrail.analysis.cloudtrail_schema import (
     INSIGHTS_TABLE,
     PARTITIONS,
     TABLE,
+    Column,
 )
 from orgtrail.contract.config import Analysis, ObjectLock, Organization
 from orgtrail.contract.policy_documents import results_bucket_policy
@@ -76,6 +77,14 @@ class LogAnalysisArgs:
     queries: Mapping[str, tuple[str, str]]  # name -> (description, Athena SQL)
 
 
+@dataclass(frozen=True)
+class TableFormat:
+    classification: str
+    input_format: str
+    serde: str
+    columns: tuple[Column, ...]
+
+
 class LogAnalysis(pulumi.ComponentResource):
     workgroup_name: pulumi.Output[str]
     database_name: pulumi.Output[str]
@@ -103,54 +112,14 @@ class LogAnalysis(pulumi.ComponentResource):
             description=f"CloudTrail logs of organization {org.organization_id}",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.glue.CatalogTable(
-            f"{name}-table",
-            name=TABLE,
-            database_name=database.name,
-            table_type="EXTERNAL_TABLE",
-            parameters={
-                "classification": "cloudtrail",
-                "EXTERNAL": "TRUE",
-                **projection(args.analysis, args.log_bucket_name, org.organization_id),
-            },
-            partition_keys=[{"name": partition, "type": "string"} for partition in PARTITIONS],
-            storage_descriptor={
-                "location": f"s3://{args.log_bucket_name}/AWSLogs/{org.organization_id}/",
-                "input_format": CLOUDTRAIL_INPUT_FORMAT,
-                "output_format": HIVE_OUTPUT_FORMAT,
-                "ser_de_info": {"serialization_library": CLOUDTRAIL_SERDE},
-                "columns": [
-                    {"name": column.name, "type": column.hive_type()} for column in COLUMNS
-                ],
-            },
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        events = TableFormat("cloudtrail", CLOUDTRAIL_INPUT_FORMAT, CLOUDTRAIL_SERDE, COLUMNS)
+        self._table(f"{name}-table", TABLE, events, "CloudTrail", args, database)
         # Insights files hold one JSON document each, {"Records": [...]}: the OpenX JSON SerDe
         # reads it into one column, `records`, that the queries unnest (Athena User Guide,
         # "OpenX JSON SerDe"; case-insensitive by default, so eventTime reads as eventtime).
-        aws.glue.CatalogTable(
-            f"{name}-insights-table",
-            name=INSIGHTS_TABLE,
-            database_name=database.name,
-            table_type="EXTERNAL_TABLE",
-            parameters={
-                "classification": "json",
-                "EXTERNAL": "TRUE",
-                **projection(
-                    args.analysis, args.log_bucket_name, org.organization_id, INSIGHT_FOLDER
-                ),
-            },
-            partition_keys=[{"name": partition, "type": "string"} for partition in PARTITIONS],
-            storage_descriptor={
-                "location": f"s3://{args.log_bucket_name}/AWSLogs/{org.organization_id}/",
-                "input_format": TEXT_INPUT_FORMAT,
-                "output_format": HIVE_OUTPUT_FORMAT,
-                "ser_de_info": {"serialization_library": JSON_SERDE},
-                "columns": [
-                    {"name": column.name, "type": column.hive_type()} for column in INSIGHT_COLUMNS
-                ],
-            },
-            opts=pulumi.ResourceOptions(parent=self),
+        insights = TableFormat("json", TEXT_INPUT_FORMAT, JSON_SERDE, INSIGHT_COLUMNS)
+        self._table(
+            f"{name}-insights-table", INSIGHTS_TABLE, insights, INSIGHT_FOLDER, args, database
         )
         workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
@@ -184,4 +153,36 @@ class LogAnalysis(pulumi.ComponentResource):
         self.database_name = database.name
         self.register_outputs(
             {"workgroupName": self.workgroup_name, "databaseName": self.database_name}
+        )
+
+    def _table(
+        self,
+        resource_name: str,
+        table: str,
+        layout: TableFormat,
+        folder: str,
+        args: LogAnalysisArgs,
+        database: aws.glue.CatalogDatabase,
+    ) -> aws.glue.CatalogTable:
+        """A Glue table over one kind of the trail's files, partitions projected."""
+        org = args.organization
+        return aws.glue.CatalogTable(
+            resource_name,
+            name=table,
+            database_name=database.name,
+            table_type="EXTERNAL_TABLE",
+            parameters={
+                "classification": layout.classification,
+                "EXTERNAL": "TRUE",
+                **projection(args.analysis, args.log_bucket_name, org.organization_id, folder),
+            },
+            partition_keys=[{"name": partition, "type": "string"} for partition in PARTITIONS],
+            storage_descriptor={
+                "location": f"s3://{args.log_bucket_name}/AWSLogs/{org.organization_id}/",
+                "input_format": layout.input_format,
+                "output_format": HIVE_OUTPUT_FORMAT,
+                "ser_de_info": {"serialization_library": layout.serde},
+                "columns": [{"name": c.name, "type": c.hive_type()} for c in layout.columns],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
         )

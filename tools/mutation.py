@@ -111,6 +111,16 @@ GROUPS = {
         ("tests/test_verify.py", "tests/test_verify_checks.py", "tests/test_cli.py"),
         moto=True,
     ),
+    "alert-path": Group(
+        ("orgtrail/ops/alert_path.py",),
+        ("tests/test_alert_path.py",),
+        moto=True,
+    ),
+    "notifier": Group(
+        ("functions/insights_notifier/handler.py",),
+        ("tests/test_insights_notifier.py", "tests/test_trail_alerts.py"),
+        moto=True,
+    ),
     "cutover": Group(
         ("orgtrail/ops/cutover.py", "orgtrail/ops/recording.py"),
         (
