@@ -5,7 +5,12 @@ import json
 
 import pytest
 
-from orgtrail.contract.policy_documents import ALARM_TOPIC, NOTIFIER, notifier_policy
+from orgtrail.contract.policy_documents import (
+    ALARM_TOPIC,
+    NOTIFIER,
+    alarm_topic_key_policy,
+    notifier_policy,
+)
 from orgtrail.ops.alert_path import check_alert_path
 from orgtrail.ops.aws import current_account
 from orgtrail.ops.verify import Checks
@@ -13,6 +18,7 @@ from tests.support.moto_org import MANAGEMENT, TRAIL_NAME
 
 TOPIC = f"arn:aws:sns:us-east-1:{MANAGEMENT}:{ALARM_TOPIC}"
 GROUP = f"/aws/cloudtrail/{TRAIL_NAME}"
+ROLE = f"arn:aws:iam::{MANAGEMENT}:role/{NOTIFIER}"
 
 
 def judged(org, insights_told: bool = True) -> dict:
@@ -226,10 +232,43 @@ def test_a_role_without_the_topics_key_may_not_publish(org):
     org.admin.client("iam").put_role_policy(
         RoleName=NOTIFIER, PolicyName="notifier", PolicyDocument=json.dumps(policy)
     )
-    role = f"arn:aws:iam::{MANAGEMENT}:role/{NOTIFIER}"
     assert failing(org) == {
-        "alerts.notifier-publish": f"{role} may not: kms:GenerateDataKey on {org.alarm_key_arn}; "
-        f"kms:Decrypt on {org.alarm_key_arn}"
+        "alerts.notifier-publish": f"{ROLE}; "
+        f"its policies do not allow kms:GenerateDataKey on {org.alarm_key_arn}; "
+        f"its policies do not allow kms:Decrypt on {org.alarm_key_arn}"
+    }
+
+
+def test_a_topic_policy_denying_the_notifier_fails_its_publish(org):
+    sns = org.admin.client("sns")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=TOPIC)["Attributes"]["Policy"])
+    policy["Statement"].append(
+        {
+            "Effect": "Deny",
+            "Principal": {"AWS": ROLE},
+            "Action": "sns:Publish",
+            "Resource": TOPIC,
+        }
+    )
+    sns.set_topic_attributes(
+        TopicArn=TOPIC, AttributeName="Policy", AttributeValue=json.dumps(policy)
+    )
+    assert failing(org) == {
+        "alerts.notifier-publish": f"{ROLE}; the topic policy denies it sns:Publish"
+    }
+
+
+def test_a_key_policy_that_leaves_the_account_out_fails_the_notifiers_publish(org):
+    cloudwatch_only = alarm_topic_key_policy(org.organization)
+    cloudwatch_only["Statement"] = [
+        s for s in cloudwatch_only["Statement"] if s["Sid"] != "AccountAdministration"
+    ]
+    org.admin.client("kms").put_key_policy(
+        KeyId=org.alarm_key_arn, PolicyName="default", Policy=json.dumps(cloudwatch_only)
+    )
+    assert failing(org) == {
+        "alerts.notifier-publish": f"{ROLE}; the key policy does not let it kms:GenerateDataKey; "
+        "the key policy does not let it kms:Decrypt"
     }
 
 

@@ -152,7 +152,12 @@ def alert_path(org) -> list[tuple]:
             True,
             "logs.amazonaws.com from /aws/cloudtrail/org-trail: Allow",
         ),
-        ("alerts", "the notifier's role may publish to the topic with its key", True, role),
+        (
+            "alerts",
+            "the notifier's role may publish to the topic with its key",
+            True,
+            role,
+        ),  # fmt: skip
         ("alerts", "the notifier's failures go to the alarm topic", True, f"on failure: {topic}"),
     ]
 

@@ -78,14 +78,14 @@ def check_alert_path(checks, management: Account, trail: dict | None, insights_t
         )
         return
     place = Place.of(group_arn)
-    key = _check_topic(checks, management, place)
+    key, topic_policy = _check_topic(checks, management, place)
     _check_silent_trail(checks, management, place)
     if insights_told:
-        _check_notifier(checks, management, place, key)
+        _check_notifier(checks, management, place, key, topic_policy)
 
 
-def _check_topic(checks, management: Account, place: Place) -> str | None:
-    """The topic's encryption, policy and subscriptions; its key's ARN when it has one."""
+def _check_topic(checks, management: Account, place: Place) -> tuple[str | None, dict | None]:
+    """The topic's encryption, policy and subscriptions; its key and its policy, as read."""
     sns = management.client("sns", place.region)
     topic = place.topic_arn
     try:
@@ -100,7 +100,7 @@ def _check_topic(checks, management: Account, place: Place) -> str | None:
             ("alerts.subscriptions", "someone has confirmed a subscription to the alarm topic"),
         ):
             checks.add(check_id, name, False, f"{topic}: {error_text(error)}")
-        return None
+        return None, None
     key = attributes.get("KmsMasterKeyId")
 
     def encryption(_: object) -> tuple[bool, str]:
@@ -173,7 +173,11 @@ def _check_topic(checks, management: Account, place: Place) -> str | None:
         lambda: paginate(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic),
         subscriptions,
     )
-    return key
+    try:
+        policy_read = json.loads(attributes.get("Policy") or "{}")
+    except ValueError:
+        policy_read = None  # topic-policy says so; here nothing can be ruled out
+    return key, policy_read
 
 
 def _check_silent_trail(checks, management: Account, place: Place) -> None:
@@ -237,7 +241,9 @@ def _document(value: str | dict) -> dict:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _check_notifier(checks, management: Account, place: Place, key: str | None) -> None:
+def _check_notifier(
+    checks, management: Account, place: Place, key: str | None, topic_policy: dict | None
+) -> None:
     logs = management.client("logs", place.region)
     notified = [
         ("alerts.notifier", "the Insights notifier is active and publishes to the alarm topic"),
@@ -317,21 +323,36 @@ def _check_notifier(checks, management: Account, place: Place, key: str | None) 
     )
 
     def publish(role_arn: str) -> tuple[bool, str]:
+        """Allowed by the role's own policies, not denied by the topic's, and the key's
+        policy letting the role's account (or the role) use it through SNS."""
         documents = _role_documents(management, role_arn)
-        requests = [Request("sns:Publish", place.topic_arn)]
+        tls = {"aws:SecureTransport": "true"}
+        problems = []
+        if not _allowed(documents, Request("sns:Publish", place.topic_arn)):
+            problems.append(f"its policies do not allow sns:Publish on {place.topic_arn}")
+        publish_as_role = Request(
+            "sns:Publish", place.topic_arn, principal_arn=role_arn, context=tls
+        )
+        if topic_policy is not None and evaluate(topic_policy, publish_as_role) == DENY:
+            problems.append("the topic policy denies it sns:Publish")
         if key:
-            kms_key = management.client("kms", place.region).describe_key(KeyId=key)["KeyMetadata"][
-                "Arn"
-            ]
-            through_sns = {
-                "kms:ViaService": f"sns.{place.region}.{DNS_SUFFIXES.get(place.partition, 'amazonaws.com')}"
-            }
-            requests += [
-                Request(a, kms_key, context=through_sns)
-                for a in ("kms:GenerateDataKey", "kms:Decrypt")
-            ]
-        refused = [f"{r.action} on {r.resource}" for r in requests if not _allowed(documents, r)]
-        return not refused, (f"{role_arn} may not: {'; '.join(refused)}" if refused else role_arn)
+            kms = management.client("kms", place.region)
+            metadata = kms.describe_key(KeyId=key)["KeyMetadata"]
+            key_policy = json.loads(
+                kms.get_key_policy(KeyId=metadata["KeyId"], PolicyName="default")["Policy"]
+            )
+            suffix = DNS_SUFFIXES.get(place.partition, "amazonaws.com")
+            through_sns = {"kms:ViaService": f"sns.{place.region}.{suffix}"}
+            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                own = Request(action, metadata["Arn"], context=through_sns)
+                if not _allowed(documents, own):
+                    problems.append(f"its policies do not allow {action} on {metadata['Arn']}")
+                as_role = Request(
+                    action, metadata["Arn"], principal_arn=role_arn, context=through_sns
+                )
+                if evaluate(key_policy, as_role) != ALLOW:
+                    problems.append(f"the key policy does not let it {action}")
+        return not problems, "; ".join([role_arn, *problems])
 
     publish_id, publish_name = notified[2]
     checks.guarded(
