@@ -29,6 +29,12 @@ from orgtrail.policy_eval import ALLOW, DENY, Request, evaluate
 LOGS = "logs.amazonaws.com"
 SILENT_METRIC = ("AWS/Logs", "IncomingLogEvents")
 LESS_THAN = ("LessThanThreshold", "LessThanOrEqualToThreshold")
+ENCRYPTION = (
+    "alerts.topic-encryption",
+    "the alarm topic is encrypted with a key CloudWatch may use",
+)
+POLICY = ("alerts.topic-policy", "this account's alarms may publish to the alarm topic")
+SUBSCRIPTIONS = ("alerts.subscriptions", "someone has confirmed a subscription to the alarm topic")
 
 
 @dataclass(frozen=True)
@@ -91,14 +97,7 @@ def _check_topic(checks, management: Account, place: Place) -> tuple[str | None,
     try:
         attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
     except AWS_ERRORS as error:
-        for check_id, name in (
-            (
-                "alerts.topic-encryption",
-                "the alarm topic is encrypted with a key CloudWatch may use",
-            ),
-            ("alerts.topic-policy", "this account's alarms may publish to the alarm topic"),
-            ("alerts.subscriptions", "someone has confirmed a subscription to the alarm topic"),
-        ):
+        for check_id, name in (ENCRYPTION, POLICY, SUBSCRIPTIONS):
             checks.add(check_id, name, False, f"{topic}: {error_text(error)}")
         return None, None
     key = attributes.get("KmsMasterKeyId")
@@ -124,8 +123,7 @@ def _check_topic(checks, management: Account, place: Place) -> tuple[str | None,
         return not problems, "; ".join([metadata["Arn"], *problems])
 
     checks.guarded(
-        "alerts.topic-encryption",
-        "the alarm topic is encrypted with a key CloudWatch may use",
+        *ENCRYPTION,
         lambda: attributes,
         encryption,
     )
@@ -149,8 +147,7 @@ def _check_topic(checks, management: Account, place: Place) -> tuple[str | None,
         return True, "this account's alarms may publish"
 
     checks.guarded(
-        "alerts.topic-policy",
-        "this account's alarms may publish to the alarm topic",
+        *POLICY,
         lambda: attributes,
         policy,
     )
@@ -168,8 +165,7 @@ def _check_topic(checks, management: Account, place: Place) -> tuple[str | None,
         return bool(confirmed), detail
 
     checks.guarded(
-        "alerts.subscriptions",
-        "someone has confirmed a subscription to the alarm topic",
+        *SUBSCRIPTIONS,
         lambda: paginate(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic),
         subscriptions,
     )
