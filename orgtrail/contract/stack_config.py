@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from orgtrail.contract.config import NAMESPACE, to_engine_value
+from orgtrail.contract.config import NAMESPACE, Settings, load_settings, to_engine_value
 from orgtrail.contract.derived import pulumi_declarations
 from orgtrail.project import NAME
 
@@ -226,3 +226,14 @@ def read_stack_config(project_dir: Path, stack: str) -> dict[str, str]:
         for key, value in values.items()
         if value is not None and not (isinstance(value, dict) and "secure" in value)
     }
+
+
+def load_stack_settings(path: Path) -> Settings:
+    """A stack's settings from its Pulumi.<stack>.yaml (with Pulumi.yaml defaults beside it)."""
+    name = path.name
+    # Only .yaml: what is read is Pulumi.<stack>.yaml beside it (stack_file), the name this
+    # project's stack files have; a .yml name would have had another file read.
+    if not (name.startswith("Pulumi.") and name.endswith(".yaml")):
+        raise StackConfigError(f"{path} is not a stack config file (Pulumi.<stack>.yaml)")
+    stack = name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return load_settings(read_stack_config(path.parent, stack), stack)

@@ -36,11 +36,9 @@ from orgtrail.contract.config import (
     ConfigError,
     LegacyTrail,
     ManagementSettings,
-    Settings,
-    load_settings,
     partition_of,
 )
-from orgtrail.contract.stack_config import StackConfigError, read_stack_config
+from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
 from orgtrail.ops.aws import (
     ACTIVE,
     AWS_ERRORS,
@@ -104,17 +102,6 @@ class TrailDecision:
 
     def settle(self, action: str, reason: str = "") -> None:
         self.action, self.reason = action, reason
-
-
-def load_stack_settings(path: Path) -> Settings:
-    """A stack's settings from its Pulumi.<stack>.yaml (with Pulumi.yaml defaults beside it)."""
-    name = path.name
-    # Only .yaml: what is read is Pulumi.<stack>.yaml beside it (stack_file), the name this
-    # project's stack files have; a .yml name would have had another file read.
-    if not (name.startswith("Pulumi.") and name.endswith(".yaml")):
-        raise StackConfigError(f"{path} is not a stack config file (Pulumi.<stack>.yaml)")
-    stack = name.removeprefix("Pulumi.").removesuffix(".yaml")
-    return load_settings(read_stack_config(path.parent, stack), stack)
 
 
 def load_management_settings(path: Path) -> ManagementSettings:

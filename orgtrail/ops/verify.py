@@ -32,7 +32,7 @@ from orgtrail.contract.policy_documents import (
     PIPELINE_KEY_ACTIONS,
     PIPELINE_OBJECT_ACTIONS,
 )
-from orgtrail.contract.stack_config import StackConfigError
+from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
 from orgtrail.ops.alert_path import check_alert_path
 from orgtrail.ops.aws import (
     ACTIVE,
@@ -49,7 +49,6 @@ from orgtrail.ops.aws import (
     region_names,
     role_arn,
 )
-from orgtrail.ops.cutover import load_stack_settings
 from orgtrail.ops.deliveries import delivered_regions, deliveries, own_log_buckets, region_prefix
 from orgtrail.ops.recording import Recording, recording
 from orgtrail.ops.selectors import DATA, MANAGEMENT, NETWORK, Condition, Selector, gaps
