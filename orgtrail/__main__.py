@@ -13,10 +13,11 @@ from rich.console import Console
 from orgtrail import __version__
 from orgtrail.analysis import query
 from orgtrail.cli import EXIT_CODES, INTERRUPTED, HelpFormatter
+from orgtrail.cost import command as cost
 from orgtrail.offline import plan
 from orgtrail.ops import cutover, inventory, verify
 
-COMMANDS = (plan, inventory, cutover, verify, query)
+COMMANDS = (plan, inventory, cutover, verify, query, cost)
 
 
 def main(argv: list[str] | None = None) -> int:

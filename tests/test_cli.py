@@ -166,7 +166,7 @@ def test_an_endpoint_nobody_listens_on_is_named_as_unreachable(
     assert capsys.readouterr().err.startswith("error: cannot reach AWS: ")
 
 
-@pytest.mark.parametrize("command", ["plan", "inventory", "cutover", "verify", "query"])
+@pytest.mark.parametrize("command", ["plan", "inventory", "cutover", "verify", "query", "cost"])
 def test_every_command_help_has_examples_defaults_and_exit_codes(command, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     with pytest.raises(SystemExit) as exited:
@@ -186,6 +186,7 @@ def test_every_command_help_has_examples_defaults_and_exit_codes(command, capsys
         "verify": ["(default: 16)"],
         "plan": ["(default: all)"],
         "query": [],
+        "cost": [],
     }[command]
     flat = " ".join(text.split())
     for shown in parser_defaults:

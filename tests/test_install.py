@@ -14,7 +14,7 @@ import pytest
 import orgtrail
 from orgtrail.analysis.detections import detections
 from orgtrail.project import CHECKOUT
-from tests.support.cloudtrail_events import corpus, write_logs
+from tests.support.cloudtrail_events import Generator, corpus, write_logs
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +93,14 @@ def test_plan_needs_the_project_and_finds_it_with_cwd(installed):
     document = json.loads(planned.stdout)
     assert document["schemaVersion"] == 1
     assert [stack["stack"] for stack in document["stacks"]] == ["security"]
+
+
+def test_the_price_table_is_installed_with_it(installed, tmp_path):
+    write_logs(tmp_path, corpus(benign=50).events)
+    priced = run(installed, "cost", "--logs", str(tmp_path), "--json")
+    assert priced.returncode == 1, priced.stderr  # no stack file: the extra copies unmeasured
+    document = json.loads(priced.stdout)
+    assert document["prices"]["date"] == "2026-12-01"
+    assert document["window"]["events"] == 50 + sum(
+        len(makers) for makers in Generator.PLANTED.values()
+    )

@@ -157,7 +157,7 @@ def alert_path(org) -> list[tuple]:
             "the notifier's role may publish to the topic with its key",
             True,
             role,
-        ),  # fmt: skip
+        ),
         ("alerts", "the notifier's failures go to the alarm topic", True, f"on failure: {topic}"),
     ]
 

@@ -249,12 +249,64 @@ class QueryDocument(Strict):
     )
 
 
+# --- cost ----------------------------------------------------------------------------------
+
+
+class CostWindow(Strict):
+    start: str | None
+    end: str | None
+    days: float = Field(ge=0)
+    logFiles: NonNegativeInt
+    events: NonNegativeInt
+
+
+class PriceOrigin(Strict):
+    origin: str = Field(description="where every price of this document comes from")
+    date: str
+    region: str
+
+
+class ItemPrice(Strict):
+    usd: float
+    per: float
+    source: str = Field(description="the AWS pricing page the price was read from")
+
+
+class CostItem(Strict):
+    id: str
+    name: str
+    quantityPerMonth: float = Field(ge=0)
+    unit: str
+    price: ItemPrice
+    usdPerMonth: float = Field(ge=0)
+    perAccount: dict[str, float]
+
+
+class CostSummary(Strict):
+    usdPerMonth: float = Field(ge=0)
+    cutoverSavingUsdPerMonth: float = Field(ge=0)
+
+
+class CostDocument(Strict):
+    """`orgtrail cost --json`"""
+
+    schemaVersion: SchemaVersion
+    window: CostWindow
+    prices: PriceOrigin
+    items: list[CostItem]
+    accounts: dict[str, float]
+    summary: CostSummary
+    notMeasured: list[str] = Field(description="what the files read cannot tell: never priced as 0")
+    assumptions: list[str]
+
+
 DOCUMENTS: dict[str, type[BaseModel]] = {
     "plan": PlanDocument,
     "inventory": InventoryDocument,
     "cutover": CutoverDocument,
     "verify": VerifyDocument,
     "query": QueryDocument,
+    "cost": CostDocument,
     "error": ErrorDocument,
 }
 

@@ -1,0 +1,164 @@
+"""`orgtrail cost`: a month of the configured stacks, priced from the volume the organisation
+really produces (counted from a window of delivered log files), with every price's source."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from orgtrail.analysis.query import EXPECTED_LAYOUT, scan
+from orgtrail.cli import add_json, command
+from orgtrail.contract.config import ConfigError, ManagementSettings, SecuritySettings
+from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
+from orgtrail.cost.estimate import Estimate, estimate
+from orgtrail.cost.prices import offline_table
+from orgtrail.cost.volume import measure
+from orgtrail.output import add_row, data_table, document, refuse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = command(
+        subparsers,
+        "cost",
+        summary="what the stacks cost a month, from measured volume and cited prices",
+        description="Count what the organisation produces from a window of delivered log "
+        "files (as `query` reads them) and price a month of the configured stacks: extra "
+        "copies of management events (the legacy trails), data and network activity events, "
+        "Insights, CloudWatch Logs ingestion, the log bucket's storage, requests and KMS.",
+        examples=(
+            (
+                "a day of the organisation's logs, priced with both stacks' config",
+                "orgtrail cost --logs logs/ --stack-config Pulumi.management.yaml "
+                "--stack-config Pulumi.security.yaml",
+            ),
+            ("as JSON", "orgtrail cost --logs logs/ --stack-config Pulumi.management.yaml --json"),
+        ),
+        exit_codes={0: "estimate made", 1: "something could not be measured (listed)"},
+    )
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        required=True,
+        help="a window of CloudTrail log files (a day or more: any level of AWSLogs/...)",
+    )
+    parser.add_argument(
+        "--stack-config",
+        type=Path,
+        action="append",
+        default=[],
+        help="a stack file, repeatable: the management stack's names the legacy trails and "
+        "Insights, the security stack's the retention",
+    )
+    add_json(parser, "cost")
+    parser.set_defaults(run=run)
+
+
+def cost_json(result: Estimate) -> dict:
+    volume = result.volume
+    return {
+        "window": {
+            "start": volume.first.isoformat() if volume.first else None,
+            "end": volume.last.isoformat() if volume.last else None,
+            "days": round(volume.days, 4),
+            "logFiles": volume.total("files"),
+            "events": volume.total("events"),
+        },
+        "prices": {"origin": result.prices.origin, "date": result.prices.date,
+                   "region": result.prices.region},
+        "items": [
+            {
+                "id": item.id,
+                "name": item.name,
+                "quantityPerMonth": round(item.quantity, 6),
+                "unit": item.price.unit,
+                "price": {"usd": item.price.usd, "per": item.price.per, "source": item.price.source},
+                "usdPerMonth": round(item.usd, 4),
+                "perAccount": {a: round(item.account_usd(a), 4) for a in sorted(item.per_account)},
+            }
+            for item in result.items
+        ],
+        "accounts": {
+            account: round(sum(i.account_usd(account) for i in result.items), 4)
+            for account in result.accounts()
+        },
+        "summary": {
+            "usdPerMonth": round(result.usd, 4),
+            "cutoverSavingUsdPerMonth": round(result.cutover_saving, 4),
+        },
+        "notMeasured": result.not_measured,
+        "assumptions": result.assumptions,
+    }  # fmt: skip
+
+
+def _settings(paths: list[Path]) -> tuple[ManagementSettings | None, SecuritySettings | None]:
+    management = security = None
+    for path in paths:
+        settings = load_stack_settings(path)
+        if isinstance(settings, ManagementSettings):
+            management = settings
+        else:
+            security = settings
+    return management, security
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    if not args.logs.is_dir():
+        return refuse(args, f"{args.logs} is not a directory")
+    try:
+        management, security = _settings(args.stack_config)
+    except (ConfigError, StackConfigError, OSError) as error:
+        return refuse(args, str(error), type(error).__name__)
+    if not scan(args.logs).files:
+        return refuse(args, f"{args.logs} holds no CloudTrail log file; expected {EXPECTED_LAYOUT}")
+    volume = measure(args.logs)
+    errors = Console(stderr=True)
+    for path, reason in volume.skipped:
+        errors.print(Text.assemble(("skipped ", "yellow"), f"{path}: {reason}"), soft_wrap=True)
+    if volume.days == 0:
+        return refuse(args, f"{args.logs}: the events read span no time; read a day or more")
+    result = estimate(volume, offline_table(), management, security)
+    if args.json:
+        print(document(**cost_json(result)))
+    else:
+        _print(console, result)
+    return 1 if result.not_measured else 0
+
+
+def _print(console: Console, result: Estimate) -> None:
+    volume = result.volume
+    sources = list(dict.fromkeys(item.price.source for item in result.items))
+    table = data_table(
+        f"a month of org-trail, from {volume.total('events'):,} events over {volume.days:.2f} days",
+        ("item", "per month", "price", "USD per month"),
+    )
+    for item in result.items:
+        add_row(
+            table,
+            item.name,
+            f"{item.quantity:,.2f} {item.price.unit}",
+            f"{item.price.text()} [{sources.index(item.price.source) + 1}]",
+            f"{item.usd:,.2f}",
+        )
+    console.print(table)
+    accounts = data_table("by account", ("account", "USD per month"))
+    for account, usd in sorted(
+        cost_json(result)["accounts"].items(), key=lambda pair: (-pair[1], pair[0])
+    ):
+        add_row(accounts, account, f"{usd:,.2f}")
+    console.print(accounts)
+    for index, source in enumerate(sources, 1):
+        console.print(Text(f"[{index}] {source}"), soft_wrap=True)
+    for line in result.not_measured:
+        console.print(Text.assemble(("not measured: ", "yellow"), line), soft_wrap=True)
+    for line in result.assumptions:
+        console.print(Text(f"assumed: {line}"), soft_wrap=True)
+    console.print(
+        Text(
+            f"${result.usd:,.2f} a month; stopping the config's legacy trails saves "
+            f"${result.cutover_saving:,.2f} a month"
+        ),
+        soft_wrap=True,
+    )

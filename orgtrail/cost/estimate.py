@@ -1,0 +1,163 @@
+"""A month of the configured stacks, priced: each item from a measured count and a cited price.
+
+Items, per account and for the organisation (the monthly quantity is the count over the
+window read, scaled to a month):
+
+- management events, extra copies: the organization trail's copy is the first and free; each
+  legacy trail of the management stack's config is one more copy of its account's
+  management events in its region, charged, until `cutover` stops it;
+- data events (S3, Lambda, others) and network activity events: every delivery is charged;
+- Insights: write management events analysed twice (call rate and error rate), read ones
+  once (error rate), when the stack turns Insights on;
+- CloudWatch Logs ingestion: every event the trail records is sent to its log group, data
+  events included, at its uncompressed size;
+- the log bucket: a month's files kept for the Object Lock retention (S3 Standard), their
+  PUT requests and one KMS request per file.
+
+What cannot be measured from the files read is listed in `not_measured`, never priced as zero.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from orgtrail.contract.config import ManagementSettings, ObjectLock, SecuritySettings
+from orgtrail.cost.prices import Price, PriceTable
+from orgtrail.cost.volume import MONTH_DAYS, Place, Volume
+
+GIB = 2**30  # AWS bills a "GB" of storage and of ingestion as 2**30 bytes
+
+
+@dataclass
+class Item:
+    id: str
+    name: str
+    price: Price
+    quantity: float = 0.0  # per month, organisation-wide, in the price's unit
+    per_account: dict[str, float] = field(default_factory=dict)  # quantity per month
+
+    @property
+    def usd(self) -> float:
+        return self.price.cost(self.quantity)
+
+    def account_usd(self, account: str) -> float:
+        return self.price.cost(self.per_account.get(account, 0.0))
+
+    def add(self, account: str, quantity: float) -> None:
+        self.quantity += quantity
+        self.per_account[account] = self.per_account.get(account, 0.0) + quantity
+
+
+@dataclass
+class Estimate:
+    volume: Volume
+    prices: PriceTable
+    items: list[Item]
+    not_measured: list[str]
+    assumptions: list[str]
+
+    @property
+    def usd(self) -> float:
+        return sum(item.usd for item in self.items)
+
+    @property
+    def cutover_saving(self) -> float:
+        """What stopping every legacy trail of the config saves a month (their extra copies)."""
+        return sum(item.usd for item in self.items if item.id == "management-extra-copies")
+
+    def accounts(self) -> list[str]:
+        return sorted({account for item in self.items for account in item.per_account})
+
+
+def estimate(
+    volume: Volume,
+    prices: PriceTable,
+    management: ManagementSettings | None = None,
+    security: SecuritySettings | None = None,
+) -> Estimate:
+    month = volume.per_month
+    assumptions = [
+        f"a month is {MONTH_DAYS:.2f} days; counts over the {volume.days:.2f} days read "
+        f"are multiplied by {month:.2f}",
+        f"prices: {prices.origin}",
+    ]
+    not_measured: list[str] = []
+    copies = Counter(
+        (t.account_id, t.region) for t in (management.legacy_trails if management else ())
+    )
+    if management is None:
+        not_measured.append(
+            "extra copies of management events: no management stack file given "
+            "(--stack-config Pulumi.<management stack>.yaml names the legacy trails)"
+        )
+    else:
+        assumptions.append(
+            "each legacy trail is one extra copy of its account's management events in its "
+            "region (a multi-region legacy trail copies every region: `orgtrail inventory` says "
+            "which are)"
+        )
+    insights = management.insights if management else True
+    lock = security.object_lock if security else ObjectLock()
+    if security is None:
+        assumptions.append(
+            f"log retention {lock.days} days (the objectLock default: no security stack file given)"
+        )
+    items = {
+        item.id: item
+        for item in (
+            Item("management-extra-copies", "management events, extra copies (legacy trails)",
+                 prices["management-events-extra-copy"]),
+            Item("data-events", "data events (S3, Lambda and others)", prices["data-events"]),
+            Item("network-activity-events", "network activity events",
+                 prices["network-activity-events"]),
+            Item("insights", "Insights, events analysed (both types)",
+                 prices["insights-events-analysed"]),
+            Item("cloudwatch-logs-ingestion", "CloudWatch Logs ingestion (every event, data included)",
+                 prices["cloudwatch-logs-ingestion"]),
+            Item("s3-storage", f"log bucket storage, {lock.days} days kept (S3 Standard)",
+                 prices["s3-standard-storage"]),
+            Item("s3-put-requests", "log bucket PUT requests (log and digest files)",
+                 prices["s3-put-requests"]),
+            Item("kms-requests", "KMS requests (one data key per file)", prices["kms-requests"]),
+        )
+    }  # fmt: skip
+    digest_share = volume.digest_files / max(volume.total("files"), 1)
+    if volume.digest_files:
+        assumptions.append("digest files are shared among accounts as their log files are")
+    for place in volume.places:
+        _price_place(items, place, month, copies[(place.account, place.region)], insights)
+        files = place.files * (1 + digest_share) * month
+        items["s3-put-requests"].add(place.account, files)
+        items["kms-requests"].add(place.account, files)
+        stored = place.stored_bytes * month * lock.days / MONTH_DAYS / GIB
+        items["s3-storage"].add(place.account, stored)
+    if not insights:
+        del items["insights"]
+    data_events = management.data_events if management else None
+    wanted = data_events is None or data_events.s3 or data_events.lambda_functions
+    if volume.total("data") == 0 and wanted:
+        not_measured.append(
+            "data events: the files read hold none; if the stack records them, measure a day "
+            "of logs after switching them on (a whole organisation's S3 reads can cost more "
+            "than everything else here)"
+        )
+    unclassified = volume.total("unclassified")
+    if unclassified:
+        assumptions.append(
+            f"{unclassified:,} events without an eventCategory are priced as management events"
+        )
+    return Estimate(volume, prices, list(items.values()), not_measured, assumptions)
+
+
+def _price_place(
+    items: dict[str, Item], place: Place, month: float, copies: int, insights: bool
+) -> None:
+    management = (place.management + place.unclassified) * month
+    items["management-extra-copies"].add(place.account, management * copies)
+    items["data-events"].add(place.account, place.data * month)
+    items["network-activity-events"].add(place.account, place.network_activity * month)
+    if insights:
+        write = (place.management_write + place.unclassified) * month
+        items["insights"].add(place.account, 2 * write + place.management_read * month)
+    items["cloudwatch-logs-ingestion"].add(place.account, place.event_bytes * month / GIB)
