@@ -290,3 +290,43 @@ def test_a_missing_topic_fails_each_topic_check_and_names_it(org):
     found = failing(org)
     for check in ("alerts.topic-encryption", "alerts.topic-policy", "alerts.subscriptions"):
         assert found[check].startswith(f"{TOPIC}: NotFound")
+
+
+def test_a_role_with_a_path_and_managed_policies_is_read_whole(org):
+    """The notifier's rights may come from attached managed policies, on a role with a path:
+    all of them are read; one that denies wins."""
+    iam = org.admin.client("iam")
+    lambda_ = org.admin.client("lambda")
+    trust = iam.get_role(RoleName=NOTIFIER)["Role"]["AssumeRolePolicyDocument"]
+    role = iam.create_role(
+        RoleName="notifier-managed", Path="/org-trail/", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    allow = iam.create_policy(
+        PolicyName="notifier-allow",
+        PolicyDocument=json.dumps(
+            notifier_policy(org.organization, ALARM_TOPIC, org.alarm_key_arn)
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="notifier-managed", PolicyArn=allow)
+    lambda_.update_function_configuration(FunctionName=NOTIFIER, Role=role)
+    assert "alerts.notifier-publish" not in failing(org)
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "sns:Publish", "Resource": "*"}
+    ]}  # fmt: skip
+    iam.put_role_policy(
+        RoleName="notifier-managed", PolicyName="deny", PolicyDocument=json.dumps(deny)
+    )
+    assert failing(org) == {
+        "alerts.notifier-publish": f"{role}; its policies do not allow sns:Publish on {TOPIC}"
+    }
+
+
+def test_the_insights_pattern_may_be_spaced_differently(org):
+    function = org.admin.client("lambda").get_function(FunctionName=NOTIFIER)
+    org.admin.client("logs").put_subscription_filter(
+        logGroupName=GROUP,
+        filterName="org-trail-insights",
+        filterPattern='{$.eventType="AwsCloudTrailInsight"}',
+        destinationArn=function["Configuration"]["FunctionArn"],
+    )
+    assert failing(org) == {}

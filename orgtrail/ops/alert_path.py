@@ -218,23 +218,19 @@ def _check_silent_trail(checks, management: Account, place: Place) -> None:
 
 
 def _role_documents(management: Account, role_arn: str) -> list[dict]:
-    """Every identity policy of a role: inline and attached."""
+    """Every identity policy of a role: inline and attached (boto3 hands the documents over
+    decoded, as mappings)."""
     iam = management.client("iam")
     role = role_arn.rsplit("/", 1)[-1]
     documents = [
-        _document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+        iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
         for name in paginate(iam, "list_role_policies", "PolicyNames", RoleName=role)
     ]
     for attached in paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role):
         version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
         document = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)
-        documents.append(_document(document["PolicyVersion"]["Document"]))
+        documents.append(document["PolicyVersion"]["Document"])
     return documents
-
-
-def _document(value: str | dict) -> dict:
-    # IAM returns documents URL-encoded JSON text through some SDKs and as a mapping through boto3.
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _check_notifier(
