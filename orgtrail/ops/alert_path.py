@@ -67,8 +67,13 @@ def _allowed(documents: list[dict], request: Request) -> bool:
     return ALLOW in decisions and DENY not in decisions
 
 
+# White space outside double quotes (an even number of quotes follows it): CloudWatch Logs
+# reads `{$.eventType="x"}` as `{ $.eventType = "x" }`; inside the quotes it is the value.
+_UNQUOTED_SPACE = re.compile(r'\s+(?=(?:[^"]*"[^"]*")*[^"]*$)')
+
+
 def _same_pattern(pattern: str) -> bool:
-    return re.sub(r"\s+", "", pattern or "") == re.sub(r"\s+", "", INSIGHTS_PATTERN)
+    return _UNQUOTED_SPACE.sub("", pattern or "") == _UNQUOTED_SPACE.sub("", INSIGHTS_PATTERN)
 
 
 def check_alert_path(checks, management: Account, trail: dict | None, insights_told: bool) -> None:
