@@ -182,3 +182,24 @@ def test_a_file_that_cannot_be_read_is_named_and_the_rest_counted(events, logs_d
         (bad.name, "corrupt gzip data")
     ]
     assert volume.total("events") == len(events)
+
+
+def test_a_quiet_configuration_has_no_cost_heavy_choice():
+    from orgtrail.cost.warnings import cost_warnings
+
+    quiet = settings(
+        "management",
+        insights="false",
+        dataEvents=json.dumps({"s3": False, "lambda": False}),
+    )
+    assert cost_warnings(quiet) == []
+    loud = settings("management", dataEvents=json.dumps({"s3": True, "s3IncludeTrailBucket": True}))
+    assert [w.id for w in cost_warnings(loud)] == [
+        "s3-data-events-trail-bucket",
+        "data-events-to-cloudwatch-logs",
+        "insights-organisation-wide",
+    ]
+    assert all(
+        w.text().endswith(w.cheaper or w.why + " (give --cost-profile for a figure)")
+        for w in cost_warnings(loud)
+    )

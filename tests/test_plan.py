@@ -237,3 +237,47 @@ def test_plan_diff_of_an_unreadable_file_is_refused(tmp_path, capsys):
     bad.write_text("{not json")
     assert main(["plan", "--stack", "management", "--no-policy", "--diff", str(bad)]) == 2
     assert f"--diff {bad} is not JSON: " in capsys.readouterr().err
+
+
+def test_the_cost_heavy_choices_are_named_with_their_figures(project, tmp_path, capsys):
+    from orgtrail.cost.volume import MONTH_DAYS
+    from tests.support.cloudtrail_events import corpus, write_logs
+
+    argv = ["plan", "--stack", "management", "--project-dir", str(project), "--no-policy"]
+    assert main([*argv, "--json"]) == 0
+    warnings = conforming("plan", capsys.readouterr().out)["costWarnings"]
+    assert [(w["id"], w["usdPerMonth"]) for w in warnings] == [
+        ("data-events-to-cloudwatch-logs", None),
+        ("insights-organisation-wide", None),
+    ]
+    assert warnings[1]["cheaper"] is None  # nothing cheaper tells someone of unusual activity
+    # A volume profile gives figures, and a small organisation's Insights are not called out.
+    logs = tmp_path / "logs"
+    write_logs(logs, corpus(benign=2000).events)
+    main(["cost", "--logs", str(logs), "--json"])
+    profile = tmp_path / "cost.json"
+    profile.write_text(capsys.readouterr().out)
+    items = {i["id"]: i for i in json.loads(profile.read_text())["items"]}
+    stack_file = project / "Pulumi.management.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace("s3IncludeTrailBucket: false", "s3IncludeTrailBucket: true")
+    )
+    assert main([*argv, "--json", "--cost-profile", str(profile)]) == 0
+    warnings = {w["id"]: w for w in json.loads(capsys.readouterr().out)["costWarnings"]}
+    assert set(warnings) == {"s3-data-events-trail-bucket", "data-events-to-cloudwatch-logs"}
+    assert warnings["s3-data-events-trail-bucket"]["usdPerMonth"] == round(
+        items["data-events"]["usdPerMonth"], 2
+    )
+    # The data events' share of the ingestion: their count over all events, a month.
+    document = json.loads(profile.read_text())
+    window = document["window"]
+    share = items["data-events"]["quantityPerMonth"] / (
+        window["events"] * MONTH_DAYS / window["days"]
+    )
+    assert 0 < share < 1
+    assert warnings["data-events-to-cloudwatch-logs"]["usdPerMonth"] == round(
+        items["cloudwatch-logs-ingestion"]["usdPerMonth"] * share, 2
+    )
+    main([*argv, "--cost-profile", str(profile)])
+    text = capsys.readouterr().out
+    assert "Cost-heavy choices:" in text and "from the volume profile's data events" in text

@@ -71,6 +71,15 @@ class StackPlanDocument(Strict):
     policyVerdicts: list[Verdict] | None = Field(description="null with --no-policy")
 
 
+class CostWarningDocument(Strict):
+    id: str
+    choice: str
+    why: str
+    cheaper: str | None = Field(description="the cheaper way to the same end, if there is one")
+    usdPerMonth: float | None = Field(description="from --cost-profile; null without one")
+    measuredBy: str
+
+
 class PlanDocument(Strict):
     """`orgtrail plan --json`"""
 
@@ -81,6 +90,9 @@ class PlanDocument(Strict):
     )
     changes: dict[str, list[str]] | None = Field(
         None, description="with --diff: per stack, each change since the saved plan (+, -, ~)"
+    )
+    costWarnings: list[CostWarningDocument] = Field(
+        description="the management stack's cost-heavy choices (figures with --cost-profile)"
     )
 
 

@@ -30,6 +30,7 @@ from orgtrail.contract.config import (
     load_settings,
 )
 from orgtrail.contract.stack_config import StackConfigError, read_stack_config
+from orgtrail.cost.warnings import cost_warnings
 from orgtrail.offline.aws_rules import RefusedByAws, refusals
 from orgtrail.offline.policy_check import PACK_DIR, PackError, RunningPack, Verdict
 from orgtrail.offline.simulate import Resource, Simulation, simulate
@@ -288,6 +289,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--no-policy", action="store_true", help="do not run the CrossGuard pack on the plan"
     )
     parser.add_argument(
+        "--cost-profile",
+        type=Path,
+        metavar="COST.json",
+        help="a volume profile saved with `orgtrail cost --json`: the cost-heavy choices get figures",
+    )
+    parser.add_argument(
         "--diff",
         type=Path,
         metavar="OLD.json",
@@ -380,6 +387,27 @@ def run(args: argparse.Namespace, console: Console) -> int:
     ) as error:
         return refuse(args, str(error), type(error).__name__)
     document = plan_json(plans)
+    try:
+        profile = json.loads(args.cost_profile.read_text()) if args.cost_profile else None
+    except (OSError, json.JSONDecodeError) as error:
+        return refuse(args, f"--cost-profile {args.cost_profile}: {error}")
+    warnings = [
+        warning
+        for plan in plans.values()
+        if isinstance(plan.settings, ManagementSettings)
+        for warning in cost_warnings(plan.settings, profile)
+    ]
+    document["costWarnings"] = [
+        {
+            "id": w.id,
+            "choice": w.choice,
+            "why": w.why,
+            "cheaper": w.cheaper,
+            "usdPerMonth": None if w.usd_per_month is None else round(w.usd_per_month, 2),
+            "measuredBy": w.measured_by,
+        }
+        for w in warnings
+    ]
     if args.diff is not None:
         try:
             old = json.loads(args.diff.read_text())
@@ -404,6 +432,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         out = console if console.is_terminal else Console(width=UNWRAPPED, highlight=False)
         for stack, plan in plans.items():
             out.print(render_tree(stack, plan))
+        if warnings:
+            out.print(Text("Cost-heavy choices:"), soft_wrap=True)
+            for warning in warnings:
+                out.print(Text(f"    ! {warning.text()}"), soft_wrap=True)
         for line in resource_counts(plans):
             out.print(Text(line), soft_wrap=True)
     mandatory = [
