@@ -203,3 +203,20 @@ def test_a_quiet_configuration_has_no_cost_heavy_choice():
         w.text().endswith(w.cheaper or w.why + " (give --cost-profile for a figure)")
         for w in cost_warnings(loud)
     )
+
+
+def test_the_markdown_report_and_the_chart_show_the_same_figures(logs_dir, tmp_path, capsys):
+    report = tmp_path / "cost.md"
+    main(["cost", "--logs", str(logs_dir), "--json", "--markdown", str(report)])
+    document = json.loads(capsys.readouterr().out)
+    text = report.read_text()
+    for item in document["items"]:
+        assert f"| {item['name']} |" in text and f"| {item['usdPerMonth']:,.2f} |" in text
+        assert f"]({item['price']['source']})" in text
+    assert f"**${document['summary']['usdPerMonth']:,.2f} a month**" in text
+    chart = text.split("```")[1].strip().splitlines()
+    costs = [float(line.rsplit("$", 1)[1].replace(",", "")) for line in chart]
+    assert costs == sorted(costs, reverse=True)
+    lengths = [line.count("█") for line in chart]
+    assert lengths[0] == 40 and lengths == sorted(lengths, reverse=True)
+    assert all(f"- {line}" in text for line in document["notMeasured"] + document["assumptions"])

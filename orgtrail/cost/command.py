@@ -15,6 +15,7 @@ from orgtrail.contract.config import ConfigError, ManagementSettings, SecuritySe
 from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
 from orgtrail.cost.estimate import Estimate, estimate
 from orgtrail.cost.prices import offline_table
+from orgtrail.cost.report import bars, markdown
 from orgtrail.cost.volume import measure
 from orgtrail.output import add_row, data_table, document, refuse
 
@@ -35,6 +36,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                 "--stack-config Pulumi.security.yaml",
             ),
             ("as JSON", "orgtrail cost --logs logs/ --stack-config Pulumi.management.yaml --json"),
+            (
+                "a Markdown report for the pull request",
+                "orgtrail cost --logs logs/ --stack-config Pulumi.management.yaml --markdown cost.md",
+            ),
         ),
         exit_codes={0: "estimate made", 1: "something could not be measured (listed)"},
     )
@@ -51,6 +56,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         help="a stack file, repeatable: the management stack's names the legacy trails and "
         "Insights, the security stack's the retention",
+    )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="REPORT.md",
+        help="also write a Markdown report (tables, a chart, sources, assumptions) for a pull "
+        "request or a ticket",
     )
     add_json(parser, "cost")
     parser.set_defaults(run=run)
@@ -120,6 +132,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if volume.days == 0:
         return refuse(args, f"{args.logs}: the events read span no time; read a day or more")
     result = estimate(volume, offline_table(), management, security)
+    if args.markdown is not None:
+        try:
+            args.markdown.write_text(markdown(result))
+        except OSError as error:
+            return refuse(args, f"--markdown {args.markdown}: {error.strerror}")
     if args.json:
         print(document(**cost_json(result)))
     else:
@@ -149,6 +166,10 @@ def _print(console: Console, result: Estimate) -> None:
     ):
         add_row(accounts, account, f"{usd:,.2f}")
     console.print(accounts)
+    chart = data_table("where the money goes", ("item", "", "USD per month"))
+    for name, bar, usd in bars(result):
+        add_row(chart, name, bar, f"{usd:,.2f}")
+    console.print(chart)
     for index, source in enumerate(sources, 1):
         console.print(Text(f"[{index}] {source}"), soft_wrap=True)
     for line in result.not_measured:
