@@ -299,6 +299,22 @@ class CostSummary(Strict):
     cutoverSavingUsdPerMonth: float = Field(ge=0)
 
 
+class BucketSavingDocument(Strict):
+    bucket: str
+    accountId: AccountId
+    region: str
+    storageClass: str
+    standardBytes: float | None
+    objects: float | None
+    sampled: NonNegativeInt
+    eligibleBytesShare: float | None
+    eligibleObjectsShare: float | None
+    usdPerMonth: float | None
+    oneTimeUsd: float | None
+    breakEvenMonths: float | None
+    error: str | None = Field(description="why the bucket could not be measured")
+
+
 class CostDocument(Strict):
     """`orgtrail cost --json`"""
 
@@ -310,6 +326,9 @@ class CostDocument(Strict):
     summary: CostSummary
     notMeasured: list[str] = Field(description="what the files read cannot tell: never priced as 0")
     assumptions: list[str]
+    glacier: list[BucketSavingDocument] | None = Field(
+        description="with --glacier: each legacy bucket's archive saving; null without"
+    )
 
 
 DOCUMENTS: dict[str, type[BaseModel]] = {

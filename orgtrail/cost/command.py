@@ -4,19 +4,22 @@ really produces (counted from a window of delivered log files), with every price
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
 from orgtrail.analysis.query import EXPECTED_LAYOUT, scan
-from orgtrail.cli import add_json, command
+from orgtrail.cli import add_json, add_profile, command
 from orgtrail.contract.config import ConfigError, ManagementSettings, SecuritySettings
 from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
-from orgtrail.cost.estimate import Estimate, estimate
+from orgtrail.cost.estimate import GIB, Estimate, estimate
+from orgtrail.cost.glacier import BucketSaving, glacier_savings
 from orgtrail.cost.prices import offline_table
 from orgtrail.cost.report import bars, markdown
 from orgtrail.cost.volume import measure
+from orgtrail.ops.aws import CredentialError, current_account
 from orgtrail.output import add_row, data_table, document, refuse
 
 
@@ -64,6 +67,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="also write a Markdown report (tables, a chart, sources, assumptions) for a pull "
         "request or a ticket",
     )
+    parser.add_argument(
+        "--glacier",
+        action="store_true",
+        help="also measure what archiving the legacy buckets saves (CloudWatch storage metrics "
+        "and a sampled listing of each bucket, through the role of its owner account)",
+    )
+    add_profile(parser)
     add_json(parser, "cost")
     parser.set_defaults(run=run)
 
@@ -131,17 +141,81 @@ def run(args: argparse.Namespace, console: Console) -> int:
         errors.print(Text.assemble(("skipped ", "yellow"), f"{path}: {reason}"), soft_wrap=True)
     if volume.days == 0:
         return refuse(args, f"{args.logs}: the events read span no time; read a day or more")
-    result = estimate(volume, offline_table(), management, security)
+    prices = offline_table()
+    result = estimate(volume, prices, management, security)
+    savings = None
+    if args.glacier:
+        if management is None:
+            return refuse(args, "--glacier needs the management stack's file (--stack-config)")
+        try:
+            account = current_account(args.profile, management.organization.region)
+        except CredentialError as error:
+            return refuse(args, str(error), type(error).__name__)
+        savings = glacier_savings(account, management, prices, datetime.now(UTC))
     if args.markdown is not None:
         try:
             args.markdown.write_text(markdown(result))
         except OSError as error:
             return refuse(args, f"--markdown {args.markdown}: {error.strerror}")
     if args.json:
-        print(document(**cost_json(result)))
+        print(document(**cost_json(result), glacier=glacier_json(savings)))
     else:
         _print(console, result)
-    return 1 if result.not_measured else 0
+        if savings is not None:
+            _print_glacier(console, savings)
+    unread = savings is not None and any(saving.error for saving in savings)
+    return 1 if result.not_measured or unread else 0
+
+
+def glacier_json(savings: list[BucketSaving] | None) -> list[dict] | None:
+    if savings is None:
+        return None
+    return [
+        {
+            "bucket": s.bucket,
+            "accountId": s.account,
+            "region": s.region,
+            "storageClass": s.storage_class,
+            "standardBytes": s.standard_bytes,
+            "objects": s.objects,
+            "sampled": s.sampled,
+            "eligibleBytesShare": s.eligible_bytes_share,
+            "eligibleObjectsShare": s.eligible_objects_share,
+            "usdPerMonth": None if s.monthly_usd is None else round(s.monthly_usd, 4),
+            "oneTimeUsd": None if s.one_time_usd is None else round(s.one_time_usd, 4),
+            "breakEvenMonths": None
+            if s.break_even_months is None
+            else round(s.break_even_months, 2),
+            "error": s.error,
+        }
+        for s in savings
+    ]
+
+
+def _print_glacier(console: Console, savings: list[BucketSaving]) -> None:
+    table = data_table(
+        "archiving the legacy buckets",
+        ("bucket", "account", "GB", "objects", "to move", "saves a month", "one-time", "even in"),
+    )
+    for s in savings:
+        if s.error:
+            add_row(table, s.bucket, s.account, "-", "-", "-", f"not measured: {s.error}", "-", "-")
+            continue
+        months = "never" if s.break_even_months is None else f"{s.break_even_months:,.1f} months"
+        add_row(
+            table,
+            s.bucket,
+            s.account,
+            f"{s.standard_bytes / GIB:,.2f}",
+            f"{s.objects:,.0f}",
+            f"{s.eligible_bytes_share:.0%} of bytes",
+            f"${s.monthly_usd:,.2f} ({s.storage_class})",
+            f"${s.one_time_usd:,.2f}",
+            months,
+        )
+    console.print(table)
+    total = sum(s.monthly_usd or 0 for s in savings)
+    console.print(Text(f"archiving saves ${total:,.2f} a month"), soft_wrap=True)
 
 
 def _print(console: Console, result: Estimate) -> None:
