@@ -110,13 +110,6 @@ def test_deep_archive_counts_each_objects_overhead(org, tmp_path, capsys):
     assert saving["oneTimeUsd"] == round(objects / 1000 * 0.05, 4)
 
 
-def test_glacier_needs_the_management_stack_file(tmp_path, capsys):
-    logs = tmp_path / "logs"
-    write_logs(logs, corpus(benign=20).events)
-    assert main(["cost", "--logs", str(logs), "--glacier"]) == 2
-    assert "--glacier needs the management stack's file" in capsys.readouterr().err
-
-
 def test_a_bucket_without_storage_metrics_is_not_measured(org, tmp_path, capsys, proxy):
     from tests.support.proxy import json_error
 

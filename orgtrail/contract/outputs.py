@@ -315,6 +315,33 @@ class BucketSavingDocument(Strict):
     error: str | None = Field(description="why the bucket could not be measured")
 
 
+class SpendPeriod(Strict):
+    start: str
+    end: str
+    months: NonNegativeInt
+
+
+class AccountSpendDocument(Strict):
+    usdPerMonth: float
+    byKind: dict[str, float] = Field(description="extra copies, data events, Insights, other: ...")
+    paidCopiesByRegion: dict[str, float]
+
+
+class TrailSaving(Strict):
+    accountId: AccountId
+    region: str
+    trailName: str
+    usdPerMonth: float = Field(
+        description="its account's paid copies there, shared among its legacy trails"
+    )
+
+
+class SpendDocument(Strict):
+    period: SpendPeriod
+    accounts: dict[str, AccountSpendDocument]
+    trailSavings: list[TrailSaving]
+
+
 class CostDocument(Strict):
     """`orgtrail cost --json`"""
 
@@ -328,6 +355,9 @@ class CostDocument(Strict):
     assumptions: list[str]
     glacier: list[BucketSavingDocument] | None = Field(
         description="with --glacier: each legacy bucket's archive saving; null without"
+    )
+    spend: SpendDocument | None = Field(
+        description="with --spend: today's CloudTrail spend from Cost Explorer; null without"
     )
 
 

@@ -18,9 +18,17 @@ from orgtrail.cost.estimate import GIB, Estimate, estimate
 from orgtrail.cost.glacier import BucketSaving, glacier_savings
 from orgtrail.cost.prices import offline_table
 from orgtrail.cost.report import bars, markdown
+from orgtrail.cost.spend import KINDS, AccountSpend, last_full_months, spend, trail_savings
 from orgtrail.cost.volume import measure
-from orgtrail.ops.aws import CredentialError, current_account
+from orgtrail.ops.aws import AWS_ERRORS, CredentialError, at_least_one, current_account, error_text
 from orgtrail.output import add_row, data_table, document, refuse
+
+# Cost Explorer's one endpoint per partition (Cost Explorer API reference, "Service Endpoint").
+COST_EXPLORER_REGION = {
+    "aws": "us-east-1",
+    "aws-cn": "cn-northwest-1",
+    "aws-us-gov": "us-gov-west-1",
+}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -72,6 +80,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also measure what archiving the legacy buckets saves (CloudWatch storage metrics "
         "and a sampled listing of each bucket, through the role of its owner account)",
+    )
+    parser.add_argument(
+        "--spend",
+        action="store_true",
+        help="also read today's CloudTrail spend from Cost Explorer (management account): per "
+        "account and usage type, and what stopping each legacy trail saves, measured",
+    )
+    parser.add_argument(
+        "--months", type=at_least_one, default=3, help="with --spend: full months to average"
     )
     add_profile(parser)
     add_json(parser, "cost")
@@ -143,26 +160,43 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return refuse(args, f"{args.logs}: the events read span no time; read a day or more")
     prices = offline_table()
     result = estimate(volume, prices, management, security)
-    savings = None
-    if args.glacier:
+    savings = spent = None
+    if args.glacier or args.spend:
         if management is None:
-            return refuse(args, "--glacier needs the management stack's file (--stack-config)")
+            flags = " and ".join(
+                f for f, on in (("--glacier", args.glacier), ("--spend", args.spend)) if on
+            )
+            return refuse(args, f"{flags} needs the management stack's file (--stack-config)")
         try:
             account = current_account(args.profile, management.organization.region)
+            if args.spend:
+                cost_explorer = account.client("ce", COST_EXPLORER_REGION[account.partition])
+                spent = spend(cost_explorer, datetime.now(UTC).date(), args.months)
         except CredentialError as error:
             return refuse(args, str(error), type(error).__name__)
-        savings = glacier_savings(account, management, prices, datetime.now(UTC))
+        except AWS_ERRORS as error:
+            return refuse(args, f"Cost Explorer: {error_text(error)}", "CostExplorerError")
+        if args.glacier:
+            savings = glacier_savings(account, management, prices, datetime.now(UTC))
     if args.markdown is not None:
         try:
             args.markdown.write_text(markdown(result))
         except OSError as error:
             return refuse(args, f"--markdown {args.markdown}: {error.strerror}")
     if args.json:
-        print(document(**cost_json(result), glacier=glacier_json(savings)))
+        print(
+            document(
+                **cost_json(result),
+                glacier=glacier_json(savings),
+                spend=spend_json(spent, management, args.months),
+            )
+        )
     else:
         _print(console, result)
         if savings is not None:
             _print_glacier(console, savings)
+        if spent is not None:
+            _print_spend(console, spent, management)
     unread = savings is not None and any(saving.error for saving in savings)
     return 1 if result.not_measured or unread else 0
 
@@ -190,6 +224,52 @@ def glacier_json(savings: list[BucketSaving] | None) -> list[dict] | None:
         }
         for s in savings
     ]
+
+
+def spend_json(
+    spent: dict[str, AccountSpend] | None, management: ManagementSettings | None, months: int
+) -> dict | None:
+    if spent is None or management is None:
+        return None
+    start, end = last_full_months(datetime.now(UTC).date(), months)
+    return {
+        "period": {"start": start, "end": end, "months": months},
+        "accounts": {
+            account: {
+                "usdPerMonth": round(s.usd, 4),
+                "byKind": {kind: round(usd, 4) for kind, usd in sorted(s.by_kind.items())},
+                "paidCopiesByRegion": {
+                    region: round(usd, 4) for region, usd in sorted(s.paid_copies_by_region.items())
+                },
+            }
+            for account, s in spent.items()
+        },
+        "trailSavings": [
+            {"accountId": a, "region": r, "trailName": n, "usdPerMonth": round(usd, 4)}
+            for (a, r, n), usd in trail_savings(management, spent).items()
+        ],
+    }
+
+
+def _print_spend(
+    console: Console, spent: dict[str, AccountSpend], management: ManagementSettings
+) -> None:
+    table = data_table(
+        "CloudTrail today (Cost Explorer, average of the last full months)",
+        ("account", "USD per month", "of which extra copies", "by kind"),
+    )
+    for account, s in sorted(spent.items(), key=lambda pair: (-pair[1].usd, pair[0])):
+        kinds = ", ".join(f"{kind} ${usd:,.2f}" for kind, usd in sorted(s.by_kind.items()))
+        copies = s.by_kind.get(KINDS["PaidEventsRecorded"], 0.0)
+        add_row(table, account, f"{s.usd:,.2f}", f"{copies:,.2f}", kinds)
+    console.print(table)
+    savings = data_table(
+        "stopping each legacy trail saves (measured)",
+        ("account", "region", "trail", "USD per month"),
+    )
+    for (account, region, name), usd in trail_savings(management, spent).items():
+        add_row(savings, account, region, name, f"{usd:,.2f}")
+    console.print(savings)
 
 
 def _print_glacier(console: Console, savings: list[BucketSaving]) -> None:
