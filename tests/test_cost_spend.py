@@ -93,3 +93,24 @@ def test_spend_and_glacier_need_the_management_stack_file(flag, tmp_path, capsys
     write_logs(logs, corpus(benign=20).events)
     assert main(["cost", "--logs", str(logs), flag]) == 2
     assert f"{flag} needs the management stack's file" in capsys.readouterr().err
+
+
+def test_cutover_shows_what_stopping_each_trail_saves(org, tmp_path, capsys):
+    from datetime import timedelta
+
+    from tests.test_cutover import DAY, NOW, cli
+
+    payments = org.accounts["payments"]
+    start, _ = last_full_months(datetime.now(UTC).date(), 3)
+    seed_cost_explorer(
+        org, {"ResultsByTime": [month(start, (payments, "EUW1-PaidEventsRecorded", 45.0))]}
+    )
+    org.deliver_every("payments", "eu-west-1", NOW - DAY - timedelta(minutes=30), NOW)
+    path = write_stack(tmp_path, org, [payments_trail(org), data_trail(org)])
+    assert main(cli(path, "--spend", "--json")) == 1  # the data trail is withheld
+    trails = {t["trailName"]: t for t in conforming("cutover", capsys.readouterr().out)["trails"]}
+    assert trails["default"]["savingUsdPerMonth"] == 15.0  # 45 over 3 months
+    assert trails["audit"]["savingUsdPerMonth"] == 0.0  # Cost Explorer shows no paid copies there
+    main(cli(path, "--spend"))
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert lines[-1] == "1 ready, 1 withheld; stopping them saves $15.00 a month (Cost Explorer)"

@@ -172,6 +172,9 @@ class CutoverDecision(Strict):
     deliveries: NonNegativeInt
     firstDelivery: str | None
     lastDelivery: str | None
+    savingUsdPerMonth: float | None = Field(
+        None, description="with --spend: what stopping it saves a month (Cost Explorer)"
+    )
 
 
 class CutoverSummary(Strict):

@@ -18,17 +18,17 @@ from orgtrail.cost.estimate import GIB, Estimate, estimate
 from orgtrail.cost.glacier import BucketSaving, glacier_savings
 from orgtrail.cost.prices import offline_table
 from orgtrail.cost.report import bars, markdown
-from orgtrail.cost.spend import KINDS, AccountSpend, last_full_months, spend, trail_savings
+from orgtrail.cost.spend import (
+    COST_EXPLORER_REGION,
+    KINDS,
+    AccountSpend,
+    last_full_months,
+    spend,
+    trail_savings,
+)
 from orgtrail.cost.volume import measure
 from orgtrail.ops.aws import AWS_ERRORS, CredentialError, at_least_one, current_account, error_text
 from orgtrail.output import add_row, data_table, document, refuse
-
-# Cost Explorer's one endpoint per partition (Cost Explorer API reference, "Service Endpoint").
-COST_EXPLORER_REGION = {
-    "aws": "us-east-1",
-    "aws-cn": "cn-northwest-1",
-    "aws-us-gov": "us-gov-west-1",
-}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -17,6 +17,12 @@ from datetime import date
 from orgtrail.contract.config import ManagementSettings
 
 SERVICE = "AWS CloudTrail"
+# Cost Explorer's one endpoint per partition (Cost Explorer API reference, "Service Endpoint").
+COST_EXPLORER_REGION = {
+    "aws": "us-east-1",
+    "aws-cn": "cn-northwest-1",
+    "aws-us-gov": "us-gov-west-1",
+}
 KINDS = {
     "PaidEventsRecorded": "extra copies of management events",
     "DataEventsRecorded": "data events",

@@ -39,6 +39,7 @@ from orgtrail.contract.config import (
     partition_of,
 )
 from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
+from orgtrail.cost.spend import COST_EXPLORER_REGION, spend, trail_savings
 from orgtrail.ops.aws import (
     ACTIVE,
     AWS_ERRORS,
@@ -88,6 +89,8 @@ class TrailDecision:
     deliveries: int = 0
     firstDelivery: str | None = None
     lastDelivery: str | None = None
+    # With --spend: what stopping it saves a month, from Cost Explorer (None: not read).
+    savingUsdPerMonth: float | None = None
 
     def __post_init__(self) -> None:
         partition = partition_of(self.region)
@@ -558,6 +561,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --apply: stop without asking (needed when not run from a terminal)",
     )
+    parser.add_argument(
+        "--spend",
+        action="store_true",
+        help="show what stopping each trail saves a month, measured from Cost Explorer "
+        "(ce:GetCostAndUsage, the last 3 full months)",
+    )
     add_json(parser, "cutover")
     add_profile(parser)
     parser.set_defaults(run=run)
@@ -565,21 +574,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def report_table(report: dict) -> Table:
     mode = "applied" if report["applied"] else "dry run"
+    # With --spend, what stopping each trail saves; the columns stay as they were without.
+    measured = any(t.get("savingUsdPerMonth") is not None for t in report["trails"])
+    columns = ("account", "region", "trail", "action", "deliveries", "reason")
     table = data_table(
         f"cutover ({mode}), window {report['window']['start']} .. {report['window']['end']}",
-        ("account", "region", "trail", "action", "deliveries", "reason"),
+        (*columns, "saves a month") if measured else columns,
     )
     colours = {STOPPED: "green", ALREADY_STOPPED: "dim", READY: "cyan", WITHHELD: "red"}
     for trail in report["trails"]:
-        add_row(
-            table,
+        cells = [
             trail["accountId"],
             trail["region"],
             trail["trailName"],
             Text.assemble((trail["action"], colours[trail["action"]])),
             str(trail["deliveries"]),
             "\n".join(trail["reasons"]) or trail["reason"],
-        )
+        ]
+        if measured:
+            saving = trail.get("savingUsdPerMonth")
+            cells.append("-" if saving is None else f"${saving:,.2f}")
+        add_row(table, *cells)
     return table
 
 
@@ -593,6 +608,15 @@ def summary_line(report: dict) -> str:
     """One line at the end, as `pulumi up` ends: how many trails ended each way."""
     counts = action_counts(trail["action"] for trail in report["trails"])
     parts = [f"{counts[action]} {action}" for action in ACTIONS if counts[action]]
+    saved = [
+        t["savingUsdPerMonth"]
+        for t in report["trails"]
+        if t.get("savingUsdPerMonth") is not None and t["action"] in (STOPPED, READY)
+    ]
+    if parts and saved:
+        return (
+            ", ".join(parts) + f"; stopping them saves ${sum(saved):,.2f} a month (Cost Explorer)"
+        )
     return ", ".join(parts) or "no legacy trails in the stack config"
 
 
@@ -602,6 +626,21 @@ def _print(report: dict, args: argparse.Namespace, console: Console) -> None:
     else:
         console.print(report_table(report))
         console.print(Text(summary_line(report)), soft_wrap=True)
+
+
+def measured_savings(management: Account, settings: ManagementSettings) -> dict[tuple, float]:
+    """Each legacy trail's monthly saving from Cost Explorer; none, said on stderr, when it
+    cannot be read (the cutover itself goes on: the saving informs, it decides nothing)."""
+    try:
+        region = COST_EXPLORER_REGION.get(management.partition, "us-east-1")
+        spent = spend(management.client("ce", region), datetime.now(UTC).date())
+    except AWS_ERRORS as error:
+        Console(stderr=True).print(
+            Text(f"warning: the savings were not read from Cost Explorer: {error_text(error)}"),
+            soft_wrap=True,
+        )
+        return {}
+    return {key: round(usd, 4) for key, usd in trail_savings(settings, spent).items()}
 
 
 def ask_before_stopping(ready: list[TrailDecision]) -> bool:
@@ -651,10 +690,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return refuse(args, str(error), type(error).__name__)
     if args.apply and not args.yes:
         job.confirm = ask_before_stopping
+    savings = measured_savings(management, settings) if args.spend else {}
     try:
         job.run(settings.legacy_trails)
     finally:
         # Whatever fails later, the operator sees what was already decided and done.
+        for decision in job.decisions:
+            key = (decision.accountId, decision.region, decision.trailName)
+            decision.savingUsdPerMonth = savings.get(key)
         report = report_of(job)
         _print(report, args, console)
     return 1 if any(t["action"] == WITHHELD for t in report["trails"]) else 0
