@@ -143,7 +143,7 @@ def test_every_price_names_its_page_and_date():
 
 
 def test_the_cli_json_conforms_and_says_what_it_could_not_measure(logs_dir, tmp_path, capsys):
-    assert main(["cost", "--logs", str(logs_dir), "--json"]) == 1  # no stack file
+    assert main(["cost", "--logs", str(logs_dir), "--offline", "--json"]) == 1  # no stack file
     document = conforming("cost", capsys.readouterr().out)
     assert document["window"]["events"] == measure(logs_dir).total("events")
     assert document["summary"]["usdPerMonth"] == pytest.approx(
@@ -159,7 +159,7 @@ def test_the_cli_json_conforms_and_says_what_it_could_not_measure(logs_dir, tmp_
 
 def test_the_text_ends_with_the_total_and_the_cutover_saving(logs_dir, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    main(["cost", "--logs", str(logs_dir)])
+    main(["cost", "--logs", str(logs_dir), "--offline"])
     lines = capsys.readouterr().out.rstrip().splitlines()
     assert (
         lines[-1].startswith("$") and "stopping the config's legacy trails saves $0.00" in lines[-1]
@@ -207,7 +207,7 @@ def test_a_quiet_configuration_has_no_cost_heavy_choice():
 
 def test_the_markdown_report_and_the_chart_show_the_same_figures(logs_dir, tmp_path, capsys):
     report = tmp_path / "cost.md"
-    main(["cost", "--logs", str(logs_dir), "--json", "--markdown", str(report)])
+    main(["cost", "--logs", str(logs_dir), "--offline", "--json", "--markdown", str(report)])
     document = json.loads(capsys.readouterr().out)
     text = report.read_text()
     for item in document["items"]:

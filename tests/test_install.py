@@ -97,7 +97,7 @@ def test_plan_needs_the_project_and_finds_it_with_cwd(installed):
 
 def test_the_price_table_is_installed_with_it(installed, tmp_path):
     write_logs(tmp_path, corpus(benign=50).events)
-    priced = run(installed, "cost", "--logs", str(tmp_path), "--json")
+    priced = run(installed, "cost", "--logs", str(tmp_path), "--offline", "--json")
     assert priced.returncode == 1, priced.stderr  # no stack file: the extra copies unmeasured
     document = json.loads(priced.stdout)
     assert document["prices"]["date"] == "2026-12-01"

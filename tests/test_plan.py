@@ -254,7 +254,7 @@ def test_the_cost_heavy_choices_are_named_with_their_figures(project, tmp_path, 
     # A volume profile gives figures, and a small organisation's Insights are not called out.
     logs = tmp_path / "logs"
     write_logs(logs, corpus(benign=2000).events)
-    main(["cost", "--logs", str(logs), "--json"])
+    main(["cost", "--logs", str(logs), "--offline", "--json"])
     profile = tmp_path / "cost.json"
     profile.write_text(capsys.readouterr().out)
     items = {i["id"]: i for i in json.loads(profile.read_text())["items"]}

@@ -4,6 +4,7 @@ really produces (counted from a window of delivered log files), with every price
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from orgtrail.contract.config import ConfigError, ManagementSettings, SecuritySe
 from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
 from orgtrail.cost.estimate import GIB, Estimate, estimate
 from orgtrail.cost.glacier import BucketSaving, glacier_savings
+from orgtrail.cost.price_list import ENDPOINT as PRICE_LIST_REGION
+from orgtrail.cost.price_list import online_table
 from orgtrail.cost.prices import offline_table
 from orgtrail.cost.report import bars, markdown
 from orgtrail.cost.spend import (
@@ -80,6 +83,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also measure what archiving the legacy buckets saves (CloudWatch storage metrics "
         "and a sampled listing of each bucket, through the role of its owner account)",
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="price with the dated offline table only (otherwise the Price List API first, "
+        "the table for what it does not give or when it cannot be reached)",
     )
     parser.add_argument(
         "--spend",
@@ -159,6 +168,19 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if volume.days == 0:
         return refuse(args, f"{args.logs}: the events read span no time; read a day or more")
     prices = offline_table()
+    if not args.offline:
+        region = management.organization.region if management else prices.region
+        try:
+            account = current_account(args.profile, region)
+            pricing = account.client(
+                "pricing", PRICE_LIST_REGION.get(account.partition, "us-east-1")
+            )
+        except CredentialError as error:
+            prices = replace(
+                prices, origin=f"{prices.origin}; the Price List API was not asked: {error}"
+            )
+        else:
+            prices = online_table(pricing, region, prices)
     result = estimate(volume, prices, management, security)
     savings = spent = None
     if args.glacier or args.spend:

@@ -1,9 +1,9 @@
 """Prices with their source: the dated offline table shipped with the project.
 
 Each price says where it was read (the AWS pricing page) and on which date, so every figure
-`orgtrail cost` prints can name the price it used. The Price List API (`pricing`
-GetProducts) for the stack's partition and region is the other source the issue names; until
-it is read here, the table is the only one, and the output says so.
+`orgtrail cost` prints can name the price it used. The Price List API (price_list.py) replaces
+the prices it gives; the table stays for the rest, for `--offline`, and when the API cannot
+be reached.
 """
 
 from __future__ import annotations
