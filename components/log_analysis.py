@@ -19,17 +19,17 @@ import pulumi_aws as aws
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
 from orgtrail.analysis.cloudtrail_schema import (
     COLUMNS,
+    DATABASE,
     INSIGHT_COLUMNS,
     INSIGHTS_TABLE,
     PARTITIONS,
     TABLE,
+    WORKGROUP,
     Column,
 )
 from orgtrail.contract.config import Analysis, ObjectLock, Organization
 from orgtrail.contract.policy_documents import results_bucket_policy
 
-DATABASE = "org_trail"
-WORKGROUP = "org-trail"
 CLOUDTRAIL_SERDE = "com.amazon.emr.hive.serde.CloudTrailSerde"
 CLOUDTRAIL_INPUT_FORMAT = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
 HIVE_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"

@@ -100,6 +100,9 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 
+# The security stack's Glue database and Athena workgroup (components/log_analysis.py).
+DATABASE = "org_trail"
+WORKGROUP = "org-trail"
 # Partition columns, filled by projection in Athena and from the key locally.
 PARTITIONS = ("account", "region", "day")
 TABLE = "cloudtrail_logs"

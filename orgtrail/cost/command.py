@@ -11,10 +11,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from orgtrail.analysis.cloudtrail_schema import DATABASE, WORKGROUP
 from orgtrail.analysis.query import EXPECTED_LAYOUT, scan
 from orgtrail.cli import add_json, add_profile, command
 from orgtrail.contract.config import ConfigError, ManagementSettings, SecuritySettings
 from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
+from orgtrail.cost.athena import AthenaError, measure_athena
 from orgtrail.cost.estimate import GIB, Estimate, estimate
 from orgtrail.cost.glacier import BucketSaving, glacier_savings
 from orgtrail.cost.price_list import ENDPOINT as PRICE_LIST_REGION
@@ -51,17 +53,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             ),
             ("as JSON", "orgtrail cost --logs logs/ --stack-config Pulumi.management.yaml --json"),
             (
+                "a whole organisation's last 7 days, counted in Athena (security account)",
+                "orgtrail cost --athena --stack-config Pulumi.management.yaml --profile security",
+            ),
+            (
                 "a Markdown report for the pull request",
                 "orgtrail cost --logs logs/ --stack-config Pulumi.management.yaml --markdown cost.md",
             ),
         ),
         exit_codes={0: "estimate made", 1: "something could not be measured (listed)"},
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--logs",
         type=Path,
-        required=True,
         help="a window of CloudTrail log files (a day or more: any level of AWSLogs/...)",
+    )
+    source.add_argument(
+        "--athena",
+        action="store_true",
+        help="count a whole organisation in Athena over the central bucket (credentials of "
+        "the security account; the files' sizes are not measured this way)",
+    )
+    parser.add_argument("--workgroup", default=WORKGROUP, help="with --athena: the workgroup")
+    parser.add_argument("--database", default=DATABASE, help="with --athena: the Glue database")
+    parser.add_argument(
+        "--days", type=at_least_one, default=7, help="with --athena: the days counted, to today"
     )
     parser.add_argument(
         "--stack-config",
@@ -152,21 +169,45 @@ def _settings(paths: list[Path]) -> tuple[ManagementSettings | None, SecuritySet
     return management, security
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+def _volume(args: argparse.Namespace, stack: ManagementSettings | SecuritySettings | None):
+    """The volume counted, from the files or from Athena; or the refusal's message."""
+    if args.athena:
+        region = stack.organization.region if stack else None
+        try:
+            account = current_account(args.profile, region)
+            return measure_athena(
+                account,
+                region or account.session.region_name,
+                args.workgroup,
+                args.database,
+                args.days,
+                datetime.now(UTC).date(),
+            )
+        except (CredentialError, AthenaError) as error:
+            return str(error)
+        except AWS_ERRORS as error:
+            return f"Athena: {error_text(error)}"
     if not args.logs.is_dir():
-        return refuse(args, f"{args.logs} is not a directory")
+        return f"{args.logs} is not a directory"
+    if not scan(args.logs).files:
+        return f"{args.logs} holds no CloudTrail log file; expected {EXPECTED_LAYOUT}"
+    return measure(args.logs)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
     try:
         management, security = _settings(args.stack_config)
     except (ConfigError, StackConfigError, OSError) as error:
         return refuse(args, str(error), type(error).__name__)
-    if not scan(args.logs).files:
-        return refuse(args, f"{args.logs} holds no CloudTrail log file; expected {EXPECTED_LAYOUT}")
-    volume = measure(args.logs)
+    volume = _volume(args, security or management)
+    if isinstance(volume, str):
+        return refuse(args, volume)
     errors = Console(stderr=True)
     for path, reason in volume.skipped:
         errors.print(Text.assemble(("skipped ", "yellow"), f"{path}: {reason}"), soft_wrap=True)
     if volume.days == 0:
-        return refuse(args, f"{args.logs}: the events read span no time; read a day or more")
+        where = "Athena" if args.athena else str(args.logs)
+        return refuse(args, f"{where}: the events read span no time; read a day or more")
     prices = offline_table()
     if not args.offline:
         region = management.organization.region if management else prices.region

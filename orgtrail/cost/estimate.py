@@ -134,6 +134,19 @@ def estimate(
         items["s3-storage"].add(place.account, stored)
     if not insights:
         del items["insights"]
+    if not volume.files_measured:
+        for unmeasured in (
+            "cloudwatch-logs-ingestion",
+            "s3-storage",
+            "s3-put-requests",
+            "kms-requests",
+        ):
+            del items[unmeasured]
+        not_measured.append(
+            "the log files, their number and sizes (CloudWatch Logs ingestion, the bucket's "
+            "storage, PUT and KMS requests): Athena counts events, not files; measure a day "
+            "of files with --logs"
+        )
     data_events = management.data_events if management else None
     wanted = data_events is None or data_events.s3 or data_events.lambda_functions
     if volume.total("data") == 0 and wanted:

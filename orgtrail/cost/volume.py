@@ -83,6 +83,7 @@ class Volume:
     last: datetime | None = None
     digest_files: int = 0
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    files_measured: bool = True  # False: the counts come from Athena, the files' sizes unread
 
     @property
     def days(self) -> float:
@@ -157,12 +158,17 @@ def measure(root: Path) -> Volume:
         logs = LocalLogs(root)
         files, skipped = logs.files, list(logs.skipped)
         rows = _counted(logs.connection, f"SELECT * FROM {TABLE}", [])
-    return _volume(rows, files, found.ignored.get("digest files", 0), skipped)
+    return volume_of(rows, files, found.ignored.get("digest files", 0), skipped)
 
 
-def _volume(
-    rows: list[dict], files: list[LogFile], digest_files: int, skipped: list[tuple[Path, str]]
+def volume_of(
+    rows: list[dict],
+    files: list[LogFile] | None,
+    digest_files: int = 0,
+    skipped: list[tuple[Path, str]] | None = None,
 ) -> Volume:
+    """The volume from COUNTS' rows, and the files' sizes when they were read (None: the
+    counts came from elsewhere, Athena, and the files were not measured)."""
     places: dict[tuple[str, str], Place] = {}
     first = last = None
     for record in rows:
@@ -171,7 +177,7 @@ def _volume(
         last = end if last is None or (end and end > last) else last
         places[(record["account"], record["region"])] = Place(**record)
     by_place: dict[tuple[str, str], list[LogFile]] = defaultdict(list)
-    for log in files:
+    for log in files or ():
         by_place[(log.account, log.region)].append(log)
     for key, logs in by_place.items():
         place = places.setdefault(key, Place(*key))
@@ -183,5 +189,6 @@ def _volume(
         first=first,
         last=last,
         digest_files=digest_files,
-        skipped=skipped,
+        skipped=list(skipped or ()),
+        files_measured=files is not None,
     )
