@@ -110,7 +110,12 @@ def test_each_item_is_its_count_times_its_price():
         "network-activity-events": round(10_000 / 100_000 * 0.10, 6),
         "insights": round((2 * 100_000 + 300_000) / 100_000 * 0.35, 6),
         "cloudwatch-logs-ingestion": round(20 * 0.50, 6),
-        "s3-storage": round(3 * 730 / MONTH_DAYS * 0.023, 6),
+        # Security stack: kept 730 days, archived to GLACIER_IR after 90 (the test stack's).
+        "s3-storage": round(3 * 90 / MONTH_DAYS * 0.023, 6),
+        "s3-archive-storage": round(3 * (730 - 90) / MONTH_DAYS * 0.004, 6),
+        "s3-transitions": round(1_000 / 1_000 * 0.02, 6),
+        # The log group's retention (logRetentionDays, 365 by default), at the gzip size.
+        "cloudwatch-logs-storage": round(3 * management.log_retention_days / MONTH_DAYS * 0.03, 6),
         "s3-put-requests": round(1_000 / 1_000 * 0.005, 6),
         "kms-requests": round(1_000 / 10_000 * 0.03, 6),
     }
@@ -220,3 +225,23 @@ def test_the_markdown_report_and_the_chart_show_the_same_figures(logs_dir, tmp_p
     lengths = [line.count("█") for line in chart]
     assert lengths[0] == 40 and lengths == sorted(lengths, reverse=True)
     assert all(f"- {line}" in text for line in document["notMeasured"] + document["assumptions"])
+
+
+def test_storage_follows_the_lifecycle_to_its_expiry_with_the_archive_overhead():
+    place = Place(MEMBER_ACCOUNT, "us-east-1", management_write=1, files=10_000, stored_bytes=GIB)
+    lifecycle = {"archiveAfterDays": 30, "storageClass": "GLACIER", "expireAfterDays": 1000}
+    security = settings(
+        "security",
+        objectLock=json.dumps({"mode": "GOVERNANCE", "days": 400}),
+        lifecycle=json.dumps(lifecycle),
+    )
+    result = estimate(one_month_of(place), offline_table(), None, security)
+    quantity = {item.id: item.quantity for item in result.items}
+    archived_months = (1000 - 30) / MONTH_DAYS
+    objects = 10_000 * archived_months
+    assert quantity["s3-archive-storage"] == pytest.approx(
+        archived_months + objects * 32 * 1024 / GIB
+    )
+    assert quantity["s3-storage"] == pytest.approx(30 / MONTH_DAYS + objects * 8 * 1024 / GIB)
+    assert quantity["s3-transitions"] == 10_000
+    assert not any("keeps growing" in line for line in result.assumptions)  # it expires

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from orgtrail.contract.config import ManagementSettings, ObjectLock, SecuritySettings
-from orgtrail.cost.prices import Price, PriceTable
+from orgtrail.contract.config import Archive, ManagementSettings, ObjectLock, SecuritySettings
+from orgtrail.cost.prices import CLASS_PRICES, OVERHEAD, Price, PriceTable
 from orgtrail.cost.volume import MONTH_DAYS, Place, Volume
 
 GIB = 2**30  # AWS bills a "GB" of storage and of ingestion as 2**30 bytes
@@ -99,10 +99,27 @@ def estimate(
         )
     insights = management.insights if management else True
     lock = security.object_lock if security else ObjectLock()
+    lifecycle = security.lifecycle if security else Archive()
+    log_group_days = management.log_retention_days if management else 365
     if security is None:
         assumptions.append(
-            f"log retention {lock.days} days (the objectLock default: no security stack file given)"
+            f"the security stack's defaults (no security stack file given): retention "
+            f"{lock.days} days, archived to {lifecycle.storage_class} after "
+            f"{lifecycle.archive_after_days} days"
         )
+    # How long a log object is kept: until it expires, or at least its retention.
+    kept_days = max(lifecycle.expire_after_days or lock.days, lock.days)
+    standard_days = min(lifecycle.archive_after_days, kept_days)
+    if lifecycle.expire_after_days is None:
+        assumptions.append(
+            f"storage priced after {kept_days} days (the retention); nothing expires, so it "
+            "keeps growing after that"
+        )
+    assumptions.append(
+        "CloudWatch Logs stores the events compressed: priced at the size of the gzip log "
+        f"files, kept the log group's {log_group_days} days"
+    )
+    archive_price, transition_price = CLASS_PRICES[lifecycle.storage_class]
     items = {
         item.id: item
         for item in (
@@ -115,8 +132,15 @@ def estimate(
                  prices["insights-events-analysed"]),
             Item("cloudwatch-logs-ingestion", "CloudWatch Logs ingestion (every event, data included)",
                  prices["cloudwatch-logs-ingestion"]),
-            Item("s3-storage", f"log bucket storage, {lock.days} days kept (S3 Standard)",
+            Item("cloudwatch-logs-storage", f"CloudWatch Logs storage, {log_group_days} days kept",
+                 prices["cloudwatch-logs-storage"]),
+            Item("s3-storage", f"log bucket storage, the first {standard_days} days (S3 Standard)",
                  prices["s3-standard-storage"]),
+            Item("s3-archive-storage",
+                 f"log bucket storage, days {standard_days} to {kept_days} ({lifecycle.storage_class})",
+                 prices[archive_price]),
+            Item("s3-transitions", f"lifecycle transitions to {lifecycle.storage_class}",
+                 prices[transition_price]),
             Item("s3-put-requests", "log bucket PUT requests (log and digest files)",
                  prices["s3-put-requests"]),
             Item("kms-requests", "KMS requests (one data key per file)", prices["kms-requests"]),
@@ -130,14 +154,27 @@ def estimate(
         files = place.files * (1 + digest_share) * month
         items["s3-put-requests"].add(place.account, files)
         items["kms-requests"].add(place.account, files)
-        stored = place.stored_bytes * month * lock.days / MONTH_DAYS / GIB
-        items["s3-storage"].add(place.account, stored)
+        monthly = place.stored_bytes * month / GIB  # GB delivered a month
+        items["s3-storage"].add(place.account, monthly * standard_days / MONTH_DAYS)
+        archived_months = max(kept_days - standard_days, 0) / MONTH_DAYS
+        in_class, in_standard = OVERHEAD.get(lifecycle.storage_class, (0, 0))
+        objects = place.files * month * archived_months  # objects in the class, steady state
+        items["s3-archive-storage"].add(
+            place.account, monthly * archived_months + objects * in_class / GIB
+        )
+        items["s3-storage"].add(place.account, objects * in_standard / GIB)
+        if kept_days > standard_days:
+            items["s3-transitions"].add(place.account, place.files * month)
+        items["cloudwatch-logs-storage"].add(place.account, monthly * log_group_days / MONTH_DAYS)
     if not insights:
         del items["insights"]
     if not volume.files_measured:
         for unmeasured in (
             "cloudwatch-logs-ingestion",
+            "cloudwatch-logs-storage",
             "s3-storage",
+            "s3-archive-storage",
+            "s3-transitions",
             "s3-put-requests",
             "kms-requests",
         ):

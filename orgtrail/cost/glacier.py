@@ -16,18 +16,11 @@ from datetime import datetime, timedelta
 
 from orgtrail.contract.config import LegacyTrail, ManagementSettings
 from orgtrail.cost.estimate import GIB
-from orgtrail.cost.prices import PriceTable
+from orgtrail.cost.prices import CLASS_PRICES, OVERHEAD, PriceTable
 from orgtrail.ops.aws import AWS_ERRORS, Account, error_text
 
 TRANSITION_MINIMUM = 128 * 1024  # bytes: S3 lifecycle's default minimum object size
 SAMPLE = 1000  # keys listed per bucket (one ListObjectsV2 page)
-# Per object in GLACIER and DEEP_ARCHIVE: 32 KB billed at the class, 8 KB in S3 Standard.
-OVERHEAD = {"GLACIER": (32 * 1024, 8 * 1024), "DEEP_ARCHIVE": (32 * 1024, 8 * 1024)}
-CLASS_PRICES = {
-    "GLACIER_IR": ("s3-glacier-ir-storage", "s3-transition-glacier-ir"),
-    "GLACIER": ("s3-glacier-storage", "s3-transition-glacier"),
-    "DEEP_ARCHIVE": ("s3-deep-archive-storage", "s3-transition-deep-archive"),
-}
 
 
 @dataclass

@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TABLE = Path(__file__).resolve().parent / "prices.json"  # package data
+# Each archive class: its storage price and its lifecycle transition price.
+CLASS_PRICES = {
+    "GLACIER_IR": ("s3-glacier-ir-storage", "s3-transition-glacier-ir"),
+    "GLACIER": ("s3-glacier-storage", "s3-transition-glacier"),
+    "DEEP_ARCHIVE": ("s3-deep-archive-storage", "s3-transition-deep-archive"),
+}
+# Per object in GLACIER and DEEP_ARCHIVE: 32 KB billed at the class, 8 KB in S3 Standard (S3
+# User Guide, "Understanding and managing Amazon S3 storage classes", archival metadata).
+OVERHEAD = {"GLACIER": (32 * 1024, 8 * 1024), "DEEP_ARCHIVE": (32 * 1024, 8 * 1024)}
 
 
 @dataclass(frozen=True)
