@@ -335,3 +335,31 @@ def test_the_insights_pattern_may_be_spaced_differently_but_not_its_value(org):
 
     assert subscribed('{$.eventType="AwsCloudTrailInsight"}') == {}
     assert "alerts.insights-subscription" in subscribed('{ $.eventType = "Aws CloudTrailInsight" }')
+
+
+def test_a_trail_without_a_log_group_or_not_read_fails_the_path_and_says_which(org):
+    for trail, detail in (
+        (
+            {"Name": "weak"},
+            "no CloudWatchLogsLogGroupArn: no alarm and no Insights notice can see the trail",
+        ),
+        (None, "the trail was not read"),
+    ):
+        checks = Checks()
+        check_alert_path(checks, current_account(), trail, True)
+        assert [(c.id, c.name, c.ok, c.detail) for c in checks.items] == [
+            ("alerts.log-group", "the trail has a CloudWatch Logs group to alarm on", False, detail)
+        ]
+
+
+def test_the_path_is_read_in_the_log_groups_region_and_account(org):
+    """A trail whose log group is in eu-west-1 has its topic, alarm and subscription there:
+    the seeded ones, in us-east-1, do not count."""
+    group = f"arn:aws:logs:eu-west-1:{MANAGEMENT}:log-group:{GROUP}:*"
+    checks = Checks()
+    check_alert_path(checks, current_account(), {"CloudWatchLogsLogGroupArn": group}, True)
+    found = {c.id: c for c in checks.items}
+    topic = f"arn:aws:sns:eu-west-1:{MANAGEMENT}:{ALARM_TOPIC}"
+    assert found["alerts.topic-encryption"].detail.startswith(f"{topic}: NotFound")
+    assert not found["alerts.silent-trail"].ok
+    assert not found["alerts.insights-subscription"].ok
