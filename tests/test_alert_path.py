@@ -2,6 +2,7 @@
 path: every check passes on it, and each fails, named, when exactly its property breaks."""
 
 import json
+from urllib.parse import unquote
 
 import pytest
 
@@ -363,3 +364,31 @@ def test_the_path_is_read_in_the_log_groups_region_and_account(org):
     assert found["alerts.topic-encryption"].detail.startswith(f"{topic}: NotFound")
     assert not found["alerts.silent-trail"].ok
     assert not found["alerts.insights-subscription"].ok
+
+
+def test_a_notifier_that_failed_to_deploy_or_has_no_topic_fails(org, proxy):
+    def failed(call, answer):
+        # GetFunction: GET /2015-03-31/functions/<name or URL-encoded ARN>
+        path = unquote(call.path)
+        if call.method != "GET" or "/functions/" not in path or not path.endswith(NOTIFIER):
+            return None
+        document = answer.json()
+        document["Configuration"].update(
+            State="Failed",
+            StateReason="the role cannot be assumed",
+            LastUpdateStatus="Failed",
+            LastUpdateStatusReason="code too large",
+        )
+        return answer.with_json(document)
+
+    proxy.add(failed)
+    assert failing(org)["alerts.notifier"] == (
+        "state Failed: the role cannot be assumed; last update failed: code too large"
+    )
+    proxy.clear()
+    org.admin.client("lambda").update_function_configuration(
+        FunctionName=NOTIFIER, Environment={"Variables": {}}
+    )
+    assert failing(org) == {
+        "alerts.notifier": f"publishes to nothing (TOPIC_ARN not set), not {TOPIC}"
+    }
