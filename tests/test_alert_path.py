@@ -2,6 +2,7 @@
 path: every check passes on it, and each fails, named, when exactly its property breaks."""
 
 import json
+import re
 from urllib.parse import unquote
 
 import pytest
@@ -12,7 +13,7 @@ from orgtrail.contract.policy_documents import (
     alarm_topic_key_policy,
     notifier_policy,
 )
-from orgtrail.ops.alert_path import check_alert_path
+from orgtrail.ops.alert_path import ENCRYPTION, POLICY, SUBSCRIPTIONS, check_alert_path
 from orgtrail.ops.aws import current_account
 from orgtrail.ops.verify import Checks
 from tests.support.moto_org import MANAGEMENT, TRAIL_NAME
@@ -288,9 +289,10 @@ def test_failures_that_go_nowhere_fail(org):
 
 def test_a_missing_topic_fails_each_topic_check_and_names_it(org):
     org.admin.client("sns").delete_topic(TopicArn=TOPIC)
-    found = failing(org)
-    for check in ("alerts.topic-encryption", "alerts.topic-policy", "alerts.subscriptions"):
-        assert found[check].startswith(f"{TOPIC}: NotFound")
+    checks = judged(org)
+    for check, name in (ENCRYPTION, POLICY, SUBSCRIPTIONS):
+        assert not checks[check].ok and checks[check].detail.startswith(f"{TOPIC}: NotFound")
+        assert checks[check].name == name
 
 
 def test_a_role_with_a_path_and_managed_policies_is_read_whole(org):
@@ -392,3 +394,36 @@ def test_a_notifier_that_failed_to_deploy_or_has_no_topic_fails(org, proxy):
     assert failing(org) == {
         "alerts.notifier": f"publishes to nothing (TOPIC_ARN not set), not {TOPIC}"
     }
+
+
+def test_every_confirmed_subscription_is_named_and_every_unconfirmed_one(org, proxy):
+    sns, sqs = org.admin.client("sns"), org.admin.client("sqs")
+    for name in ("pager", "mailbox", "gone"):
+        queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+        sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn["QueueArn"])
+
+    states = {"mailbox": "PendingConfirmation", "gone": "Deleted"}
+
+    def unconfirm(member: re.Match) -> str:
+        block = member.group(0)
+        queue = re.search(r"<Endpoint>[^<]*:([a-z-]+)</Endpoint>", block).group(1)
+        if queue not in states:
+            return block
+        return re.sub(
+            r"<SubscriptionArn>[^<]*</SubscriptionArn>",
+            f"<SubscriptionArn>{states[queue]}</SubscriptionArn>",
+            block,
+        )
+
+    def some_unconfirmed(call, answer):
+        body = re.sub(r"<member>.*?</member>", unconfirm, answer.body.decode(), flags=re.S)
+        return type(answer)(answer.status, answer.headers, body.encode())
+
+    proxy.on("ListSubscriptionsByTopic", some_unconfirmed)
+    detail = judged(org)["alerts.subscriptions"].detail
+    queue = f"sqs:arn:aws:sqs:us-east-1:{MANAGEMENT}"
+    assert detail == (
+        f"{queue}:on-call, {queue}:pager; pending confirmation (reaches nobody yet): "
+        f"{queue}:mailbox, {queue}:gone"
+    )

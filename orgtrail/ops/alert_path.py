@@ -107,7 +107,8 @@ def _check_topic(checks, management: Account, place: Place) -> tuple[str | None,
         return None, None
     key = attributes.get("KmsMasterKeyId")
 
-    def encryption(_: object) -> tuple[bool, str]:
+    def encryption(read: dict) -> tuple[bool, str]:
+        key = read.get("KmsMasterKeyId")
         if not key:
             return False, f"{topic} is not encrypted (KmsMasterKeyId not set)"
         if key.endswith("alias/aws/sns"):
@@ -133,8 +134,8 @@ def _check_topic(checks, management: Account, place: Place) -> tuple[str | None,
         encryption,
     )
 
-    def policy(_: object) -> tuple[bool, str]:
-        document = json.loads(attributes.get("Policy") or "{}")
+    def policy(read: dict) -> tuple[bool, str]:
+        document = json.loads(read.get("Policy") or "{}")
         alarm = f"arn:{place.partition}:cloudwatch:{place.region}:{place.account}:alarm:org-trail-silent-trail"
         context = {
             "aws:SourceAccount": place.account,
