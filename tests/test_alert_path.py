@@ -6,6 +6,8 @@ import re
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from orgtrail.contract.policy_documents import (
     ALARM_TOPIC,
@@ -427,3 +429,82 @@ def test_every_confirmed_subscription_is_named_and_every_unconfirmed_one(org, pr
         f"{queue}:on-call, {queue}:pager; pending confirmation (reaches nobody yet): "
         f"{queue}:mailbox, {queue}:gone"
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"State": None}, "state not given: "),
+        ({"State": "Inactive", "StateReason": "idle"}, "state Inactive: idle"),
+        ({"LastUpdateStatus": "InProgress"}, "last update InProgress"),
+        ({"LastUpdateStatus": None}, "last update not given"),
+    ],
+)
+def test_a_notifier_in_a_state_not_known_good_fails(org, proxy, change, problem):
+    def rewritten(call, answer):
+        path = unquote(call.path)
+        if call.method != "GET" or "/functions/" not in path or not path.endswith(NOTIFIER):
+            return None
+        document = answer.json()
+        for key, value in change.items():
+            if value is None:
+                document["Configuration"].pop(key, None)
+            else:
+                document["Configuration"][key] = value
+        return answer.with_json(document)
+
+    proxy.add(rewritten)
+    assert failing(org)["alerts.notifier"] == problem
+
+
+def test_a_subscription_in_a_state_not_known_is_not_confirmed(org, proxy):
+    def unknown(call, answer):
+        body = re.sub(
+            r"<SubscriptionArn>[^<]*</SubscriptionArn>",
+            "<SubscriptionArn>Unconfirmed</SubscriptionArn>",
+            answer.body.decode(),
+        )
+        return type(answer)(answer.status, answer.headers, body.encode())
+
+    proxy.on("ListSubscriptionsByTopic", unknown)
+    assert not judged(org)["alerts.subscriptions"].ok
+
+
+# An oracle for the Insights filter pattern, written apart from alert_path._same_pattern: the
+# pattern tokenised as CloudWatch Logs reads a JSON filter (braces, selector, operator, quoted
+# value; white space separates tokens and means nothing else outside quotes).
+_TOKEN = re.compile(r'"[^"]*"|[{}]|!?=|[^\s{}!="]+')
+_INSIGHTS_TOKENS = ["{", "$.eventType", "=", '"AwsCloudTrailInsight"', "}"]
+_VOCABULARY = [
+    "{", "}", "$.eventType", "$.eventName", "=", "!=", '"AwsCloudTrailInsight"',
+    '"Aws CloudTrailInsight"', '"AwsApiCall"', '" AwsCloudTrailInsight"',
+]  # fmt: skip
+
+
+def _oracle(pattern: str) -> bool:
+    return _TOKEN.findall(pattern) == _INSIGHTS_TOKENS
+
+
+@given(
+    st.one_of(
+        st.just(_INSIGHTS_TOKENS),
+        st.lists(st.sampled_from(_INSIGHTS_TOKENS), min_size=4, max_size=6),
+        # The pattern with one token changed: a near miss.
+        st.tuples(st.integers(0, 4), st.sampled_from(_VOCABULARY)).map(
+            lambda change: [
+                change[1] if index == change[0] else token
+                for index, token in enumerate(_INSIGHTS_TOKENS)
+            ]
+        ),
+        st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=7),
+    ),
+    st.lists(st.sampled_from(["", " ", "  ", "\t", "\n"]), min_size=8, max_size=8),
+)
+@example([*_INSIGHTS_TOKENS[:3], '"Aws CloudTrailInsight"', "}"], [" "] * 8)
+@example([*_INSIGHTS_TOKENS[:3], '" AwsCloudTrailInsight"', "}"], [""] * 8)
+@settings(max_examples=500, derandomize=True)
+def test_the_pattern_judgement_agrees_with_a_tokenising_oracle(tokens, spaces):
+    from orgtrail.ops.alert_path import _same_pattern
+
+    pattern = spaces[0] + "".join(t + s for t, s in zip(tokens, spaces[1:], strict=False))
+    assert _same_pattern(pattern) == _oracle(pattern), pattern

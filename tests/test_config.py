@@ -1,5 +1,7 @@
 """Config validation: every bad key named at once, before any resource is registered."""
 
+import json
+
 import pulumi
 import pytest
 
@@ -336,3 +338,20 @@ def test_a_region_aws_does_not_have_is_refused_with_the_nearest_one(region, prob
         assert "org-trail:legacyTrails[0].region" not in problems(
             management_config(legacyTrails=legacy), "management"
         )
+
+
+@pytest.mark.parametrize(
+    ("alarms", "problem"),
+    [
+        ({"silentTrailMinutes": 4}, "4 is not allowed: a whole number >= 5"),
+        (
+            {"silentTrailMinutes": 1441},
+            "1441 is not allowed: a whole number <= 1440",
+        ),  # a day: the limit of PutMetricAlarm on Period x EvaluationPeriods
+        ({"silentTrailMinimumEvents": 0}, "0 is not allowed: a whole number >= 1"),
+    ],
+)
+def test_the_silent_trail_alarm_stays_within_what_cloudwatch_takes(alarms, problem):
+    found = problems(management_config(alarms=json.dumps(alarms)), "management")
+    key = next(k for k in found if k.startswith("org-trail:alarms."))
+    assert problem in found[key]

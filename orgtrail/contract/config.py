@@ -439,7 +439,9 @@ class Alarms(Model):
     # Each Insights event as a message on the alarm topic (with insights on).
     insights_notifications: Flag = True
     # The organization trail's log group receiving fewer events than this over the period
-    # (or none at all: missing data breaches) pages: the trail has gone silent.
+    # (or none at all: missing data breaches) pages: the trail has gone silent. CloudWatch
+    # takes a Period of 10, 30 or a multiple of 60 seconds, and Period x EvaluationPeriods of
+    # at most a day (CloudWatch API reference, PutMetricAlarm): whole minutes, one period.
     silent_trail_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
     silent_trail_minimum_events: Annotated[int, Field(ge=1)] = 1
 

@@ -159,9 +159,9 @@ def _check_topic(checks, management: Account, place: Place) -> tuple[str | None,
     )
 
     def subscriptions(listed: list[dict]) -> tuple[bool, str]:
-        confirmed = [
-            s for s in listed if s["SubscriptionArn"] not in ("PendingConfirmation", "Deleted")
-        ]
+        # A confirmed subscription has an ARN; PendingConfirmation, Deleted or anything else
+        # reaches nobody (SNS API reference, ListSubscriptionsByTopic, SubscriptionArn).
+        confirmed = [s for s in listed if s["SubscriptionArn"].startswith("arn:")]
         pending = [f"{s['Protocol']}:{s['Endpoint']}" for s in listed if s not in confirmed]
         detail = (
             ", ".join(f"{s['Protocol']}:{s['Endpoint']}" for s in confirmed) or "none confirmed"
@@ -289,14 +289,19 @@ def _check_notifier(
         configuration = response["Configuration"]
         topic = (configuration.get("Environment") or {}).get("Variables", {}).get("TOPIC_ARN")
         problems = []
-        if configuration.get("State", "Active") != "Active":
-            problems.append(
-                f"state {configuration.get('State')}: {configuration.get('StateReason', '')}"
-            )
-        if configuration.get("LastUpdateStatus", "Successful") == "Failed":
+        # Only Active and Successful are known good (Lambda API reference, FunctionConfiguration:
+        # State Pending | Active | Inactive | Failed, LastUpdateStatus Successful | Failed |
+        # InProgress); anything else, or nothing, is said as what it is.
+        state = configuration.get("State") or "not given"
+        if state != "Active":
+            problems.append(f"state {state}: {configuration.get('StateReason', '')}")
+        update = configuration.get("LastUpdateStatus") or "not given"
+        if update == "Failed":
             problems.append(
                 f"last update failed: {configuration.get('LastUpdateStatusReason', '')}"
             )
+        elif update != "Successful":
+            problems.append(f"last update {update}")
         if topic != place.topic_arn:
             problems.append(
                 f"publishes to {topic or 'nothing (TOPIC_ARN not set)'}, not {place.topic_arn}"
