@@ -332,8 +332,7 @@ LAMBDA = "lambda.amazonaws.com"
 
 
 def notifier_log_group_arn(organization: Organization) -> str:
-    o = organization
-    return f"arn:{o.partition}:logs:{o.region}:{o.management_account_id}:log-group:/aws/lambda/{NOTIFIER}"
+    return log_group_arn(organization, f"/aws/lambda/{NOTIFIER}")
 
 
 def notifier_trust_policy(organization: Organization) -> dict:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
-from orgtrail.analysis.cloudtrail_schema import TABLE
-from orgtrail.cost.volume import COUNTS, Volume, volume_of
+from orgtrail.cost.volume import Volume, counts_sql, volume_of
 from orgtrail.ops.aws import Account
 
 DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -23,9 +22,8 @@ class AthenaError(RuntimeError):
 
 
 def window_sql(start: date, end: date) -> str:
-    """COUNTS over the days [start, end), pruned by the table's projected `day` partition."""
-    days = f"day >= '{start:%Y/%m/%d}' AND day < '{end:%Y/%m/%d}'"
-    return COUNTS.replace(f"FROM {TABLE}\n", f"FROM {TABLE}\nWHERE {days}\n")
+    """The counts over the days [start, end), pruned by the table's projected `day` partition."""
+    return counts_sql(where=f"day >= '{start:%Y/%m/%d}' AND day < '{end:%Y/%m/%d}'")
 
 
 def _rows(athena, execution: str) -> list[dict]:

@@ -21,7 +21,7 @@ from orgtrail.analysis.query import LocalLogs, LogFile, scan
 
 MONTH_DAYS = 365.25 / 12
 
-COUNTS = f"""
+COUNTS = """
 SELECT
   account,
   region,
@@ -40,10 +40,15 @@ SELECT
   ) AS unclassified,
   min(eventtime) AS first_event,
   max(eventtime) AS last_event
-FROM {TABLE}
-GROUP BY account, region
+FROM {source}
+{where}GROUP BY account, region
 ORDER BY account, region
 """
+
+
+def counts_sql(source: str = TABLE, where: str = "") -> str:
+    """COUNTS over a table or a subquery, optionally restricted (`WHERE ...`)."""
+    return COUNTS.format(source=source, where=f"WHERE {where}\n" if where else "")
 
 
 @dataclass
@@ -133,7 +138,7 @@ FROM (
 
 
 def _counted(connection: duckdb.DuckDBPyConnection, source: str, parameters: list) -> list[dict]:
-    cursor = connection.execute(COUNTS.replace(f"FROM {TABLE}", f"FROM ({source})"), parameters)
+    cursor = connection.execute(counts_sql(f"({source})"), parameters)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
