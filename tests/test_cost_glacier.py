@@ -10,6 +10,7 @@ from orgtrail.__main__ import main
 from orgtrail.cost.estimate import GIB
 from tests.support.cloudtrail_events import corpus, write_logs
 from tests.support.contract import conforming
+from tests.support.html_report import read_page
 from tests.test_cutover import data_trail, payments_trail, write_stack
 
 KIB = 1024
@@ -52,7 +53,8 @@ def test_each_legacy_bucket_is_measured_and_priced(org, tmp_path, capsys):
     logs = tmp_path / "logs"
     write_logs(logs, corpus(benign=50).events)
     argv = ["cost", "--logs", str(logs), "--stack-config", str(path), "--glacier", "--json"]
-    assert main(argv) == 1  # the data bucket holds nothing under its prefix: not measured, said
+    reports = ["--markdown", str(tmp_path / "cost.md"), "--html", str(tmp_path / "cost.html")]
+    assert main([*argv, *reports]) == 1  # the data bucket holds nothing under its prefix: said
     document = conforming("cost", capsys.readouterr().out)
     payments, data = document["glacier"]
     assert (payments["bucket"], payments["accountId"], payments["region"]) == (
@@ -80,6 +82,20 @@ def test_each_legacy_bucket_is_measured_and_priced(org, tmp_path, capsys):
     assert payments["breakEvenMonths"] == round(moved_objects / 1000 * 0.03 / monthly, 2)
     assert data["error"] == "the listing under the trail's prefix returned no object to sample"
     assert data["usdPerMonth"] is None  # never a saving of 0
+    # Both reports carry each bucket and the archiving's saving beside the cutover's.
+    page = read_page((tmp_path / "cost.html").read_text(encoding="utf-8"))
+    rows = page.tables["glacier"]
+    assert [row[0] for row in rows] == ["acme-payments-trail", "acme-data-audit"]
+    assert rows[0][5] == f"${payments['usdPerMonth']:,.2f} (GLACIER)"
+    assert rows[1][5] == f"not measured: {data['error']}"
+    saving = page.tables["savings"][-1]
+    assert saving[0] == "archiving the legacy buckets (1 not measured)"
+    assert saving[2] == f"{payments['usdPerMonth']:,.2f}"
+    markdown = (tmp_path / "cost.md").read_text()
+    assert (
+        f"| archiving the legacy buckets (1 not measured) | {saving[1]} | {saving[2]} |" in markdown
+    )
+    assert f"| acme-payments-trail | {org.accounts['payments']} |" in markdown
 
 
 def test_deep_archive_counts_each_objects_overhead(org, tmp_path, capsys):

@@ -71,7 +71,7 @@ def test_the_price_list_prices_replace_the_tables_and_name_their_source(
         "AWS Price List API: AWSCloudTrail PaidEventsRecorded, us-east-1"
     )
     assert items["kms-requests"]["price"]["usd"] == 0.04  # the first tier, per 10,000
-    assert items["data-events"]["price"]["source"] == "https://aws.amazon.com/cloudtrail/pricing/"
+    assert items["s3-data-reads"]["price"]["source"] == "https://aws.amazon.com/cloudtrail/pricing/"
     origin = document["prices"]["origin"]
     assert origin.startswith(
         "Price List API (us-east-1) for management-events-extra-copy, kms-requests; "

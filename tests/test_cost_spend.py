@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from orgtrail.__main__ import main
+from orgtrail.cost.report import SPEND_SOURCE
 from orgtrail.cost.spend import last_full_months
 from tests.support.cloudtrail_events import corpus, write_logs
 from tests.support.contract import conforming
+from tests.support.html_report import read_page
 from tests.support.moto_org import MANAGEMENT
 from tests.test_cutover import data_trail, payments_trail, write_stack
 
@@ -82,9 +84,21 @@ def test_spend_per_account_and_the_saving_of_each_legacy_trail(org, tmp_path, ca
         {"accountId": payments, "region": "eu-west-1", "trailName": "default", "usdPerMonth": 32.0},
         {"accountId": data, "region": "us-east-1", "trailName": "audit", "usdPerMonth": 5.0},
     ]
-    main(argv)
+    main([*argv, "--html", str(tmp_path / "cost.html")])
     text = capsys.readouterr().out
     assert "stopping each legacy trail saves (measured)" in text and "32.00" in text
+    assert (
+        text.rstrip()
+        .splitlines()[-1]
+        .endswith("stopping the legacy trails (measured) saves $37.00 a month")
+    )
+    page = read_page((tmp_path / "cost.html").read_text(encoding="utf-8"))
+    assert page.tables["trails"] == [
+        [payments, "eu-west-1", "default", "32.00"],
+        [data, "us-east-1", "audit", "5.00"],
+    ]
+    measured = page.tables["savings"][1]
+    assert measured == ["stopping the legacy trails (measured)", SPEND_SOURCE, "37.00"]
 
 
 @pytest.mark.parametrize("flag", ["--spend", "--glacier"])

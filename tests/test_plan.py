@@ -265,19 +265,29 @@ def test_the_cost_heavy_choices_are_named_with_their_figures(project, tmp_path, 
     assert main([*argv, "--json", "--cost-profile", str(profile)]) == 0
     warnings = {w["id"]: w for w in json.loads(capsys.readouterr().out)["costWarnings"]}
     assert set(warnings) == {"s3-data-events-trail-bucket", "data-events-to-cloudwatch-logs"}
+    # The loop's cost: each file delivered a month a data event (the profile recorded no
+    # writes to the log buckets), at the data events' price.
     assert warnings["s3-data-events-trail-bucket"]["usdPerMonth"] == round(
-        items["data-events"]["usdPerMonth"], 2
+        items["s3-put-requests"]["quantityPerMonth"] / 100_000 * 0.10, 2
     )
-    # The data events' share of the ingestion: their count over all events, a month.
-    document = json.loads(profile.read_text())
-    window = document["window"]
-    share = items["data-events"]["quantityPerMonth"] / (
-        window["events"] * MONTH_DAYS / window["days"]
-    )
-    assert 0 < share < 1
     assert warnings["data-events-to-cloudwatch-logs"]["usdPerMonth"] == round(
-        items["cloudwatch-logs-ingestion"]["usdPerMonth"] * share, 2
+        items["cloudwatch-logs-ingestion-data"]["usdPerMonth"], 2
     )
     main([*argv, "--cost-profile", str(profile)])
     text = capsys.readouterr().out
-    assert "Cost-heavy choices:" in text and "from the volume profile's data events" in text
+    assert "Cost-heavy choices:" in text and "from the volume profile's writes to the log" in text
+    # A profile of the previous org-trail (no groups, one data-events item) still gives figures.
+    old = json.loads(profile.read_text())
+    window = old["window"]
+    old["items"] = [
+        {"id": "data-events", "quantityPerMonth": 120_000.0, "usdPerMonth": 0.12,
+         "price": {"usd": 0.1, "per": 100_000, "source": "x"}},
+        {"id": "cloudwatch-logs-ingestion", "quantityPerMonth": 2.0, "usdPerMonth": 1.0,
+         "price": {"usd": 0.5, "per": 1, "source": "x"}},
+    ]  # fmt: skip
+    profile.write_text(json.dumps(old))
+    assert main([*argv, "--json", "--cost-profile", str(profile)]) == 0
+    warnings = {w["id"]: w for w in json.loads(capsys.readouterr().out)["costWarnings"]}
+    share = 120_000 / (window["events"] * MONTH_DAYS / window["days"])
+    assert warnings["data-events-to-cloudwatch-logs"]["usdPerMonth"] == round(min(share, 1), 2)
+    assert warnings["s3-data-events-trail-bucket"]["usdPerMonth"] is None

@@ -287,9 +287,13 @@ class ItemPrice(Strict):
     source: str = Field(description="the AWS pricing page the price was read from")
 
 
+CostGroup = Literal["management", "data-events", "insights", "cloudwatch-logs", "log-bucket"]
+
+
 class CostItem(Strict):
     id: str
     name: str
+    group: CostGroup = Field(description="the item's group: the subtotals of `groups`")
     quantityPerMonth: float = Field(ge=0)
     unit: str
     price: ItemPrice
@@ -352,6 +356,7 @@ class CostDocument(Strict):
     window: CostWindow
     prices: PriceOrigin
     items: list[CostItem]
+    groups: dict[CostGroup, float] = Field(description="USD a month by group of items")
     accounts: dict[str, float]
     summary: CostSummary
     notMeasured: list[str] = Field(description="what the files read cannot tell: never priced as 0")

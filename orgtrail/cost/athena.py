@@ -9,6 +9,7 @@ pricing them at nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from orgtrail.cost.volume import Volume, counts_sql, volume_of
@@ -21,9 +22,15 @@ class AthenaError(RuntimeError):
     pass
 
 
-def window_sql(start: date, end: date) -> str:
+def window_sql(
+    start: date, end: date, log_buckets: Sequence[str] = (), partition: str = "aws"
+) -> str:
     """The counts over the days [start, end), pruned by the table's projected `day` partition."""
-    return counts_sql(where=f"day >= '{start:%Y/%m/%d}' AND day < '{end:%Y/%m/%d}'")
+    return counts_sql(
+        where=f"day >= '{start:%Y/%m/%d}' AND day < '{end:%Y/%m/%d}'",
+        log_buckets=log_buckets,
+        partition=partition,
+    )
 
 
 def _rows(athena, execution: str) -> list[dict]:
@@ -46,12 +53,13 @@ def measure_athena(
     database: str,
     days: int,
     today: date,
+    log_buckets: Sequence[str] = (),
     poll_seconds: float = 1.0,
 ) -> Volume:
     athena = account.client("athena", region)
     start, end = today - timedelta(days=days), today
     execution = athena.start_query_execution(
-        QueryString=window_sql(start, end),
+        QueryString=window_sql(start, end, log_buckets, account.partition),
         QueryExecutionContext={"Database": database},
         WorkGroup=workgroup,
     )["QueryExecutionId"]
@@ -63,16 +71,7 @@ def measure_athena(
     if status["State"] != "SUCCEEDED":
         reason = status.get("StateChangeReason", "no reason given")
         raise AthenaError(f"Athena query {execution} {status['State']}: {reason}")
-    rows = []
-    for row in _rows(athena, execution):
-        rows.append(
-            {
-                key: (
-                    value
-                    if key in ("account", "region", "first_event", "last_event")
-                    else int(value or 0)
-                )
-                for key, value in row.items()
-            }
-        )
-    return volume_of(rows, files=None)
+    rows = _rows(athena, execution)  # strings, as Athena gives them: the counts read as such
+    volume = volume_of(rows, files=None)
+    volume.log_buckets = tuple(log_buckets)
+    return volume

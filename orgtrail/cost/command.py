@@ -17,12 +17,20 @@ from orgtrail.cli import add_json, add_profile, command
 from orgtrail.contract.config import ConfigError, ManagementSettings, SecuritySettings
 from orgtrail.contract.stack_config import StackConfigError, load_stack_settings
 from orgtrail.cost.athena import AthenaError, measure_athena
-from orgtrail.cost.estimate import GIB, Estimate, estimate
+from orgtrail.cost.estimate import GROUPS, Estimate, estimate
 from orgtrail.cost.glacier import BucketSaving, glacier_savings
 from orgtrail.cost.price_list import ENDPOINT as PRICE_LIST_REGION
 from orgtrail.cost.price_list import online_table
-from orgtrail.cost.prices import offline_table
-from orgtrail.cost.report import bars, markdown
+from orgtrail.cost.prices import PriceTable, offline_table
+from orgtrail.cost.report import (
+    BAR,
+    GLACIER_COLUMNS,
+    Bar,
+    Report,
+    glacier_cells,
+    html,
+    markdown,
+)
 from orgtrail.cost.spend import (
     COST_EXPLORER_REGION,
     KINDS,
@@ -32,7 +40,14 @@ from orgtrail.cost.spend import (
     trail_savings,
 )
 from orgtrail.cost.volume import measure
-from orgtrail.ops.aws import AWS_ERRORS, CredentialError, at_least_one, current_account, error_text
+from orgtrail.ops.aws import (
+    AWS_ERRORS,
+    Account,
+    CredentialError,
+    at_least_one,
+    current_account,
+    error_text,
+)
 from orgtrail.output import add_row, data_table, document, refuse
 
 
@@ -57,8 +72,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                 "orgtrail cost --athena --stack-config Pulumi.management.yaml --profile security",
             ),
             (
-                "a Markdown report for the pull request",
-                "orgtrail cost --logs logs/ --stack-config Pulumi.management.yaml --markdown cost.md",
+                "a Markdown report for the pull request, an HTML page for the ticket",
+                "orgtrail cost --logs logs/ --stack-config Pulumi.management.yaml --markdown cost.md "
+                "--html cost.html",
             ),
         ),
         exit_codes={0: "estimate made", 1: "something could not be measured (listed)"},
@@ -94,6 +110,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="REPORT.md",
         help="also write a Markdown report (tables, a chart, sources, assumptions) for a pull "
         "request or a ticket",
+    )
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="REPORT.html",
+        help="also write the same report as one self-contained HTML page (no script, no "
+        "external file) for a ticket or a browser",
     )
     parser.add_argument(
         "--glacier",
@@ -137,6 +160,7 @@ def cost_json(result: Estimate) -> dict:
             {
                 "id": item.id,
                 "name": item.name,
+                "group": item.group,
                 "quantityPerMonth": round(item.quantity, 6),
                 "unit": item.price.unit,
                 "price": {"usd": item.price.usd, "per": item.price.per, "source": item.price.source},
@@ -145,6 +169,7 @@ def cost_json(result: Estimate) -> dict:
             }
             for item in result.items
         ],
+        "groups": {group: round(usd, 4) for group, usd in result.groups().items()},
         "accounts": {
             account: round(sum(i.account_usd(account) for i in result.items), 4)
             for account in result.accounts()
@@ -169,19 +194,50 @@ def _settings(paths: list[Path]) -> tuple[ManagementSettings | None, SecuritySet
     return management, security
 
 
-def _volume(args: argparse.Namespace, stack: ManagementSettings | SecuritySettings | None):
+def log_buckets(security: SecuritySettings | None) -> tuple[str, ...]:
+    """The buckets the trail's selectors treat apart (the management program's log_buckets)."""
+    if security is None:
+        return ()
+    return (security.log_bucket_name, security.access_log_bucket_name)
+
+
+class Caller:
+    """Who the credentials say we are, asked once per run by whatever needs AWS (Athena, the
+    Price List API, Cost Explorer, the legacy buckets); a refusal is kept as well."""
+
+    def __init__(self, profile: str | None, region: str | None):
+        self.profile, self.region = profile, region
+        self._answer: Account | CredentialError | None = None
+
+    def account(self) -> Account:
+        if self._answer is None:
+            try:
+                self._answer = current_account(self.profile, self.region)
+            except CredentialError as error:
+                self._answer = error
+        if isinstance(self._answer, CredentialError):
+            raise self._answer
+        return self._answer
+
+
+def _volume(
+    args: argparse.Namespace,
+    caller: Caller,
+    stack: ManagementSettings | SecuritySettings | None,
+    security: SecuritySettings | None,
+):
     """The volume counted, from the files or from Athena; or the refusal's message."""
     if args.athena:
-        region = stack.organization.region if stack else None
         try:
-            account = current_account(args.profile, region)
+            account = caller.account()
             return measure_athena(
                 account,
-                region or account.session.region_name,
+                caller.region or account.session.region_name,
                 args.workgroup,
                 args.database,
                 args.days,
                 datetime.now(UTC).date(),
+                log_buckets(security),
             )
         except (CredentialError, AthenaError) as error:
             return str(error)
@@ -191,7 +247,21 @@ def _volume(args: argparse.Namespace, stack: ManagementSettings | SecuritySettin
         return f"{args.logs} is not a directory"
     if not scan(args.logs).files:
         return f"{args.logs} holds no CloudTrail log file; expected {EXPECTED_LAYOUT}"
-    return measure(args.logs)
+    partition = stack.organization.partition if stack else "aws"
+    return measure(args.logs, log_buckets(security), partition)
+
+
+def _prices(args: argparse.Namespace, caller: Caller, region: str | None) -> PriceTable:
+    """The Price List API's prices over the offline table's, or the table, saying why."""
+    prices = offline_table()
+    if args.offline:
+        return prices
+    try:
+        account = caller.account()
+    except CredentialError as error:
+        return replace(prices, origin=f"{prices.origin}; the Price List API was not asked: {error}")
+    pricing = account.client("pricing", PRICE_LIST_REGION.get(account.partition, "us-east-1"))
+    return online_table(pricing, region or prices.region, prices)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -199,7 +269,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
         management, security = _settings(args.stack_config)
     except (ConfigError, StackConfigError, OSError) as error:
         return refuse(args, str(error), type(error).__name__)
-    volume = _volume(args, security or management)
+    if (args.glacier or args.spend) and management is None:
+        flags = " and ".join(
+            f for f, on in (("--glacier", args.glacier), ("--spend", args.spend)) if on
+        )
+        return refuse(args, f"{flags} needs the management stack's file (--stack-config)")
+    stack = security or management
+    caller = Caller(args.profile, stack.organization.region if stack else None)
+    volume = _volume(args, caller, stack, security)
     if isinstance(volume, str):
         return refuse(args, volume)
     errors = Console(stderr=True)
@@ -208,30 +285,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if volume.days == 0:
         where = "Athena" if args.athena else str(args.logs)
         return refuse(args, f"{where}: the events read span no time; read a day or more")
-    prices = offline_table()
-    if not args.offline:
-        region = management.organization.region if management else prices.region
-        try:
-            account = current_account(args.profile, region)
-            pricing = account.client(
-                "pricing", PRICE_LIST_REGION.get(account.partition, "us-east-1")
-            )
-        except CredentialError as error:
-            prices = replace(
-                prices, origin=f"{prices.origin}; the Price List API was not asked: {error}"
-            )
-        else:
-            prices = online_table(pricing, region, prices)
+    prices = _prices(args, caller, management.organization.region if management else None)
     result = estimate(volume, prices, management, security)
     savings = spent = None
-    if args.glacier or args.spend:
-        if management is None:
-            flags = " and ".join(
-                f for f, on in (("--glacier", args.glacier), ("--spend", args.spend)) if on
-            )
-            return refuse(args, f"{flags} needs the management stack's file (--stack-config)")
+    if management is not None and (args.glacier or args.spend):
         try:
-            account = current_account(args.profile, management.organization.region)
+            account = caller.account()
             if args.spend:
                 cost_explorer = account.client("ce", COST_EXPLORER_REGION[account.partition])
                 spent = spend(cost_explorer, datetime.now(UTC).date(), args.months)
@@ -241,11 +300,21 @@ def run(args: argparse.Namespace, console: Console) -> int:
             return refuse(args, f"Cost Explorer: {error_text(error)}", "CostExplorerError")
         if args.glacier:
             savings = glacier_savings(account, management, prices, datetime.now(UTC))
-    if args.markdown is not None:
+    report = Report(
+        result,
+        glacier=savings,
+        trail_savings=None if spent is None else trail_savings(management, spent),
+    )
+    for flag, path, render in (
+        ("--markdown", args.markdown, markdown),
+        ("--html", args.html, html),
+    ):
+        if path is None:
+            continue
         try:
-            args.markdown.write_text(markdown(result))
+            path.write_text(render(report), encoding="utf-8")
         except OSError as error:
-            return refuse(args, f"--markdown {args.markdown}: {error.strerror}")
+            return refuse(args, f"{flag} {path}: {error.strerror}")
     if args.json:
         print(
             document(
@@ -255,11 +324,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
             )
         )
     else:
-        _print(console, result)
+        _print(console, report)
         if savings is not None:
             _print_glacier(console, savings)
         if spent is not None:
             _print_spend(console, spent, management)
+        _print_chart(console, "what the cutover and the archiving save", report.saving_bars())
+        console.print(Text(_closing(report)), soft_wrap=True)
     unread = savings is not None and any(saving.error for saving in savings)
     return 1 if result.not_measured or unread else 0
 
@@ -336,67 +407,62 @@ def _print_spend(
 
 
 def _print_glacier(console: Console, savings: list[BucketSaving]) -> None:
-    table = data_table(
-        "archiving the legacy buckets",
-        ("bucket", "account", "GB", "objects", "to move", "saves a month", "one-time", "even in"),
-    )
-    for s in savings:
-        if s.error:
-            add_row(table, s.bucket, s.account, "-", "-", "-", f"not measured: {s.error}", "-", "-")
-            continue
-        months = "never" if s.break_even_months is None else f"{s.break_even_months:,.1f} months"
-        add_row(
-            table,
-            s.bucket,
-            s.account,
-            f"{s.standard_bytes / GIB:,.2f}",
-            f"{s.objects:,.0f}",
-            f"{s.eligible_bytes_share:.0%} of bytes",
-            f"${s.monthly_usd:,.2f} ({s.storage_class})",
-            f"${s.one_time_usd:,.2f}",
-            months,
-        )
+    table = data_table("archiving the legacy buckets", GLACIER_COLUMNS)
+    for saving in savings:
+        add_row(table, *glacier_cells(saving))
     console.print(table)
-    total = sum(s.monthly_usd or 0 for s in savings)
-    console.print(Text(f"archiving saves ${total:,.2f} a month"), soft_wrap=True)
 
 
-def _print(console: Console, result: Estimate) -> None:
+def _print_chart(console: Console, title: str, chart: list[Bar]) -> None:
+    table = data_table(title, ("", "", "USD per month"))
+    table.columns[1].min_width, table.columns[1].no_wrap = BAR, True  # a bar is never broken
+    for bar in chart:
+        add_row(table, bar.label, bar.text(), f"{bar.usd:,.2f}")
+    console.print(table)
+
+
+def _closing(report: Report) -> str:
+    """The last line: the month's total and what each saving is (the modelled one first)."""
+    modelled, *measured = report.savings()
+    return "; ".join(
+        [
+            f"${report.estimate.usd:,.2f} a month",
+            f"stopping the config's legacy trails saves ${modelled.usd:,.2f} a month",
+            *(f"{s.what} saves ${s.usd:,.2f} a month" for s in measured),
+        ]
+    )
+
+
+def _print(console: Console, report: Report) -> None:
+    result = report.estimate
     volume = result.volume
     sources = list(dict.fromkeys(item.price.source for item in result.items))
     table = data_table(
         f"a month of org-trail, from {volume.total('events'):,} events over {volume.days:.2f} days",
         ("item", "per month", "price", "USD per month"),
     )
-    for item in result.items:
+    for group, usd in result.groups().items():
+        for item in (item for item in result.items if item.group == group):
+            add_row(
+                table,
+                item.name,
+                f"{item.quantity:,.2f} {item.price.unit}",
+                f"{item.price.text()} [{sources.index(item.price.source) + 1}]",
+                f"{item.usd:,.2f}",
+            )
         add_row(
-            table,
-            item.name,
-            f"{item.quantity:,.2f} {item.price.unit}",
-            f"{item.price.text()} [{sources.index(item.price.source) + 1}]",
-            f"{item.usd:,.2f}",
+            table, Text(f"{GROUPS[group]}, in all", "bold"), "", "", Text(f"{usd:,.2f}", "bold")
         )
+        table.add_section()
     console.print(table)
     accounts = data_table("by account", ("account", "USD per month"))
-    for account, usd in sorted(
-        cost_json(result)["accounts"].items(), key=lambda pair: (-pair[1], pair[0])
-    ):
+    for account, usd in report.by_account():
         add_row(accounts, account, f"{usd:,.2f}")
     console.print(accounts)
-    chart = data_table("where the money goes", ("item", "", "USD per month"))
-    for name, bar, usd in bars(result):
-        add_row(chart, name, bar, f"{usd:,.2f}")
-    console.print(chart)
+    _print_chart(console, "where the money goes", report.item_bars())
     for index, source in enumerate(sources, 1):
         console.print(Text(f"[{index}] {source}"), soft_wrap=True)
     for line in result.not_measured:
         console.print(Text.assemble(("not measured: ", "yellow"), line), soft_wrap=True)
     for line in result.assumptions:
         console.print(Text(f"assumed: {line}"), soft_wrap=True)
-    console.print(
-        Text(
-            f"${result.usd:,.2f} a month; stopping the config's legacy trails saves "
-            f"${result.cutover_saving:,.2f} a month"
-        ),
-        soft_wrap=True,
-    )

@@ -35,10 +35,34 @@ class CostWarning:
         return f"{self.choice}: {self.why}{figure}{cheaper}"
 
 
-def _item(profile: dict | None, item_id: str) -> float | None:
+def _usd(
+    profile: dict | None, *, group: str | None = None, ids: tuple[str, ...] = ()
+) -> float | None:
+    """The profile's USD a month of a group of items, or of the items named; None when it has
+    none of them. A profile of an earlier org-trail has no groups: each item is its own."""
     if profile is None:
         return None
-    return next((i["usdPerMonth"] for i in profile.get("items", []) if i["id"] == item_id), None)
+    found = [
+        item["usdPerMonth"]
+        for item in profile.get("items", [])
+        if item.get("group", item["id"]) == group or item["id"] in ids
+    ]
+    return sum(found) if found else None
+
+
+def _loop_usd(profile: dict | None) -> float | None:
+    """What recording the log buckets' writes costs: the profile's own item, or else each file
+    it delivers a month (its PUT requests) as one data event, at its data events' price."""
+    if profile is None:
+        return None
+    items = {item["id"]: item for item in profile.get("items", [])}
+    if "log-bucket-writes" in items:
+        return items["log-bucket-writes"]["usdPerMonth"]
+    price = next((i["price"] for i in items.values() if i.get("group") == "data-events"), None)
+    puts = items.get("s3-put-requests")
+    if price is None or puts is None:
+        return None
+    return puts["quantityPerMonth"] / price["per"] * price["usd"]
 
 
 def cost_warnings(settings: ManagementSettings, profile: dict | None = None) -> list[CostWarning]:
@@ -53,14 +77,16 @@ def cost_warnings(settings: ManagementSettings, profile: dict | None = None) -> 
                 "file that is another data event: a feedback loop that grows the bill with it",
                 "leave s3IncludeTrailBucket false: who reads the logs is still recorded, by the "
                 "read-only selector on the log buckets",
-                _item(profile, "data-events"),
-                "data events",
+                _loop_usd(profile),
+                "writes to the log buckets (at least one data event per file delivered)",
             )
         )
     if data.s3 or data.lambda_functions or data.network_activity:
-        share = _data_share(profile)
-        ingestion = _item(profile, "cloudwatch-logs-ingestion")
-        figure = ingestion * share if ingestion is not None and share is not None else None
+        figure = _usd(profile, ids=("cloudwatch-logs-ingestion-data",))
+        if figure is None:  # a profile of an earlier org-trail: the data events' share by count
+            share = _data_share(profile)
+            ingestion = _usd(profile, ids=("cloudwatch-logs-ingestion",))
+            figure = ingestion * share if ingestion is not None and share is not None else None
         warnings.append(
             CostWarning(
                 "data-events-to-cloudwatch-logs",
@@ -73,14 +99,14 @@ def cost_warnings(settings: ManagementSettings, profile: dict | None = None) -> 
                 "CloudWatch Logs ingestion, the data events' share",
             )
         )
-    insights = _item(profile, "insights")
+    insights = _usd(profile, group="insights")
     if settings.insights and (profile is None or (insights or 0) >= INSIGHTS_NOTABLE_USD):
         warnings.append(
             CostWarning(
                 "insights-organisation-wide",
                 "Insights on every account of the organisation",
-                "both insight types analyse write management events twice and read ones once, "
-                "and it is what tells someone of unusual activity",
+                "API call rate analyses every write management event and API error rate every "
+                "management event, and it is what tells someone of unusual activity",
                 None,
                 insights,
                 "Insights",
