@@ -96,6 +96,11 @@ def test_each_legacy_bucket_is_measured_and_priced(org, tmp_path, capsys):
         f"| archiving the legacy buckets (1 not measured) | {saving[1]} | {saving[2]} |" in markdown
     )
     assert f"| acme-payments-trail | {org.accounts['payments']} |" in markdown
+    main(argv[:-1])
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    saved = f"${payments['usdPerMonth']:,.2f} a month"
+    assert f"archiving saves {saved}" in lines
+    assert lines[-1].endswith(f"; archiving the legacy buckets (1 not measured) saves {saved}")
 
 
 def test_deep_archive_counts_each_objects_overhead(org, tmp_path, capsys):

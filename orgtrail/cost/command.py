@@ -411,6 +411,8 @@ def _print_glacier(console: Console, savings: list[BucketSaving]) -> None:
     for saving in savings:
         add_row(table, *glacier_cells(saving))
     console.print(table)
+    total = sum(saving.monthly_usd or 0 for saving in savings)
+    console.print(Text(f"archiving saves ${total:,.2f} a month"), soft_wrap=True)
 
 
 def _print_chart(console: Console, title: str, chart: list[Bar]) -> None:
