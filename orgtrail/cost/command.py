@@ -57,9 +57,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "cost",
         summary="what the stacks cost a month, from measured volume and cited prices",
         description="Count what the organisation produces from a window of delivered log "
-        "files (as `query` reads them) and price a month of the configured stacks: extra "
-        "copies of management events (the legacy trails), data and network activity events, "
-        "Insights, CloudWatch Logs ingestion, the log bucket's storage, requests and KMS.",
+        "files (as `query` reads them) or in Athena, and price a month of what the configured "
+        "trail records of it: extra copies of management events (the legacy trails), each kind "
+        "of data event and network activity events, Insights per insight type, CloudWatch Logs "
+        "ingestion and storage, the log bucket's storage, requests and KMS.",
         examples=(
             (
                 "a day of the organisation's logs, priced with both stacks' config",
@@ -101,8 +102,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         action="append",
         default=[],
-        help="a stack file, repeatable: the management stack's names the legacy trails and "
-        "Insights, the security stack's the retention",
+        help="a stack file, repeatable: the management stack's names the legacy trails, the "
+        "data events recorded and Insights; the security stack's the retention and the log "
+        "buckets (their reads and writes counted apart)",
     )
     parser.add_argument(
         "--markdown",
