@@ -581,3 +581,17 @@ def test_storage_follows_the_lifecycle_to_its_expiry_with_the_archive_overhead()
     assert quantity["s3-storage"] == pytest.approx(365 / MONTH_DAYS + objects * 8 * 1024 / GIB)
     assert quantity["s3-transitions"] == 10_000
     assert not any("keeps growing" in line for line in result.assumptions)  # it expires
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_anything_is_counted(
+    logs_dir, tmp_path, capsys, monkeypatch
+):
+    import orgtrail.cost.command as command
+
+    monkeypatch.setattr(command, "measure", lambda *a: pytest.fail("counted before refusing"))
+    missing = tmp_path / "no-such-dir" / "cost.html"
+    assert main(["cost", "--logs", str(logs_dir), "--offline", "--html", str(missing)]) == 2
+    assert f"--html {missing} has no directory {missing.parent}" in capsys.readouterr().err
+    assert main(["cost", "--logs", str(logs_dir), "--markdown", str(tmp_path), "--json"]) == 2
+    error = conforming("error", capsys.readouterr().out)["error"]["message"]
+    assert error == f"--markdown {tmp_path} is a directory: name a file in an existing directory"

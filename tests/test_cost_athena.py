@@ -114,3 +114,26 @@ def test_a_whole_organisation_counted_in_athena(org, tmp_path, capsys):
     sent = athena.get_query_execution(QueryExecutionId=execution)["QueryExecution"]["Query"]
     bucket = f"org-trail-logs-{org.accounts['security']}-us-east-1"
     assert f"starts_with(r.arn, 'arn:aws:s3:::{bucket}/')" in sent
+
+
+def test_a_query_athena_failed_is_refused_with_its_reason(org, proxy, tmp_path, capsys):
+    """moto's queries always succeed: the proxy answers GetQueryExecution as Athena does for
+    a query that failed (State FAILED, StateChangeReason)."""
+
+    def failed(call, answer):
+        document = answer.json()
+        document["QueryExecution"]["Status"] = {
+            "State": "FAILED",
+            "StateChangeReason": "TABLE_NOT_FOUND: Table org_trail.cloudtrail_logs does not exist",
+        }
+        return answer.with_json(document)
+
+    proxy.on("GetQueryExecution", failed)
+    org.admin.client("athena").create_work_group(Name="org-trail")
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    argv = ["cost", "--athena", "--stack-config", str(path), "--offline", "--json"]
+    assert main(argv) == 2
+    message = conforming("error", capsys.readouterr().out)["error"]["message"]
+    assert message.startswith("Athena query ") and message.endswith(
+        "FAILED: TABLE_NOT_FOUND: Table org_trail.cloudtrail_logs does not exist"
+    )

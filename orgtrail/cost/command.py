@@ -271,6 +271,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         management, security = _settings(args.stack_config)
     except (ConfigError, StackConfigError, OSError) as error:
         return refuse(args, str(error), type(error).__name__)
+    for flag, path in (("--markdown", args.markdown), ("--html", args.html)):
+        if path is not None and (path.is_dir() or not path.parent.is_dir()):
+            what = "is a directory" if path.is_dir() else f"has no directory {path.parent}"
+            return refuse(args, f"{flag} {path} {what}: name a file in an existing directory")
     if (args.glacier or args.spend) and management is None:
         flags = " and ".join(
             f for f, on in (("--glacier", args.glacier), ("--spend", args.spend)) if on
