@@ -172,10 +172,7 @@ def cost_json(result: Estimate) -> dict:
             for item in result.items
         ],
         "groups": {group: round(usd, 4) for group, usd in result.groups().items()},
-        "accounts": {
-            account: round(sum(i.account_usd(account) for i in result.items), 4)
-            for account in result.accounts()
-        },
+        "accounts": {account: round(usd, 4) for account, usd in result.account_totals().items()},
         "summary": {
             "usdPerMonth": round(result.usd, 4),
             "cutoverSavingUsdPerMonth": round(result.cutover_saving, 4),

@@ -91,13 +91,19 @@ class Estimate:
     def accounts(self) -> list[str]:
         return sorted({account for item in self.items for account in item.per_account})
 
+    def account_totals(self) -> dict[str, float]:
+        """USD a month per account, every item's share summed."""
+        return {
+            account: sum(item.account_usd(account) for item in self.items)
+            for account in self.accounts()
+        }
+
     def groups(self) -> dict[str, float]:
         """USD a month by group, in GROUPS' order, the groups without items left out."""
-        totals = {group: 0.0 for group in GROUPS}
+        totals: dict[str, float] = {}
         for item in self.items:
-            totals[item.group] += item.usd
-        present = {item.group for item in self.items}
-        return {group: usd for group, usd in totals.items() if group in present}
+            totals[item.group] = totals.get(item.group, 0.0) + item.usd
+        return {group: totals[group] for group in GROUPS if group in totals}
 
 
 @dataclass(frozen=True)

@@ -86,11 +86,8 @@ class Report:
         return bars([(saving.what, saving.usd) for saving in self.savings()])
 
     def by_account(self) -> list[tuple[str, float]]:
-        result = self.estimate
-        totals = {
-            account: sum(item.account_usd(account) for item in result.items)
-            for account in result.accounts()
-        }
+        """Each account's month, the dearest first."""
+        totals = self.estimate.account_totals()
         return sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))
 
     def headline(self) -> str:
