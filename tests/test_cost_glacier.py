@@ -17,29 +17,25 @@ KIB = 1024
 
 
 def storage_metrics(org, account: str, region: str, bucket: str, size: float, objects: float):
+    """S3's daily storage metrics of a bucket, as S3 reports them to CloudWatch."""
     cloudwatch = org.member(account, region).client("cloudwatch")
     at = datetime.now(UTC) - timedelta(days=1)
     cloudwatch.put_metric_data(
         Namespace="AWS/S3",
         MetricData=[
             {
-                "MetricName": "BucketSizeBytes",
+                "MetricName": metric,
                 "Dimensions": [
                     {"Name": "BucketName", "Value": bucket},
-                    {"Name": "StorageType", "Value": "StandardStorage"},
+                    {"Name": "StorageType", "Value": storage_type},
                 ],
                 "Timestamp": at,
-                "Value": size,
-            },
-            {
-                "MetricName": "NumberOfObjects",
-                "Dimensions": [
-                    {"Name": "BucketName", "Value": bucket},
-                    {"Name": "StorageType", "Value": "AllStorageTypes"},
-                ],
-                "Timestamp": at,
-                "Value": objects,
-            },
+                "Value": value,
+            }
+            for metric, storage_type, value in (
+                ("BucketSizeBytes", "StandardStorage", size),
+                ("NumberOfObjects", "AllStorageTypes", objects),
+            )
         ],
     )
 
