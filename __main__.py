@@ -7,6 +7,7 @@ CloudWatch Logs delivery, CIS alarms, and archival of the legacy trails' buckets
 """
 
 import asyncio
+import os
 
 import pulumi
 import pulumi_aws as aws
@@ -30,6 +31,8 @@ from orgtrail.contract.config import (
     SecuritySettings,
     load_settings,
 )
+from orgtrail.contract.prerequisites import OrganizationState, missing_prerequisites
+from orgtrail.project import PULUMI_CLI_VERSIONS, READ_ONLY_PREVIEW
 
 # What the management stack needs from the security stack.
 SECURITY_OUTPUTS = ("logBucketName", "accessLogBucketName", "kmsKeyArn", "authorizedTrailArn")
@@ -116,9 +119,44 @@ async def security_outputs(settings: ManagementSettings) -> dict[str, str]:
     return outputs
 
 
+def member_role_override(settings: ManagementSettings) -> str | None:
+    """The read-only role for member accounts when a pull request's preview asks for it."""
+    value = os.environ.get(READ_ONLY_PREVIEW, "")
+    if value not in ("", "true", "false"):
+        raise pulumi.RunError(f"{READ_ONLY_PREVIEW} is {value!r}: set it to true or false")
+    if value != "true":
+        return None
+    if not pulumi.runtime.is_dry_run():
+        raise pulumi.RunError(
+            f"{READ_ONLY_PREVIEW}=true is for `pulumi preview` only: read-only roles cannot "
+            "apply an update; unset it to deploy with each legacy trail's roleName"
+        )
+    if not settings.member_preview_role_name:
+        raise pulumi.RunError(
+            f"{READ_ONLY_PREVIEW}=true needs org-trail:memberPreviewRoleName, the read-only "
+            "role in member accounts (docs/deploying.md, \"Previews in pull requests\")"
+        )
+    return settings.member_preview_role_name
+
+
+def ready_organization(settings: ManagementSettings) -> OrganizationState:
+    """The organisation as Organizations reports it; refuses before any resource when it is
+    not ready for this stack, naming the command that fixes each gap."""
+    state = OrganizationState.from_data_source(aws.organizations.get_organization())
+    problems = missing_prerequisites(state, settings.organization, settings.guardrails)
+    if problems:
+        raise pulumi.RunError(
+            "the organization is not ready for the management stack:\n  - "
+            + "\n  - ".join(problems)
+        )
+    return state
+
+
 async def management_stack(settings: ManagementSettings) -> None:
     org = settings.organization
     require_account(org.management_account_id, "management")
+    role_override = member_role_override(settings)
+    organization = ready_organization(settings)
     security = await security_outputs(settings)
     log_buckets = [security["logBucketName"], security["accessLogBucketName"]]
     guardrails = settings.guardrails
@@ -131,9 +169,7 @@ async def management_stack(settings: ManagementSettings) -> None:
                 settings=guardrails,
                 log_buckets=log_buckets,
                 key_arn=security["kmsKeyArn"],
-                root_id=guardrails.targets[0]
-                if guardrails.targets
-                else aws.organizations.get_organization().roots[0].id,
+                root_id=organization.root_id,
             ),
         )
     trail = OrganizationTrail(
@@ -177,10 +213,7 @@ async def management_stack(settings: ManagementSettings) -> None:
                 archive=settings.legacy_archive,
                 management_account_id=org.management_account_id,
                 partition=org.partition,
-                # A preview needs to read, never to write: a read-only role if one is named.
-                role_name_override=settings.member_preview_role_name
-                if pulumi.runtime.is_dry_run()
-                else None,
+                role_name_override=role_override,
             ),
         )
     pulumi.export("trailArn", trail.arn)
@@ -188,6 +221,7 @@ async def management_stack(settings: ManagementSettings) -> None:
     pulumi.export("alarmTopicArn", alarms.topic_arn)
 
 
+pulumi.require_pulumi_version(PULUMI_CLI_VERSIONS)
 try:
     stack_settings = load_settings(configured_values(), pulumi.get_stack())
 except ConfigError as error:

@@ -17,6 +17,7 @@ from orgtrail.contract.policy_documents import (
     protect_pipeline_scp,
     s3_block_public_access_policy,
 )
+from orgtrail.contract.prerequisites import GUARDRAIL_POLICY_TYPES
 from orgtrail.policy_eval import DENY, Request, evaluate
 
 
@@ -34,7 +35,8 @@ class GuardrailsArgs:
 class Guardrails(pulumi.ComponentResource):
     """Each policy is attached where it applies; detaching never happens by accident.
 
-    Policy types must be enabled on the root first (README, "Guardrails").
+    Policy types must be enabled on the root first: the program checks it before anything
+    (orgtrail/contract/prerequisites.py).
     """
 
     def __init__(self, name: str, args: GuardrailsArgs, opts: pulumi.ResourceOptions | None = None):
@@ -57,28 +59,28 @@ class Guardrails(pulumi.ComponentResource):
             (
                 settings.block_public_access,
                 "block-public-access",
-                "S3_POLICY",
+                GUARDRAIL_POLICY_TYPES["block_public_access"],
                 s3_block_public_access_policy(),
                 targets,
             ),
             (
                 settings.deny_leave_organization,
                 "deny-leave-organization",
-                "SERVICE_CONTROL_POLICY",
+                GUARDRAIL_POLICY_TYPES["deny_leave_organization"],
                 deny_leave_organization_scp(),
                 targets,
             ),
             (
                 settings.protect_log_pipeline,
                 "protect-log-pipeline",
-                "SERVICE_CONTROL_POLICY",
+                GUARDRAIL_POLICY_TYPES["protect_log_pipeline"],
                 scp,
                 security,
             ),
             (
                 settings.data_perimeter,
                 "log-data-perimeter",
-                "RESOURCE_CONTROL_POLICY",
+                GUARDRAIL_POLICY_TYPES["data_perimeter"],
                 rcp,
                 security,
             ),

@@ -17,6 +17,13 @@ import yaml
 
 NAME = "org-trail"
 PROJECT_FILES = ("Pulumi.json", "Pulumi.yml", "Pulumi.yaml")  # the CLI's encoding.Exts order
+# The oldest CLI that reads Pulumi.yaml's `type: object` declarations (pulumi/pulumi#20132,
+# July 2025). An older CLI stops earlier, on Pulumi.yaml itself; the program names the range.
+PULUMI_CLI_VERSIONS = ">=3.187.0"
+# Set by the pull-request workflow alone (.github/workflows/preview.yml). `pulumi up` runs a
+# preview of its own before it asks for confirmation, so `is_dry_run()` cannot tell a pull
+# request's read-only preview from the deployer's: the deployer's roles are the default.
+READ_ONLY_PREVIEW = "ORG_TRAIL_READ_ONLY_PREVIEW"
 # The checkout this package was loaded from (running from it, or `pip install -e .`); an
 # installed copy has no Pulumi.yaml beside it.
 CHECKOUT = Path(__file__).resolve().parent.parent

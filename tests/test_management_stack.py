@@ -1,6 +1,7 @@
 """The management stack: organization trail, CloudWatch delivery, legacy bucket archival."""
 
 import json
+import re
 
 import pulumi
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from orgtrail.offline.simulate import simulate
 from orgtrail.ops.selectors import gaps, read_selectors
 from orgtrail.policy_eval import ALLOW, IMPLICIT_DENY, Request, evaluate
+from orgtrail.project import READ_ONLY_PREVIEW
 from tests.support import selector_documents as documents
 from tests.support.scopes import shared
 from tests.support.stacks import (
@@ -304,24 +306,53 @@ def test_a_bucket_shared_across_accounts_is_archived_once_through_its_owners_pro
     assert lifecycle.provider.startswith(provider.urn)
 
 
-def test_previews_assume_the_read_only_role_and_updates_the_configured_one(security):
-    config = management_config(legacyTrails=LEGACY[:1], memberPreviewRoleName="OrgTrailPreview")
-
-    def role_arn(preview: bool) -> str:
-        sim = simulate(
-            "management",
-            config,
-            caller_account_id=MANAGEMENT_ACCOUNT,
-            stack_outputs={SECURITY_STACK: security.exports},
-            preview=preview,
-        )
-        (provider,) = sim.of_type("pulumi:providers:aws")
-        return json.loads(provider.inputs["assumeRoles"])[0]["roleArn"]
-
-    assert role_arn(preview=True) == f"arn:aws:iam::{MEMBER_ACCOUNT}:role/OrgTrailPreview"
-    assert role_arn(preview=False) == (
-        f"arn:aws:iam::{MEMBER_ACCOUNT}:role/OrganizationAccountAccessRole"
+def member_role_arn(security, config: dict, preview: bool) -> str:
+    sim = simulate(
+        "management",
+        config,
+        caller_account_id=MANAGEMENT_ACCOUNT,
+        stack_outputs={SECURITY_STACK: security.exports},
+        preview=preview,
     )
+    (provider,) = sim.of_type("pulumi:providers:aws")
+    return json.loads(provider.inputs["assumeRoles"])[0]["roleArn"]
+
+
+DEPLOYING_ROLE = f"arn:aws:iam::{MEMBER_ACCOUNT}:role/OrganizationAccountAccessRole"
+PREVIEW_ROLE = f"arn:aws:iam::{MEMBER_ACCOUNT}:role/OrgTrailPreview"
+
+
+def test_the_preview_pulumi_up_runs_uses_the_deploying_roles(security, monkeypatch):
+    """`pulumi up` previews before it asks: that diff must be the one applied."""
+    monkeypatch.delenv(READ_ONLY_PREVIEW, raising=False)
+    config = management_config(legacyTrails=LEGACY[:1], memberPreviewRoleName="OrgTrailPreview")
+    assert member_role_arn(security, config, preview=True) == DEPLOYING_ROLE
+    assert member_role_arn(security, config, preview=False) == DEPLOYING_ROLE
+
+
+def test_only_an_explicit_read_only_preview_assumes_the_preview_role(security, monkeypatch):
+    monkeypatch.setenv(READ_ONLY_PREVIEW, "true")
+    config = management_config(legacyTrails=LEGACY[:1], memberPreviewRoleName="OrgTrailPreview")
+    assert member_role_arn(security, config, preview=True) == PREVIEW_ROLE
+    monkeypatch.setenv(READ_ONLY_PREVIEW, "false")
+    assert member_role_arn(security, config, preview=True) == DEPLOYING_ROLE
+
+
+@pytest.mark.parametrize(
+    ("value", "preview", "preview_role", "refusal"),
+    [
+        ("true", False, "OrgTrailPreview", "is for `pulumi preview` only"),
+        ("true", True, "", "needs org-trail:memberPreviewRoleName"),
+        ("yes", True, "OrgTrailPreview", "set it to true or false"),
+    ],
+)
+def test_a_read_only_preview_that_cannot_hold_is_refused(
+    security, monkeypatch, value, preview, preview_role, refusal
+):
+    monkeypatch.setenv(READ_ONLY_PREVIEW, value)
+    config = management_config(legacyTrails=LEGACY[:1], memberPreviewRoleName=preview_role)
+    with pytest.raises(pulumi.RunError, match=f"{READ_ONLY_PREVIEW}.*{re.escape(refusal)}"):
+        member_role_arn(security, config, preview=preview)
 
 
 def test_management_account_legacy_bucket_uses_the_stack_credentials(legacy):

@@ -135,7 +135,7 @@ def test_plan_reports_every_bad_key_of_a_stack_file_and_exits_2(project, capsys)
     stack_file.write_text(
         stack_file.read_text()
         .replace("o-a1b2c3d4e5", "o-SHOUTING")
-        .replace("days: 365", "days: -1")
+        .replace("days: 30\n", "days: -1\n")
     )
     code = main(["plan", "--stack", "security", "--project-dir", str(project)])
     out = capsys.readouterr().err

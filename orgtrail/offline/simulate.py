@@ -26,10 +26,76 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from orgtrail.contract.config import partition_of
+from orgtrail.contract.prerequisites import CLOUDTRAIL_PRINCIPAL, ENABLED, GUARDRAIL_POLICY_TYPES
 from orgtrail.project import CHECKOUT as PROJECT_DIR
 from orgtrail.project import NAME as PROJECT
+from orgtrail.project import PULUMI_CLI_VERSIONS
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
+# The CLI the offline plan stands in for: the oldest the program accepts.
+OFFLINE_CLI_VERSION = PULUMI_CLI_VERSIONS.removeprefix(">=")
+
+
+@dataclass(frozen=True)
+class MockOrganization:
+    """What Organizations answers the plan. By default an organisation ready for the stacks
+    (the state docs/deploying.md's prerequisites leave it in): all features, trusted access
+    for CloudTrail, every policy type the guardrails attach enabled on the root."""
+
+    organization_id: str | None = None  # None: the config's organizationId
+    feature_set: str = "ALL"
+    trusted_services: tuple[str, ...] = (CLOUDTRAIL_PRINCIPAL,)
+    policy_types: Mapping[str, str] = field(
+        default_factory=lambda: dict.fromkeys(GUARDRAIL_POLICY_TYPES.values(), ENABLED)
+    )
+
+
+def version_satisfies(version: str, version_range: str) -> bool:
+    """blang/semver's ParseRange, the engine's RequirePulumiVersion: ranges AND-ed by spaces,
+    OR-ed by `||`, each `>=`, `>`, `<=`, `<`, `=`, `!` or bare (=) with a full X.Y.Z."""
+
+    def parsed(text: str) -> tuple[int, ...]:
+        parts = text.split("-")[0].split("+")[0].split(".")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"{text!r} is not a version X.Y.Z")
+        return tuple(int(p) for p in parts)
+
+    compare = {
+        ">=": lambda a, b: a >= b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        "<": lambda a, b: a < b,
+        "!": lambda a, b: a != b,
+        "=": lambda a, b: a == b,
+    }
+    have = parsed(version)
+
+    def holds(term: str) -> bool:
+        for operator, test in compare.items():
+            if term.startswith(operator):
+                return test(have, parsed(term[len(operator) :]))
+        return have == parsed(term)
+
+    return any(
+        all(holds(term) for term in alternative.split())
+        for alternative in version_range.split("||")
+    )
+
+
+class OfflineEngine(pulumi_mocks.MockEngine):
+    """The SDK's mock engine, also answering RequirePulumiVersion as the CLI does."""
+
+    def __init__(self, cli_version: str):
+        super().__init__(None)
+        self.cli_version = cli_version
+
+    def RequirePulumiVersion(self, request):
+        wanted = request.pulumi_version_range
+        if not version_satisfies(self.cli_version, wanted):
+            # The CLI's own words (pulumi/pulumi, the engine's RequirePulumiVersion).
+            raise RuntimeError(
+                f'Pulumi CLI version {self.cli_version} does not satisfy the version range "{wanted}"'
+            )
 
 
 @dataclass
@@ -75,11 +141,16 @@ class OfflineMocks(pulumi_mocks.Mocks):
     """Answers like the AWS provider would, for the resource types the program uses."""
 
     def __init__(
-        self, account_id: str, region: str, stack_outputs: Mapping[str, Mapping[str, Any]]
+        self,
+        account_id: str,
+        region: str,
+        stack_outputs: Mapping[str, Mapping[str, Any]],
+        organization: MockOrganization,
     ):
         self.account_id = account_id
         self.region = region
         self.stack_outputs = stack_outputs
+        self.organization = organization
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -90,20 +161,34 @@ class OfflineMocks(pulumi_mocks.Mocks):
                 "id": self.account_id,
             }
         if args.token == "aws:organizations/getOrganization:getOrganization":
-            root = f"r-{_short_id('root', self.account_id)[:4]}"
-            return {
-                "id": "o-offlineplan",
-                "masterAccountId": self.account_id,
-                "roots": [
-                    {
-                        "id": root,
-                        "name": "Root",
-                        "arn": f"arn:aws:organizations::{self.account_id}:root/o-offlineplan/{root}",
-                        "policyTypes": [],
-                    }
-                ],
-            }
+            return self._organization()
         raise NotImplementedError(f"the offline plan cannot answer invoke {args.token}")
+
+    def _organization(self) -> dict[str, Any]:
+        """The data source's outputs (pulumi-aws schema of aws:organizations/getOrganization),
+        as the management account reads them."""
+        org = self.organization
+        org_id = org.organization_id or "o-offlineplan"
+        partition = partition_of(self.region)
+        root = f"r-{_short_id('root', self.account_id)[:4]}"
+        return {
+            "id": org_id,
+            "arn": f"arn:{partition}:organizations::{self.account_id}:organization/{org_id}",
+            "featureSet": org.feature_set,
+            "masterAccountId": self.account_id,
+            "awsServiceAccessPrincipals": list(org.trusted_services),
+            "enabledPolicyTypes": [t for t, s in org.policy_types.items() if s == ENABLED],
+            "roots": [
+                {
+                    "id": root,
+                    "name": "Root",
+                    "arn": f"arn:{partition}:organizations::{self.account_id}:root/{org_id}/{root}",
+                    "policyTypes": [
+                        {"type": t, "status": s} for t, s in sorted(org.policy_types.items())
+                    ],
+                }
+            ],
+        }
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         if args.typ == STACK_REFERENCE:
@@ -231,14 +316,20 @@ def simulate(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     project_dir: Path = PROJECT_DIR,
     preview: bool = False,
+    organization: MockOrganization | None = None,
+    cli_version: str = OFFLINE_CLI_VERSION,
 ) -> Simulation:
     """Run `__main__.py` for one stack; exceptions from the program propagate."""
     region = config.get("aws:region") or "us-east-1"
-    mocks = OfflineMocks(caller_account_id, region, stack_outputs or {})
+    organization = organization or MockOrganization(
+        organization_id=config.get("org-trail:organizationId")
+    )
+    mocks = OfflineMocks(caller_account_id, region, stack_outputs or {}, organization)
     monitor = RecordingMonitor(mocks)
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    SETTINGS.engine = OfflineEngine(cli_version)
     pulumi.runtime.set_all_config(dict(config))
     # A fresh root stack per run, created as the language host does (run_in_stack), so
     # exports of an earlier simulation do not leak in and `pulumi.run` entry points run.
