@@ -134,7 +134,7 @@ def member_role_override(settings: ManagementSettings) -> str | None:
     if not settings.member_preview_role_name:
         raise pulumi.RunError(
             f"{READ_ONLY_PREVIEW}=true needs org-trail:memberPreviewRoleName, the read-only "
-            "role in member accounts (docs/deploying.md, \"Previews in pull requests\")"
+            'role in member accounts (docs/deploying.md, "Previews in pull requests")'
         )
     return settings.member_preview_role_name
 
