@@ -8,7 +8,10 @@ and 1 mean for it.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 USAGE, INTERRUPTED = 2, 130
 COMMON_EXIT_CODES = {
@@ -21,6 +24,28 @@ EXIT_CODES = {
     "a mandatory policy was violated, an account was not read",
     **COMMON_EXIT_CODES,
 }
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors stay JSON when the command line asks for --json:
+    the usage and the message on stderr for people, `{"error": {"code": "UsageError",
+    "message"}}` on stdout, exit 2 (as every other error of a --json run)."""
+
+    def __init__(self, *args, json_errors: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.json_errors = json_errors
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        if self.json_errors:
+            print(json.dumps({"error": {"code": "UsageError", "message": message}}))
+        raise SystemExit(USAGE)
+
+
+def asks_for_json(argv: Sequence[str]) -> bool:
+    """Whether a command line has --json (argparse also takes an unambiguous prefix)."""
+    return any(len(a) > len("--j") and "--json".startswith(a) for a in argv)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

@@ -131,6 +131,12 @@ def test_version_is_printed(capsys):
          "argument --regions: not an AWS region: 'moon-1'"),
         (["cutover", "--log-bucket-role-arn", "arn:aws:iam::1:role/x"],
          "argument --log-bucket-role-arn: 'arn:aws:iam::1:role/x' is not an IAM role ARN"),
+        (["verify", "--log-bucket", "b", "--trail", "t", "--region", "us-east-7"],
+         "argument --region: not an AWS region: 'us-east-7' (did you mean"),
+        (["verify", "--log-bucket", "b", "--trail", "t", "--region", "us-east-1,eu-west-1"],
+         "argument --region: 'us-east-1,eu-west-1' is not one AWS region name"),
+        (["verify", "--log-bucket", "b", "--trail", "t", "--region", ""],
+         "argument --region: '' is not one AWS region name"),
     ],
 )  # fmt: skip
 def test_bad_arguments_are_refused_before_any_call(argv, message, capsys):
@@ -138,6 +144,37 @@ def test_bad_arguments_are_refused_before_any_call(argv, message, capsys):
         main(argv)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "--log-bucket", "b", "--trail", "t", "--log-bucket-role-arn", "", "--json"],
+        ["verify", "--json", "--log-bucket", "b"],  # --trail missing
+        ["inventory", "--concurrency", "0", "--json"],
+        ["cutover", "--no-such-option", "--json"],
+        ["query", "--jso", "--no-such-option"],  # argparse takes a prefix of --json
+        ["cost", "--json", "--days", "many"],
+        ["plan", "--json", "--stack", "staging"],
+        ["--json"],  # no command
+    ],
+    ids=lambda argv: " ".join(argv),
+)
+def test_usage_errors_stay_json_under_json(argv, capsys):
+    """A script reading --json output gets a JSON error document, never 0 bytes."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    printed = capsys.readouterr()
+    assert exited.value.code == 2
+    error = conforming("error", printed.out)["error"]
+    assert error["code"] == "UsageError"
+    assert error["message"] and error["message"] in printed.err
+
+
+def test_usage_errors_without_json_print_nothing_on_stdout(capsys):
+    with pytest.raises(SystemExit):
+        main(["inventory", "--concurrency", "0"])
+    assert capsys.readouterr().out == ""
 
 
 def test_data_tables_neither_cut_nor_read_markup():

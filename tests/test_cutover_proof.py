@@ -474,17 +474,23 @@ def test_apply_asks_on_a_terminal_and_needs_yes_elsewhere(delivered, tmp_path, c
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr(command.Confirm, "ask", lambda *a, **k: asked.append(a) or False)
     assert main([*argv, "--json"]) == 0
-    (decision,) = json.loads(capsys.readouterr().out)["trails"]
+    declined = json.loads(capsys.readouterr().out)
+    (decision,) = declined["trails"]
     assert (decision["action"], decision["reason"]) == (
         "ready",
         "not confirmed: nothing was stopped",
     )
+    assert declined["applied"] is False  # declined: nothing was applied
     assert asked == [("Stop 1 legacy trail?",)]
     assert trail_logging(delivered, "payments", "eu-west-1", "default")
+    main(argv)
+    title = capsys.readouterr().out.splitlines()[0]
+    assert title.startswith("cutover (not confirmed)")
 
     monkeypatch.setattr(command.Confirm, "ask", lambda *a, **k: True)
     assert main([*argv, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["trails"][0]["action"] == "stopped"
+    confirmed = json.loads(capsys.readouterr().out)
+    assert (confirmed["applied"], confirmed["trails"][0]["action"]) == (True, "stopped")
     assert not trail_logging(delivered, "payments", "eu-west-1", "default")
 
 

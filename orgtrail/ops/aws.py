@@ -191,6 +191,14 @@ def region_names(text: str) -> list[str]:
     return regions
 
 
+def region_name(text: str) -> str:
+    """One region AWS has (argparse type), named with the nearest when it is not one."""
+    if "," in text or not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not one AWS region name")
+    (region,) = region_names(text)
+    return region
+
+
 def at_least_one(text: str) -> int:
     """A number of requests at once, at least 1 (argparse type)."""
     try:

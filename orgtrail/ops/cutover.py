@@ -65,6 +65,8 @@ ACTIONS = (STOPPED, READY, ALREADY_STOPPED, WITHHELD)  # the order the closing l
 # A decision's reason until the run decides it: what a report printed after a crash says.
 UNDECIDED = "not decided: the run ended before this trail was judged to the end"
 # The runbook's overlap: a day of both trails running before the old one may stop.
+# Declined at the --apply prompt.
+NOT_CONFIRMED = "not confirmed: nothing was stopped"
 MINIMUM_OVERLAP_HOURS = 24.0
 MAXIMUM_HOURS = 24.0 * 90  # longer than S3 listing of a window can sensibly cover
 
@@ -252,6 +254,7 @@ class Cutover:
     decisions: list[TrailDecision] = field(default_factory=list)
     # Asked once, after judging, with the trails about to stop; False stops none.
     confirm: Callable[[list[TrailDecision]], bool] | None = None
+    declined: bool = False
 
     def __post_init__(self) -> None:
         self.regions = RegionReader(self.management)
@@ -266,8 +269,9 @@ class Cutover:
             judged = list(pool.map(self.judge, legacy_trails, decisions, repeat(snapshot)))
         ready = [d for fit, d in zip(judged, decisions, strict=True) if fit is not None]
         if ready and self.confirm is not None and not self.confirm(ready):
+            self.declined = True
             for decision in ready:
-                decision.settle(READY, "not confirmed: nothing was stopped")
+                decision.settle(READY, NOT_CONFIRMED)
             return
         for fit, decision in zip(judged, decisions, strict=True):
             if fit is not None:
@@ -465,7 +469,8 @@ def report_of(run: Cutover) -> dict[str, Any]:
         "organizationId": run.settings.organization.organization_id,
         "organizationTrailArn": run.trail.arn,
         "window": {"start": start.isoformat(), "end": end.isoformat()},
-        "applied": run.apply,
+        # Declined at the prompt: nothing was applied.
+        "applied": run.apply and not run.declined,
         "trails": [asdict(d) for d in run.decisions],
         "summary": action_counts(d.action for d in run.decisions),
     }
@@ -573,7 +578,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def report_table(report: dict) -> Table:
-    mode = "applied" if report["applied"] else "dry run"
+    declined = any(t["reason"] == NOT_CONFIRMED for t in report["trails"])
+    mode = "applied" if report["applied"] else "not confirmed" if declined else "dry run"
     # With --spend, what stopping each trail saves; the columns stay as they were without.
     measured = any(t.get("savingUsdPerMonth") is not None for t in report["trails"])
     columns = ("account", "region", "trail", "action", "deliveries", "reason")

@@ -46,6 +46,7 @@ from orgtrail.ops.aws import (
     current_account,
     error_text,
     paginate,
+    region_name,
     region_names,
     role_arn,
 )
@@ -767,7 +768,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--log-bucket", required=True, help="the organization trail's S3 bucket")
     parser.add_argument("--trail", required=True, help="organization trail name or ARN")
-    parser.add_argument("--region", help="the trail's home region (default: the session's)")
+    parser.add_argument(
+        "--region", type=region_name, help="the trail's home region (default: the session's)"
+    )
     parser.add_argument(
         "--regions",
         type=region_names,
