@@ -307,3 +307,24 @@ def test_each_query_selects_exactly_the_names_and_source_of_its_definition(name)
         if node.this.name.lower() == "eventsource"
     ]
     assert sources == ([selection.service] if selection.pins_source else [])
+
+
+def test_reading_only_corrupt_files_is_not_an_all_clear(tmp_path, capsys):
+    """Every file skipped: 0 events read is exit 1 and said, never a clean exit 0."""
+    day = tmp_path / "AWSLogs" / ORGANIZATION_ID / "111111111111" / "CloudTrail" / "us-east-1"
+    day = day / "2026" / "11" / "21"
+    day.mkdir(parents=True)
+    (day / "111111111111_CloudTrail_us-east-1_20261121T0000Z_bad.json.gz").write_bytes(b"x")
+    assert main(["query", "all", "--logs", str(tmp_path)]) == 1
+    printed = capsys.readouterr()
+    assert "no event was read, so nothing was judged" in printed.err
+    assert main(["query", "all", "--logs", str(tmp_path), "--json"]) == 1
+    read = conforming("query", capsys.readouterr().out)["read"]
+    assert (read["events"], len(read["skipped"])) == (0, 1)
+
+
+def test_a_since_after_every_file_is_not_an_all_clear(logs_dir, capsys):
+    assert main(["query", "all", "--logs", str(logs_dir), "--since", "2030-01-01"]) == 1
+    printed = capsys.readouterr()
+    assert "no event was read, so nothing was judged" in printed.err
+    assert "files before --since" in printed.err

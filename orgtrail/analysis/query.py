@@ -297,8 +297,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             ("a report", "orgtrail query --report insights-by-account-source --logs logs/"),
         ),
         exit_codes={
-            0: "no detection found events",
-            1: "a detection found events",
+            0: "events were read and no detection found any",
+            1: "a detection found events, or no event was read (every file skipped, before "
+            "--since or empty): nothing was judged",
         },
     )
     parser.add_argument("name", nargs="?", help="detection name (see --list), or 'all'")
@@ -459,5 +460,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
         for name, rows in {**results, **reported}.items():
             _print_rows(console, name, rows)
         console.print(Text(summary_line(read, results)), soft_wrap=True)
+    if not read["events"] and not read["insights"]:
+        # Nothing read is not an all-clear: every file skipped, or before --since, or empty.
+        errors.print(
+            Text("no event was read, so nothing was judged: " + summary_line(read, results)),
+            soft_wrap=True,
+        )
+        return 1
     # A report describes; only a detection's rows are findings.
     return 1 if any(results.values()) else 0
