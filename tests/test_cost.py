@@ -559,7 +559,7 @@ def test_what_a_report_shows_is_escaped_in_both_formats():
     assert "| not measured: AccessDenied: <img src=x onerror=alert(1)> \\| a & b |" in markdown(
         report
     )
-    assert page.tables["savings"][-1][0] == "archiving the legacy buckets (1 not measured)"
+    assert page.tables["savings"][-1][0] == "archiving the legacy buckets (1 of 1 not measured)"
 
 
 def test_storage_follows_the_lifecycle_to_its_expiry_with_the_archive_overhead():

@@ -85,18 +85,19 @@ def test_each_legacy_bucket_is_measured_and_priced(org, tmp_path, capsys):
     assert rows[0][5] == f"${payments['usdPerMonth']:,.2f} (GLACIER)"
     assert rows[1][5] == f"not measured: {data['error']}"
     saving = page.tables["savings"][-1]
-    assert saving[0] == "archiving the legacy buckets (1 not measured)"
+    assert saving[0] == "archiving the legacy buckets (1 of 2 not measured)"
     assert saving[2] == f"{payments['usdPerMonth']:,.2f}"
     markdown = (tmp_path / "cost.md").read_text()
     assert (
-        f"| archiving the legacy buckets (1 not measured) | {saving[1]} | {saving[2]} |" in markdown
+        f"| archiving the legacy buckets (1 of 2 not measured) | {saving[1]} | {saving[2]} |"
+        in markdown
     )
     assert f"| acme-payments-trail | {org.accounts['payments']} |" in markdown
     main(argv[:-1])
     lines = capsys.readouterr().out.rstrip().splitlines()
     saved = f"${payments['usdPerMonth']:,.2f} a month"
-    assert f"archiving saves {saved}" in lines
-    assert lines[-1].endswith(f"; archiving the legacy buckets (1 not measured) saves {saved}")
+    assert f"archiving saves {saved} (1 of 2 buckets not measured)" in lines
+    assert lines[-1].endswith(f"; archiving the legacy buckets (1 of 2 not measured) saves {saved}")
 
 
 def test_deep_archive_counts_each_objects_overhead(org, tmp_path, capsys):
@@ -141,3 +142,12 @@ def test_a_bucket_without_storage_metrics_is_not_measured(org, tmp_path, capsys,
     assert main(argv) == 1
     (saving,) = json.loads(capsys.readouterr().out)["glacier"]
     assert saving["error"].startswith("AccessDenied") and saving["usdPerMonth"] is None
+    main(argv[:-1])
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    # Nothing measured is said so, never a saving of $0.00.
+    assert "archiving saves not measured: no bucket could be read" in lines
+    assert lines[-1].endswith(
+        "; archiving the legacy buckets (1 of 1 not measured) saves not measured"
+    )
+    clauses = [c for line in lines for c in line.split(";") if "archiving" in c]
+    assert clauses and not any("$0.00" in clause for clause in clauses)

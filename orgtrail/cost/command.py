@@ -414,8 +414,15 @@ def _print_glacier(console: Console, savings: list[BucketSaving]) -> None:
     for saving in savings:
         add_row(table, *glacier_cells(saving))
     console.print(table)
-    total = sum(saving.monthly_usd or 0 for saving in savings)
-    console.print(Text(f"archiving saves ${total:,.2f} a month"), soft_wrap=True)
+    measured = [s.monthly_usd for s in savings if s.monthly_usd is not None]
+    unread = len(savings) - len(measured)
+    total = (
+        f"${sum(measured):,.2f} a month" if measured else "not measured: no bucket could be read"
+    )
+    unread_note = (
+        f" ({unread} of {len(savings)} buckets not measured)" if measured and unread else ""
+    )
+    console.print(Text(f"archiving saves {total}{unread_note}"), soft_wrap=True)
 
 
 def _print_chart(console: Console, title: str, chart: list[Bar]) -> None:
@@ -433,7 +440,10 @@ def _closing(report: Report) -> str:
         [
             f"${report.estimate.usd:,.2f} a month",
             f"stopping the config's legacy trails saves ${modelled.usd:,.2f} a month",
-            *(f"{s.what} saves ${s.usd:,.2f} a month" for s in measured),
+            *(
+                f"{s.what} saves {s.text('$')}" + ("" if s.usd is None else " a month")
+                for s in measured
+            ),
         ]
     )
 

@@ -40,8 +40,12 @@ def bars(values: list[tuple[str, float]]) -> list[Bar]:
 @dataclass(frozen=True)
 class Saving:
     what: str
-    usd: float  # a month
+    usd: float | None  # a month; None: nothing of it could be measured
     source: str
+
+    def text(self, currency: str = "") -> str:
+        """The figure as people read it: never 0.00 for what was not measured."""
+        return "not measured" if self.usd is None else f"{currency}{_usd(self.usd)}"
 
 
 @dataclass
@@ -72,18 +76,19 @@ class Report:
             )
         if self.glacier is not None:
             unread = sum(1 for saving in self.glacier if saving.error)
+            measured = [s.monthly_usd for s in self.glacier if s.monthly_usd is not None]
             found.append(
                 Saving(
                     "archiving the legacy buckets"
-                    + (f" ({unread} not measured)" if unread else ""),
-                    sum(saving.monthly_usd or 0.0 for saving in self.glacier),
+                    + (f" ({unread} of {len(self.glacier)} not measured)" if unread else ""),
+                    sum(measured) if measured else None,
                     GLACIER_SOURCE,
                 )
             )
         return found
 
     def saving_bars(self) -> list[Bar]:
-        return bars([(saving.what, saving.usd) for saving in self.savings()])
+        return bars([(s.what, s.usd) for s in self.savings() if s.usd is not None])
 
     def by_account(self) -> list[tuple[str, float]]:
         """Each account's month, the dearest first."""
@@ -186,7 +191,7 @@ def markdown(report: Report) -> str:
         "",
         *_markdown_table(
             ("saving", "source", "USD per month"),
-            [(s.what, s.source, _usd(s.usd)) for s in report.savings()],
+            [(s.what, s.source, s.text()) for s in report.savings()],
         ),
         "",
         *_markdown_table(
@@ -295,7 +300,7 @@ def html(report: Report) -> str:
         _html_chart(report.saving_bars(), "saving"),
         _html_table(
             ("saving", "source", "USD per month"),
-            [(s.what, s.source, _usd(s.usd)) for s in report.savings()],
+            [(s.what, s.source, s.text()) for s in report.savings()],
             css="savings",
         ),
         "<h2>By account</h2>",
