@@ -23,6 +23,7 @@ from orgtrail.ops.cutover import (
     load_management_settings,
     report_table,
 )
+from orgtrail.project import CHECKOUT
 from tests.support.contract import conforming
 from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME, all_s3_objects_but
 from tests.support.proxy import (
@@ -168,13 +169,42 @@ def test_a_missing_legacy_trail_is_withheld_not_an_error(org, tmp_path):
     assert decision["reason"] == "legacy trail not found"
 
 
-@pytest.mark.parametrize("name", ["Pulumi.management.yml", "management.yaml", "Pulumi.yaml.txt"])
+@pytest.mark.parametrize(
+    "name", ["Pulumi.management.yml", "management.yaml", "Pulumi.yaml.txt", "Pulumi.yaml"]
+)
 def test_only_a_pulumi_stack_file_is_read(tmp_path, name):
     with pytest.raises(StackConfigError) as raised:
         load_management_settings(tmp_path / name)
-    assert (
-        str(raised.value) == f"{tmp_path / name} is not a stack config file (Pulumi.<stack>.yaml)"
+    assert str(raised.value).startswith(
+        f"{tmp_path / name} is not named as a stack config file: Pulumi.<stack>.yaml"
     )
+
+
+def test_each_way_a_stack_file_cannot_be_read_is_named_apart(tmp_path):
+    """A missing file, a directory, bad YAML and a bad value each say what is wrong."""
+    broken = tmp_path / "Pulumi.management.yaml"
+    (tmp_path / "Pulumi.dir.yaml").mkdir()
+    said = {}
+    for case, path in {
+        "missing": tmp_path / "Pulumi.absent.yaml",
+        "directory": tmp_path / "Pulumi.dir.yaml",
+        "yaml": broken,
+    }.items():
+        if case == "yaml":
+            broken.write_text("config:\n  aws:region: [\n")
+        with pytest.raises(StackConfigError) as raised:
+            load_management_settings(path)
+        said[case] = str(raised.value)
+    assert said["missing"] == f"{tmp_path / 'Pulumi.absent.yaml'}: no such file"
+    assert (
+        said["directory"]
+        == f"{tmp_path / 'Pulumi.dir.yaml'} is a directory, not a stack config file"
+    )
+    assert said["yaml"].startswith(f"{broken} is not valid YAML: ")
+    example = (CHECKOUT / "Pulumi.management.yaml").read_text()
+    broken.write_text(example.replace("aws:region: us-east-1", "aws:region: us-east-7"))
+    with pytest.raises(ConfigError, match=r"aws:region: 'us-east-7' is not an AWS region"):
+        load_management_settings(broken)
 
 
 def test_a_stack_name_may_hold_dots_and_must_be_the_management_stacks(org, tmp_path):

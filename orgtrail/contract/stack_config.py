@@ -233,7 +233,14 @@ def load_stack_settings(path: Path) -> Settings:
     name = path.name
     # Only .yaml: what is read is Pulumi.<stack>.yaml beside it (stack_file), the name this
     # project's stack files have; a .yml name would have had another file read.
-    if not (name.startswith("Pulumi.") and name.endswith(".yaml")):
-        raise StackConfigError(f"{path} is not a stack config file (Pulumi.<stack>.yaml)")
+    if not (name.startswith("Pulumi.") and name.endswith(".yaml")) or name == "Pulumi.yaml":
+        raise StackConfigError(
+            f"{path} is not named as a stack config file: Pulumi.<stack>.yaml, the name the "
+            "stack is read from (Pulumi.yaml is the project file)"
+        )
+    if path.is_dir():
+        raise StackConfigError(f"{path} is a directory, not a stack config file")
+    if not path.exists():
+        raise StackConfigError(f"{path}: no such file")
     stack = name.removeprefix("Pulumi.").removesuffix(".yaml")
     return load_settings(read_stack_config(path.parent, stack), stack)
