@@ -23,7 +23,6 @@ from pathlib import Path
 import duckdb
 import sqlglot
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from orgtrail.analysis.cloudtrail_schema import (
@@ -38,7 +37,7 @@ from orgtrail.analysis.cloudtrail_schema import (
 )
 from orgtrail.analysis.detections import INSIGHTS, QUERIES_DIR, description, detections, reports
 from orgtrail.cli import add_json, command
-from orgtrail.output import document, refuse
+from orgtrail.output import add_row, data_table, document, refuse
 
 CHUNK = 1 << 20
 
@@ -351,25 +350,12 @@ def shown_columns(name: str, rows: list[dict]) -> list[str]:
 
 def _print_rows(console: Console, title: str, rows: list[dict]) -> None:
     """A table when every value fits whole in the terminal; otherwise one block per row,
-    one field per line, printed without wrapping so no identifier is cut or split."""
+    one field per line (orgtrail/output.py), so no identifier is cut or split."""
     columns = shown_columns(title, rows)
-    cells = [["" if row.get(c) is None else str(row.get(c)) for c in columns] for row in rows]
-    widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
-    if sum(widths) + 3 * len(columns) + 1 <= console.width:
-        table = Table(title=f"{title}: {len(rows)} {_noun(title)}", title_justify="left")
-        for column in columns:
-            table.add_column(column, no_wrap=True)
-        for line in cells:
-            table.add_row(*(Text(value) for value in line))
-        console.print(table)
-        return
-    console.print(Text(f"{title}: {len(rows)} {_noun(title)}", style="bold"), soft_wrap=True)
-    label = max(len(c) for c in columns)
-    for line in cells:
-        console.print()
-        for column, value in zip(columns, line, strict=True):
-            if value:
-                console.print(Text(f"  {column:<{label}}  {value}"), soft_wrap=True)
+    table = data_table(f"{title}: {len(rows)} {_noun(title)}", columns)
+    for row in rows:
+        add_row(table, *("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console.print(table)
 
 
 def _noun(name: str) -> str:
