@@ -2,7 +2,8 @@
 
 A Glue table with the CloudTrail SerDe and partition projection (account,
 region, day), so new days need no crawler and no MSCK REPAIR, and one over the Insights
-files beside it; an Athena
+files beside it; a function that adds every account that delivers to both tables'
+account projection each hour (functions/account_projection/handler.py says why); an Athena
 workgroup whose enforced settings write results, encrypted with the trail
 key, to a locked private bucket that expires them; one named query per
 detection and report in orgtrail/analysis/queries/.
@@ -10,8 +11,10 @@ detection and report in orgtrail/analysis/queries/.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -28,7 +31,12 @@ from orgtrail.analysis.cloudtrail_schema import (
     Column,
 )
 from orgtrail.contract.config import Analysis, ObjectLock, Organization
-from orgtrail.contract.policy_documents import results_bucket_policy
+from orgtrail.contract.policy_documents import (
+    PROJECTION_KEEPER,
+    projection_keeper_policy,
+    projection_keeper_trust_policy,
+    results_bucket_policy,
+)
 
 CLOUDTRAIL_SERDE = "com.amazon.emr.hive.serde.CloudTrailSerde"
 CLOUDTRAIL_INPUT_FORMAT = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
@@ -38,6 +46,12 @@ TEXT_INPUT_FORMAT = "org.apache.hadoop.mapred.TextInputFormat"
 INSIGHT_FOLDER = "CloudTrail-Insight"  # "Delivery of Insights events", CloudTrail User Guide
 # Results stay locked a day (no one rewrites an answer), then expire by lifecycle.
 RESULTS_RETENTION = ObjectLock(mode="GOVERNANCE", days=1)
+# The account projection's values: seeded from config, then kept by the keeper function.
+ACCOUNT_VALUES = f"projection.{PARTITIONS[0]}.values"
+KEEPER = Path(__file__).resolve().parent.parent / "functions" / "account_projection" / "handler.py"
+KEEPER_RUNTIME = "python3.12"
+KEEPER_SCHEDULE = "rate(1 hour)"
+KEEPER_LOG_RETENTION_DAYS = 90
 
 
 def location_template(bucket: str, organization_id: str, folder: str = "CloudTrail") -> str:
@@ -54,7 +68,7 @@ def projection(
     return {
         "projection.enabled": "true",
         f"projection.{account}.type": "enum",
-        f"projection.{account}.values": ",".join(analysis.account_ids),
+        ACCOUNT_VALUES: ",".join(analysis.account_ids),
         f"projection.{region}.type": "enum",
         f"projection.{region}.values": ",".join(analysis.regions),
         f"projection.{day}.type": "date",
@@ -121,6 +135,7 @@ class LogAnalysis(pulumi.ComponentResource):
         self._table(
             f"{name}-insights-table", INSIGHTS_TABLE, insights, INSIGHT_FOLDER, args, database
         )
+        self._projection_keeper(name, args, database)
         workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
             name=WORKGROUP,
@@ -184,5 +199,81 @@ class LogAnalysis(pulumi.ComponentResource):
                 "ser_de_info": {"serialization_library": layout.serde},
                 "columns": [{"name": c.name, "type": c.hive_type()} for c in layout.columns],
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            # The keeper function adds accounts as they join: an update must not take them away.
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=[f'parameters["{ACCOUNT_VALUES}"]']
+            ),
+        )
+
+    def _projection_keeper(
+        self, name: str, args: LogAnalysisArgs, database: aws.glue.CatalogDatabase
+    ) -> None:
+        """The function that keeps both tables' account projection equal to the accounts
+        that deliver, run every hour."""
+        org = args.organization
+        child = pulumi.ResourceOptions(parent=self)
+        tables = (TABLE, INSIGHTS_TABLE)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-keeper-logs",
+            name=f"/aws/lambda/{PROJECTION_KEEPER}",
+            retention_in_days=KEEPER_LOG_RETENTION_DAYS,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-keeper-role",
+            name=PROJECTION_KEEPER,
+            assume_role_policy=json.dumps(projection_keeper_trust_policy(org)),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-keeper-policy",
+            role=role.id,
+            policy=json.dumps(
+                projection_keeper_policy(org, args.log_bucket_name, DATABASE, tables)
+            ),
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-keeper",
+            name=PROJECTION_KEEPER,
+            description="Adds every account that delivers to the Athena tables' account projection",
+            runtime=KEEPER_RUNTIME,
+            handler="handler.handle",
+            code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(str(KEEPER))}),
+            role=role.arn,
+            timeout=120,
+            memory_size=128,
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    "BUCKET": args.log_bucket_name,
+                    "ORGANIZATION_ID": org.organization_id,
+                    "DATABASE": database.name,
+                    "TABLES": ",".join(tables),
+                }
+            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="Text", log_group=log_group.name
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+        schedule = aws.cloudwatch.EventRule(
+            f"{name}-keeper-schedule",
+            name=PROJECTION_KEEPER,
+            description="Every hour: new accounts into the Athena tables' account projection",
+            schedule_expression=KEEPER_SCHEDULE,
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-keeper-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="events.amazonaws.com",
+            source_arn=schedule.arn,
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-keeper-target",
+            rule=schedule.name,
+            arn=function.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
         )

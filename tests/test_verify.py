@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from orgtrail.__main__ import main
+from orgtrail.contract.outputs import CHECK_AREAS
 from orgtrail.contract.policy_documents import access_log_bucket_policy
 from orgtrail.ops.aws import current_account
 from orgtrail.ops.verify import GUARDRAILS, Expected, expected_from, verify
@@ -226,6 +227,7 @@ def test_a_missing_trail_is_a_failed_check_not_a_crash(org):
         "keys",
         "guardrails",
         "alerts",
+        "analysis",
         "delivery",
     }
     alerts = next(check for check in checks if check.area == "alerts")
@@ -439,11 +441,13 @@ def test_both_stack_files_are_read_together(org, tmp_path, capsys):
     failed = {
         c["name"]: c["detail"] for c in json.loads(capsys.readouterr().out)["checks"] if not c["ok"]
     }
-    # Without --log-bucket-role-arn the keys cannot be described from the management account.
+    # Without --log-bucket-role-arn the keys and the Athena table of the security account
+    # cannot be read from the management account.
     assert set(failed) == {
         "Object Lock with default retention",
         "trail key is a customer managed key of the security account",
         "bucket key is a customer managed key of the security account",
+        "Athena sees every active account",
     }
     assert failed["Object Lock with default retention"] == (
         "GOVERNANCE 365, the security stack asks COMPLIANCE 30 days"
@@ -452,7 +456,7 @@ def test_both_stack_files_are_read_together(org, tmp_path, capsys):
 
 def test_every_check_id_is_documented_and_every_documented_one_exists():
     root = Path(__file__).resolve().parent.parent
-    pattern = r"(?:trail|bucket|keys|delivery|guardrails|alerts|organization)\.[a-z0-9-]+"
+    pattern = rf"(?:{'|'.join(CHECK_AREAS)})\.[a-z0-9-]+"
     code = "".join(
         (root / "orgtrail/ops" / name).read_text() for name in ("verify.py", "alert_path.py")
     )
@@ -461,4 +465,43 @@ def test_every_check_id_is_documented_and_every_documented_one_exists():
         re.findall(rf"^\| `({pattern})`", (root / "docs/operator-cli.md").read_text(), re.M)
     )
     assert in_code == documented
-    assert len(in_code) == 38
+    assert len(in_code) == 39
+
+
+def projection_without(org, *names: str) -> None:
+    from components.log_analysis import ACCOUNT_VALUES
+    from orgtrail.analysis.cloudtrail_schema import DATABASE, TABLE
+
+    glue = org.member("security").client("glue")
+    table = glue.get_table(DatabaseName=DATABASE, Name=TABLE)["Table"]
+    listed = table["Parameters"][ACCOUNT_VALUES].split(",")
+    kept = [a for a in listed if a not in {org.accounts[n] for n in names}]
+    table_input = {k: table[k] for k in ("Name", "TableType", "PartitionKeys", "StorageDescriptor")}
+    table_input["Parameters"] = {**table["Parameters"], ACCOUNT_VALUES: ",".join(kept)}
+    glue.update_table(DatabaseName=DATABASE, TableInput=table_input)
+
+
+def test_athena_seeing_every_active_account_passes(org):
+    check = results(org)["Athena sees every active account"]
+    assert (check.id, check.ok) == ("analysis.every-account", True)
+    assert check.detail == f"{len(ACTIVE)} active accounts projected"
+
+
+def test_an_active_account_athena_cannot_see_is_named(org):
+    """With the management and security accounts alone (the old default), every member is
+    skipped by every query over the organisation."""
+    projection_without(org, "payments", "sandbox", "closed")
+    check = results(org)["Athena sees every active account"]
+    assert not check.ok
+    assert f"{org.accounts['payments']} (payments)" in check.detail
+    assert f"{org.accounts['sandbox']} (sandbox)" in check.detail
+    assert org.accounts["closed"] not in check.detail  # suspended: not asked to be seen
+    assert org.accounts["data"] not in check.detail
+
+
+def test_a_table_that_cannot_be_read_fails_the_check(org):
+    from orgtrail.analysis.cloudtrail_schema import DATABASE, TABLE
+
+    org.member("security").client("glue").delete_table(DatabaseName=DATABASE, Name=TABLE)
+    check = results(org)["Athena sees every active account"]
+    assert not check.ok and "EntityNotFound" in check.detail

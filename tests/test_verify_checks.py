@@ -100,6 +100,7 @@ def test_a_complete_setup_passes_every_check_and_says_what_it_found(delivered):
         ),
         ("guardrails", "org-trail-log-data-perimeter denies what it must", True, PROBED),
         *alert_path(delivered),
+        ("analysis", "Athena sees every active account", True, "6 active accounts projected"),
         (
             "delivery",
             "every active account delivered in the last 24 h",

@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
 SchemaVersion = Literal[1]
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
-CheckId = Annotated[
-    str, Field(pattern=r"^(trail|bucket|keys|delivery|guardrails|alerts|organization)\.[a-z0-9-]+$")
-]
+# verify's areas: a check's ID is `<area>.<name>`.
+CHECK_AREAS = (
+    "trail", "bucket", "keys", "analysis", "delivery", "guardrails", "alerts", "organization"
+)  # fmt: skip
+CheckId = Annotated[str, Field(pattern=rf"^({'|'.join(CHECK_AREAS)})\.[a-z0-9-]+$")]
 
 
 class Strict(BaseModel):
@@ -203,7 +205,7 @@ class CutoverDocument(Strict):
 
 class VerifyCheck(Strict):
     id: CheckId = Field(description="stable across releases; key scripts on it")
-    area: Literal["trail", "bucket", "keys", "delivery", "guardrails", "alerts", "organization"]
+    area: Literal[CHECK_AREAS]  # type: ignore[valid-type]
     subject: str = Field(description="which one, when a check repeats (an account, a source)")
     name: str
     result: Literal["PASS", "FAIL"]

@@ -389,6 +389,56 @@ def notifier_policy(organization: Organization, topic: str, topic_key_arn: str) 
 
 # What would stop delivery or destroy readability of the logs (Service Authorization
 # Reference: Amazon S3 and AWS KMS actions).
+PROJECTION_KEEPER = "org-trail-account-projection"
+
+
+def projection_keeper_trust_policy(organization: Organization) -> dict:
+    """Only Lambda, for a function of the security account, may take the keeper's role."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": LAMBDA},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": organization.security_account_id}},
+        }
+    )
+
+
+def projection_keeper_policy(
+    organization: Organization, bucket: str, database: str, tables: Sequence[str]
+) -> dict:
+    """What the account-projection keeper does and nothing else: list the account folders
+    under the organisation's prefix, read and update the analysis tables, write its logs."""
+    o = organization
+    glue = f"arn:{o.partition}:glue:{o.region}:{o.security_account_id}"
+    return document(
+        {
+            "Sid": "ListTheAccountFolders",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn(o, bucket),
+            "Condition": {"StringEquals": {"s3:prefix": f"AWSLogs/{o.organization_id}/"}},
+        },
+        {
+            "Sid": "ProjectTheAccounts",
+            "Effect": "Allow",
+            "Action": ["glue:GetTable", "glue:UpdateTable"],
+            "Resource": [
+                f"{glue}:catalog",
+                f"{glue}:database/{database}",
+                *(f"{glue}:table/{database}/{table}" for table in tables),
+            ],
+        },
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"arn:{o.partition}:logs:{o.region}:{o.security_account_id}:"
+            f"log-group:/aws/lambda/{PROJECTION_KEEPER}:*",
+        },
+    )
+
+
 PIPELINE_BUCKET_ACTIONS = (
     "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration",
     "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration",

@@ -113,6 +113,7 @@ class Resource:
     provider: str = ""
     protect: bool = False
     retain_on_delete: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
@@ -241,6 +242,10 @@ class OfflineMocks(pulumi_mocks.Mocks):
             arn = f"{arn_prefix}:lambda:{region}:{account}:function:{function}"
             state.update(arn=arn, qualifiedArn=f"{arn}:$LATEST", version="$LATEST")
             return function
+        if typ == "aws:cloudwatch/eventRule:EventRule":
+            rule = state.get("name") or name
+            state["arn"] = f"{arn_prefix}:events:{region}:{account}:rule/{rule}"
+            return rule
         resource_id = f"{name}-{_short_id(typ, name)[:8]}"
         if typ.startswith("aws:s3/"):
             return state.get("bucket") or resource_id
@@ -281,6 +286,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 provider=request.provider,
                 protect=bool(getattr(request, "protect", False)),
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+                ignore_changes=list(getattr(request, "ignoreChanges", [])),
                 dependencies=list(getattr(request, "dependencies", [])),
                 property_dependencies={
                     key: list(deps.urns)

@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from orgtrail.analysis.cloudtrail_schema import DATABASE, PARTITIONS, TABLE
 from orgtrail.cli import add_json, add_profile, command
 from orgtrail.contract.config import ConfigError, ManagementSettings
 from orgtrail.contract.policy_documents import (
@@ -67,6 +68,9 @@ BLOCK_SETTINGS = (
 # An ID no AWS account has: in the bucket-policy probe, it stands for accounts yet to join.
 ANY_OTHER_ACCOUNT = "000000000000"
 
+
+# The events table's account projection (components/log_analysis.py keeps it).
+ACCOUNT_PROJECTION = f"projection.{PARTITIONS[0]}.values"
 
 # Each guardrail policy of the management stack (components/guardrails.py) and its type.
 GUARDRAILS = {
@@ -541,6 +545,30 @@ def check_delivery(
     )
 
 
+def check_analysis(checks: Checks, reader: Account, region: str, active: list[dict]) -> None:
+    """Athena sees every active account: partition projection of type enum sees only the
+    accounts its values list (Athena User Guide, partition projection, enum), so an account
+    missing there is skipped by every query over the organisation, silently."""
+
+    def read() -> dict:
+        glue = reader.client("glue", region)
+        return glue.get_table(DatabaseName=DATABASE, Name=TABLE)["Table"]
+
+    def judge(table: dict) -> tuple[bool, str]:
+        parameters = table.get("Parameters") or {}
+        if parameters.get("projection.enabled") != "true":
+            return False, f"{DATABASE}.{TABLE} does not project its partitions"
+        listed = {a for a in parameters.get(ACCOUNT_PROJECTION, "").split(",") if a}
+        unseen = [f"{a['Id']} ({a.get('Name', '')})" for a in active if a["Id"] not in listed]
+        if unseen:
+            return False, f"not in {ACCOUNT_PROJECTION}, so no query sees them: " + ", ".join(
+                unseen
+            )
+        return True, f"{len(active)} active accounts projected"
+
+    checks.guarded("analysis.every-account", "Athena sees every active account", read, judge)
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """What the guardrails protect, for probing their content."""
@@ -729,6 +757,7 @@ def verify(
     if unlisted is not None:
         checks.add("delivery.every-account", "accounts", False, unlisted)
         return checks.items
+    check_analysis(checks, reader, region, active)
     check_delivery(
         checks,
         reader,

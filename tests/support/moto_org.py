@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -337,8 +338,33 @@ def _seed(server: MotoServer, environment: dict[str, str]) -> SeededOrg:
     _organization_trail(org)
     _alert_path(org)
     _guardrails(org)
+    _analysis(org)
     server.enforce_iam()
     return org
+
+
+def _analysis(org: SeededOrg) -> None:
+    """The security stack's events table, its account projection listing every account (as
+    the keeper function leaves it once each has delivered)."""
+    from components.log_analysis import projection
+    from orgtrail.analysis.cloudtrail_schema import DATABASE, PARTITIONS, TABLE
+
+    glue = org.member("security").client("glue")
+    glue.create_database(DatabaseInput={"Name": DATABASE})
+    analysis = SimpleNamespace(
+        account_ids=sorted(org.accounts.values()), regions=["us-east-1"], start_date="2026/01/01"
+    )
+    parameters = projection(analysis, CENTRAL_BUCKET, org.organization_id, "CloudTrail")
+    glue.create_table(
+        DatabaseName=DATABASE,
+        TableInput={
+            "Name": TABLE,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"EXTERNAL": "TRUE", **parameters},
+            "PartitionKeys": [{"Name": p, "Type": "string"} for p in PARTITIONS],
+            "StorageDescriptor": {"Location": f"s3://{CENTRAL_BUCKET}/AWSLogs/", "Columns": []},
+        },
+    )
 
 
 def _central_bucket(org: SeededOrg) -> None:

@@ -1,0 +1,76 @@
+"""The AWS calls code really makes, recorded on their way out of botocore, and the IAM
+requests each one is authorised as (the Service Authorization Reference's action and
+resource for the operation), so a policy can be evaluated against what was done."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from botocore.client import BaseClient
+
+from orgtrail.contract.config import Organization
+from orgtrail.policy_eval import Request
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str  # botocore's service name (s3, glue, ...)
+    operation: str
+    params: dict[str, Any] = field(default_factory=dict)
+    region: str = ""
+    access_key: str = ""
+
+
+@contextmanager
+def recorded_calls() -> Iterator[list[Call]]:
+    """Every call any botocore client makes inside the block, in order."""
+    calls: list[Call] = []
+    original = BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        calls.append(
+            Call(
+                client.meta.service_model.service_name,
+                operation_name,
+                dict(api_params),
+                client.meta.region_name,
+                client._request_signer._credentials.access_key,
+            )
+        )
+        return original(client, operation_name, api_params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", recording):
+        yield calls
+
+
+def requests_of(
+    calls: list[Call], organization: Organization, *, table: str | None = None
+) -> Iterator[Request]:
+    """The IAM requests of the calls the project makes (Service Authorization Reference:
+    ListObjectsV2 is authorised as s3:ListBucket with s3:prefix; a Glue table operation
+    needs the action on the catalog, the database and the table). `table` stands another
+    table in, to probe what a policy refuses."""
+    o = organization
+    for call in calls:
+        if (call.service, call.operation) == ("s3", "ListObjectsV2"):
+            yield Request(
+                "s3:ListBucket",
+                f"arn:{o.partition}:s3:::{call.params['Bucket']}",
+                context={"s3:prefix": call.params.get("Prefix", "")},
+            )
+        elif call.service == "glue" and call.operation in ("GetTable", "UpdateTable"):
+            database = call.params["DatabaseName"]
+            name = table or call.params.get("Name") or call.params["TableInput"]["Name"]
+            glue = f"arn:{o.partition}:glue:{call.region}:{o.security_account_id}"
+            for resource in (
+                f"{glue}:catalog",
+                f"{glue}:database/{database}",
+                f"{glue}:table/{database}/{name}",
+            ):
+                yield Request(f"glue:{call.operation}", resource)
+        else:
+            raise LookupError(f"no IAM mapping for {call.service}:{call.operation} yet")
