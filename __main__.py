@@ -19,6 +19,7 @@ from components.guardrails import Guardrails, GuardrailsArgs
 from components.legacy_trail_archive import LegacyTrailArchive, LegacyTrailArchiveArgs
 from components.log_analysis import LogAnalysis, LogAnalysisArgs
 from components.log_bucket import LogBucket, LogBucketArgs
+from components.log_reader import LogReader, LogReaderArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.trail_alerts import TrailAlerts, TrailAlertsArgs
 from components.trail_key import TrailKey, TrailKeyArgs
@@ -84,6 +85,17 @@ def security_stack(settings: SecuritySettings) -> None:
             },
         ),
     )
+    if settings.log_reader_principal_arns:
+        reader = LogReader(
+            "log-reader",
+            LogReaderArgs(
+                organization=org,
+                principals=settings.log_reader_principal_arns,
+                buckets=[settings.log_bucket_name, settings.access_log_bucket_name],
+                key_arn=key.arn,
+            ),
+        )
+        pulumi.export("logReaderRoleArn", reader.arn)
     pulumi.export("logBucketName", logs.bucket_name)
     pulumi.export("logBucketArn", logs.arn)
     pulumi.export("accessLogBucketName", logs.access_log_bucket_name)

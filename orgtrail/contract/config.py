@@ -515,6 +515,21 @@ class StackConfig(Model):
             SECURITY,
         ),
     ] = None
+    log_reader_principal_arns: Annotated[
+        list[
+            Annotated[
+                str, _pattern(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+            ]
+        ],
+        BeforeValidator(_engine_json),
+        key(
+            "Roles of the management account that may assume org-trail-log-reader, the "
+            "security account's read-only role through which verify, cutover and cost read "
+            "the log bucket, its key and the Athena table (--log-bucket-role-arn). Empty: "
+            "no such role.",
+            SECURITY,
+        ),
+    ] = []
     kms_key_alias: Annotated[
         str,
         _rule(
@@ -547,7 +562,8 @@ class StackConfig(Model):
         Analysis,
         BeforeValidator(_engine_json),
         key(
-            "Athena over the logs: {accountIds, regions (partition projection; empty: every "
+            "Athena over the logs: {accountIds (seeds the account projection; a function adds "
+            "every account that delivers, hourly), regions (partition projection; empty: every "
             "region of the partition), startDate YYYY/MM/DD, resultsBucketName, resultExpirationDays, "
             "windowDays (how far back queries reach without restores)}.",
             SECURITY,
@@ -675,6 +691,7 @@ class SecuritySettings(Model):
     log_bucket_name: str
     access_log_bucket_name: str
     kms_key_alias: str
+    log_reader_principal_arns: tuple[str, ...]
     object_lock: ObjectLock
     lifecycle: Archive
     analysis: Analysis
@@ -928,6 +945,16 @@ def _archive_problems(key: str, archive: Archive, lock_days: int | None) -> list
 def _security_checks(config: StackConfig) -> list[tuple[str, str]]:
     names = _bucket_names(config)
     problems = _archive_problems(config_key("lifecycle"), config.lifecycle, config.object_lock.days)
+    for index, arn in enumerate(config.log_reader_principal_arns):
+        # Named principals only: a role of the management account, by its exact name.
+        if arn.split(":")[4] != config.management_account_id or "*" in arn:
+            problems.append(
+                (
+                    f"{config_key('logReaderPrincipalArns')}[{index}]",
+                    f"{arn!r} must name one role of the management account "
+                    f"{config.management_account_id}, without wildcards",
+                )
+            )
     if names["log"] == names["access-log"]:
         problems.append(
             (
@@ -1096,6 +1123,7 @@ def _settings(config: StackConfig, kind: str) -> Settings:
         log_bucket_name=names["log"],
         access_log_bucket_name=names["access-log"],
         kms_key_alias=config.kms_key_alias,
+        log_reader_principal_arns=tuple(config.log_reader_principal_arns),
         object_lock=config.object_lock,
         lifecycle=config.lifecycle,
         analysis=analysis,

@@ -439,6 +439,82 @@ def projection_keeper_policy(
     )
 
 
+LOG_READER = "org-trail-log-reader"
+# What the operator commands read through the log reader (verify, cutover, cost): the two
+# log buckets' settings, the listing of the logs and the logs themselves.
+LOG_READER_BUCKET_ACTIONS = (
+    "s3:ListBucket",
+    "s3:GetBucketLocation",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetBucketLogging",
+    "s3:GetLifecycleConfiguration",
+)
+
+
+def log_reader_trust_policy(organization: Organization, principals: Sequence[str]) -> dict:
+    """Named roles of the management account only: the account is the principal (so the
+    policy is accepted before the roles exist) and `aws:PrincipalArn` names each role."""
+    o = organization
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{o.partition}:iam::{o.management_account_id}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": list(principals)}},
+        }
+    )
+
+
+def log_reader_policy(
+    organization: Organization, buckets: Sequence[str], key_arn: str, database: str
+) -> dict:
+    """Read only: the log buckets' settings and objects, the trail key's settings (and
+    decrypting the logs through S3), the Athena tables' definitions."""
+    o = organization
+    glue = f"arn:{o.partition}:glue:{o.region}:{o.security_account_id}"
+    return document(
+        {
+            "Sid": "TheLogBuckets",
+            "Effect": "Allow",
+            "Action": list(LOG_READER_BUCKET_ACTIONS),
+            "Resource": [bucket_arn(o, bucket) for bucket in buckets],
+        },
+        {
+            "Sid": "TheLogs",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": [f"{bucket_arn(o, bucket)}/*" for bucket in buckets],
+        },
+        {
+            "Sid": "TheTrailKey",
+            "Effect": "Allow",
+            "Action": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"],
+            "Resource": key_arn,
+        },
+        {
+            "Sid": "DecryptTheLogsThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": service_endpoint(o, "s3")}},
+        },
+        {
+            "Sid": "TheTables",
+            "Effect": "Allow",
+            "Action": ["glue:GetDatabase", "glue:GetTable"],
+            "Resource": [
+                f"{glue}:catalog",
+                f"{glue}:database/{database}",
+                f"{glue}:table/{database}/*",
+            ],
+        },
+    )
+
+
 PIPELINE_BUCKET_ACTIONS = (
     "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration",
     "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration",

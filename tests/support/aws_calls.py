@@ -15,6 +15,21 @@ from botocore.client import BaseClient
 from orgtrail.contract.config import Organization
 from orgtrail.policy_eval import Request
 
+# S3 bucket operations and the IAM action each is authorised as (Service Authorization
+# Reference, Amazon S3: the action's name differs from the operation's for several).
+S3_BUCKET_ACTIONS = {
+    "GetBucketLocation": "s3:GetBucketLocation",
+    "GetBucketPolicy": "s3:GetBucketPolicy",
+    "GetBucketVersioning": "s3:GetBucketVersioning",
+    "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+    "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "GetBucketLogging": "s3:GetBucketLogging",
+    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "HeadBucket": "s3:ListBucket",
+}
+KMS_KEY_OPERATIONS = ("DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus", "Decrypt")
+
 
 @dataclass(frozen=True)
 class Call:
@@ -56,12 +71,20 @@ def requests_of(
     table in, to probe what a policy refuses."""
     o = organization
     for call in calls:
+        bucket = f"arn:{o.partition}:s3:::{call.params.get('Bucket', '')}"
         if (call.service, call.operation) == ("s3", "ListObjectsV2"):
             yield Request(
-                "s3:ListBucket",
-                f"arn:{o.partition}:s3:::{call.params['Bucket']}",
-                context={"s3:prefix": call.params.get("Prefix", "")},
+                "s3:ListBucket", bucket, context={"s3:prefix": call.params.get("Prefix", "")}
             )
+        elif call.service == "s3" and call.operation in S3_BUCKET_ACTIONS:
+            yield Request(S3_BUCKET_ACTIONS[call.operation], bucket)
+        elif call.service == "s3" and call.operation in ("GetObject", "HeadObject"):
+            yield Request("s3:GetObject", f"{bucket}/{call.params['Key']}")
+        elif call.service == "kms" and call.operation in KMS_KEY_OPERATIONS:
+            key = call.params["KeyId"]
+            if not key.startswith("arn:"):
+                raise LookupError(f"{call.operation} names key {key!r}: map it to its ARN first")
+            yield Request(f"kms:{call.operation}", key)
         elif call.service == "glue" and call.operation in ("GetTable", "UpdateTable"):
             database = call.params["DatabaseName"]
             name = table or call.params.get("Name") or call.params["TableInput"]["Name"]
