@@ -20,6 +20,7 @@ from components.legacy_trail_archive import LegacyTrailArchive, LegacyTrailArchi
 from components.log_analysis import LogAnalysis, LogAnalysisArgs
 from components.log_bucket import LogBucket, LogBucketArgs
 from components.log_reader import LogReader, LogReaderArgs
+from components.member_roles import MemberRoles, MemberRolesArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.trail_alerts import TrailAlerts, TrailAlertsArgs
 from components.trail_key import TrailKey, TrailKeyArgs
@@ -155,7 +156,9 @@ def ready_organization(settings: ManagementSettings) -> OrganizationState:
     """The organisation as Organizations reports it; refuses before any resource when it is
     not ready for this stack, naming the command that fixes each gap."""
     state = OrganizationState.from_data_source(aws.organizations.get_organization())
-    problems = missing_prerequisites(state, settings.organization, settings.guardrails)
+    problems = missing_prerequisites(
+        state, settings.organization, settings.guardrails, settings.member_roles.any_on
+    )
     if problems:
         raise pulumi.RunError(
             "the organization is not ready for the management stack:\n  - "
@@ -181,6 +184,17 @@ async def management_stack(settings: ManagementSettings) -> None:
                 settings=guardrails,
                 log_buckets=log_buckets,
                 key_arn=security["kmsKeyArn"],
+                root_id=organization.root_id,
+            ),
+        )
+    if settings.member_roles.any_on:
+        MemberRoles(
+            "member-roles",
+            MemberRolesArgs(
+                organization=org,
+                settings=settings.member_roles,
+                preview_role_name=settings.member_preview_role_name,
+                legacy_buckets=sorted({trail.bucket for trail in settings.legacy_trails}),
                 root_id=organization.root_id,
             ),
         )

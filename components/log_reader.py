@@ -20,7 +20,7 @@ from orgtrail.contract.config import Organization
 from orgtrail.contract.policy_documents import (
     LOG_READER,
     log_reader_policy,
-    log_reader_trust_policy,
+    named_roles_trust_policy,
 )
 
 
@@ -42,7 +42,7 @@ class LogReader(pulumi.ComponentResource):
             name,
             name=LOG_READER,
             description="Read-only: the org-trail log buckets, their key and the Athena tables",
-            assume_role_policy=json.dumps(log_reader_trust_policy(org, args.principals)),
+            assume_role_policy=json.dumps(named_roles_trust_policy(org, args.principals)),
             max_session_duration=3600,
             opts=pulumi.ResourceOptions(parent=self),
         )

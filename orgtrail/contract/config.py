@@ -419,6 +419,26 @@ class Guardrails(Model):
         )
 
 
+RoleArn = Annotated[
+    str, _pattern(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+]
+
+
+class MemberRoles(Model):
+    """Roles in every member account, current and future (a service-managed StackSet with
+    automatic deployment), trusted by the named roles of the management account only."""
+
+    # May assume org-trail-member: `orgtrail inventory` and `cutover` (it may StopLogging the
+    # account's own trails), `cost --glacier`. Empty: no operator role.
+    operator_principal_arns: list[RoleArn] = Field(default_factory=list)
+    # May assume memberPreviewRoleName (read-only), for the pull-request previews.
+    preview_principal_arns: list[RoleArn] = Field(default_factory=list)
+
+    @property
+    def any_on(self) -> bool:
+        return bool(self.operator_principal_arns or self.preview_principal_arns)
+
+
 class Subscription(Model):
     protocol: Literal[SUBSCRIPTION_PROTOCOLS]  # type: ignore[valid-type]
     endpoint: Annotated[str, Field(min_length=1)]
@@ -609,6 +629,17 @@ class StackConfig(Model):
             MANAGEMENT,
         ),
     ] = None
+    member_roles: Annotated[
+        MemberRoles,
+        BeforeValidator(_engine_json),
+        key(
+            "Roles in every member account, present and future (a service-managed StackSet): "
+            "{operatorPrincipalArns (the management account's roles that may assume "
+            "org-trail-member, for inventory, cutover and cost --glacier), previewPrincipalArns "
+            "(those that may assume memberPreviewRoleName, read-only, for previews)}. Empty: none.",
+            MANAGEMENT,
+        ),
+    ] = MemberRoles()
     data_events: Annotated[
         DataEvents,
         BeforeValidator(_engine_json),
@@ -703,6 +734,7 @@ class ManagementSettings(Model):
     legacy_trails: tuple[LegacyTrail, ...]
     legacy_archive: Archive
     member_preview_role_name: str | None
+    member_roles: MemberRoles
     data_events: DataEvents
     insights: bool
     log_retention_days: int
@@ -942,19 +974,25 @@ def _archive_problems(key: str, archive: Archive, lock_days: int | None) -> list
     return []
 
 
+def _named_management_roles(config: StackConfig, at: str, arns: list[str]) -> list[tuple[str, str]]:
+    """Named principals only: each a role of the management account, by its exact name."""
+    return [
+        (
+            f"{at}[{index}]",
+            f"{arn!r} must name one role of the management account "
+            f"{config.management_account_id}, without wildcards",
+        )
+        for index, arn in enumerate(arns)
+        if arn.split(":")[4] != config.management_account_id or "*" in arn
+    ]
+
+
 def _security_checks(config: StackConfig) -> list[tuple[str, str]]:
     names = _bucket_names(config)
     problems = _archive_problems(config_key("lifecycle"), config.lifecycle, config.object_lock.days)
-    for index, arn in enumerate(config.log_reader_principal_arns):
-        # Named principals only: a role of the management account, by its exact name.
-        if arn.split(":")[4] != config.management_account_id or "*" in arn:
-            problems.append(
-                (
-                    f"{config_key('logReaderPrincipalArns')}[{index}]",
-                    f"{arn!r} must name one role of the management account "
-                    f"{config.management_account_id}, without wildcards",
-                )
-            )
+    problems += _named_management_roles(
+        config, config_key("logReaderPrincipalArns"), config.log_reader_principal_arns
+    )
     if names["log"] == names["access-log"]:
         problems.append(
             (
@@ -1002,6 +1040,19 @@ def _management_checks(config: StackConfig) -> list[tuple[str, str]]:
                 "protectLogPipeline would lock out the role that deploys the security stack: "
                 f"name it (arn:aws:iam::{config.security_account_id}:role/<name>), and a "
                 "break-glass role, or switch protectLogPipeline off",
+            )
+        )
+    roles = config.member_roles
+    for field, arns in (
+        ("operatorPrincipalArns", roles.operator_principal_arns),
+        ("previewPrincipalArns", roles.preview_principal_arns),
+    ):
+        problems += _named_management_roles(config, f"{config_key('memberRoles')}.{field}", arns)
+    if roles.preview_principal_arns and not config.member_preview_role_name:
+        problems.append(
+            (
+                f"{config_key('memberRoles')}.previewPrincipalArns",
+                "needs memberPreviewRoleName, the name of the read-only role to create",
             )
         )
     for index, subscription in enumerate(config.alarms.subscriptions):
@@ -1100,6 +1151,7 @@ def _settings(config: StackConfig, kind: str) -> Settings:
             legacy_trails=tuple(config.legacy_trails),
             legacy_archive=config.legacy_archive,
             member_preview_role_name=config.member_preview_role_name,
+            member_roles=config.member_roles,
             data_events=config.data_events,
             insights=config.insights,
             log_retention_days=config.log_retention_days,

@@ -455,7 +455,7 @@ LOG_READER_BUCKET_ACTIONS = (
 )
 
 
-def log_reader_trust_policy(organization: Organization, principals: Sequence[str]) -> dict:
+def named_roles_trust_policy(organization: Organization, principals: Sequence[str]) -> dict:
     """Named roles of the management account only: the account is the principal (so the
     policy is accepted before the roles exist) and `aws:PrincipalArn` names each role."""
     o = organization
@@ -513,6 +513,113 @@ def log_reader_policy(
             ],
         },
     )
+
+
+MEMBER_OPERATOR = "org-trail-member"
+MEMBER_ROLES_STACK_SET = "org-trail-member-roles"
+# A member account's own ARNs, resolved by CloudFormation in each account of the StackSet.
+THIS_ACCOUNT = "${AWS::AccountId}"
+THIS_PARTITION = "${AWS::Partition}"
+
+
+def _in_member(text: str) -> dict:
+    return {"Fn::Sub": text}
+
+
+def member_operator_policy(legacy_buckets: Sequence[str]) -> dict:
+    """What inventory, cutover and cost --glacier do in a member account: read its trails,
+    regions and buckets' settings, stop (never delete) its own trails, read the legacy
+    buckets' storage metrics and listing."""
+    trails = f"arn:{THIS_PARTITION}:cloudtrail:*:{THIS_ACCOUNT}:trail/*"
+    legacy = [f"arn:{THIS_PARTITION}:s3:::{bucket}" for bucket in legacy_buckets]
+    statements = [
+        {
+            "Sid": "ReadTrailsAndRegions",
+            "Effect": "Allow",
+            "Action": [
+                "cloudtrail:DescribeTrails",
+                "cloudtrail:ListTrails",
+                "cloudtrail:GetTrailStatus",
+                "cloudtrail:GetEventSelectors",
+                "cloudtrail:GetInsightSelectors",
+                "account:ListRegions",
+                "ec2:DescribeRegions",
+                "s3:ListAllMyBuckets",
+                "s3:GetBucketLocation",
+                "s3:GetLifecycleConfiguration",
+                "cloudwatch:GetMetricStatistics",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "StopTheAccountsOwnTrails",
+            "Effect": "Allow",
+            "Action": "cloudtrail:StopLogging",
+            "Resource": _in_member(trails),
+        },
+    ]
+    if legacy:
+        statements.append(
+            {
+                "Sid": "ListTheLegacyBuckets",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": [_in_member(arn) for arn in legacy],
+            }
+        )
+    return document(*statements)
+
+
+def member_preview_policy(legacy_buckets: Sequence[str]) -> dict:
+    """What `pulumi preview` of the management stack reads in a member account: the legacy
+    buckets' lifecycle configuration and location, and nothing when there is none."""
+    buckets = [_in_member(f"arn:{THIS_PARTITION}:s3:::{bucket}") for bucket in legacy_buckets]
+    return document(
+        {
+            "Sid": "ReadLifecycleRules",
+            "Effect": "Allow" if buckets else "Deny",
+            "Action": ["s3:GetLifecycleConfiguration", "s3:GetBucketLocation"],
+            "Resource": buckets or "*",
+        }
+    )
+
+
+def member_roles_template(
+    organization: Organization,
+    operator_principals: Sequence[str],
+    preview_principals: Sequence[str],
+    preview_role_name: str | None,
+    legacy_buckets: Sequence[str],
+) -> dict:
+    """The CloudFormation template the StackSet deploys to every member account."""
+    roles = []
+    if operator_principals:
+        roles.append(
+            (
+                "OperatorRole",
+                MEMBER_OPERATOR,
+                operator_principals,
+                member_operator_policy(legacy_buckets),
+            )
+        )
+    if preview_principals and preview_role_name:
+        preview = member_preview_policy(legacy_buckets)
+        roles.append(("PreviewRole", preview_role_name, preview_principals, preview))
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "org-trail: roles the management account's named roles assume here",
+        "Resources": {
+            logical: {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": name,
+                    "AssumeRolePolicyDocument": named_roles_trust_policy(organization, principals),
+                    "Policies": [{"PolicyName": name, "PolicyDocument": policy}],
+                },
+            }
+            for logical, name, principals, policy in roles
+        },
+    }
 
 
 PIPELINE_BUCKET_ACTIONS = (

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from orgtrail.contract.config import Guardrails, Organization
 
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+# Service-managed StackSets (the member roles) need trusted access for this principal
+# (CloudFormation User Guide, "Activate trusted access for stack sets with Organizations").
+STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
 
 # Each guardrail's Organizations policy type; components/guardrails.py creates them as such.
 GUARDRAIL_POLICY_TYPES = {
@@ -67,7 +70,10 @@ def needed_policy_types(guardrails: Guardrails) -> list[str]:
 
 
 def missing_prerequisites(
-    state: OrganizationState, organization: Organization, guardrails: Guardrails
+    state: OrganizationState,
+    organization: Organization,
+    guardrails: Guardrails,
+    member_roles: bool = False,
 ) -> list[str]:
     """Every prerequisite the organisation lacks, each with the command that fixes it."""
     problems = []
@@ -88,6 +94,13 @@ def missing_prerequisites(
             "trusted access for CloudTrail is off, so CreateTrail cannot make an organization "
             "trail: `aws organizations enable-aws-service-access --service-principal "
             f"{CLOUDTRAIL_PRINCIPAL}`"
+        )
+    if member_roles and STACKSETS_PRINCIPAL not in state.trusted_services:
+        problems.append(
+            "memberRoles are deployed by a service-managed StackSet, which needs trusted "
+            "access for CloudFormation StackSets: `aws cloudformation "
+            "activate-organizations-access` (or `aws organizations enable-aws-service-access "
+            f"--service-principal {STACKSETS_PRINCIPAL}`)"
         )
     for policy_type in needed_policy_types(guardrails):
         status = state.policy_types.get(policy_type)

@@ -26,7 +26,12 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from orgtrail.contract.config import partition_of
-from orgtrail.contract.prerequisites import CLOUDTRAIL_PRINCIPAL, ENABLED, GUARDRAIL_POLICY_TYPES
+from orgtrail.contract.prerequisites import (
+    CLOUDTRAIL_PRINCIPAL,
+    ENABLED,
+    GUARDRAIL_POLICY_TYPES,
+    STACKSETS_PRINCIPAL,
+)
 from orgtrail.project import CHECKOUT as PROJECT_DIR
 from orgtrail.project import NAME as PROJECT
 from orgtrail.project import PULUMI_CLI_VERSIONS
@@ -44,7 +49,7 @@ class MockOrganization:
 
     organization_id: str | None = None  # None: the config's organizationId
     feature_set: str = "ALL"
-    trusted_services: tuple[str, ...] = (CLOUDTRAIL_PRINCIPAL,)
+    trusted_services: tuple[str, ...] = (CLOUDTRAIL_PRINCIPAL, STACKSETS_PRINCIPAL)
     policy_types: Mapping[str, str] = field(
         default_factory=lambda: dict.fromkeys(GUARDRAIL_POLICY_TYPES.values(), ENABLED)
     )

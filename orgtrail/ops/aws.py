@@ -168,6 +168,9 @@ def paginate(client, operation: str, key: str, **kwargs) -> list:
 ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 
 
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
 def role_arn(text: str) -> str:
     """An IAM role ARN (argparse type): checked before any call is made."""
     if not ROLE_ARN.match(text):
@@ -189,6 +192,15 @@ def region_names(text: str) -> list[str]:
             hints.append(f"{region!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise argparse.ArgumentTypeError(f"not an AWS region: {', '.join(hints)}")
     return regions
+
+
+def member_role_name(text: str) -> str:
+    """An IAM role name (argparse type), as AssumeRole takes it in each member account."""
+    if not ROLE_NAME.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an IAM role name (1-64 letters, digits and +=,.@_-)"
+        )
+    return text
 
 
 def region_name(text: str) -> str:

@@ -53,6 +53,7 @@ from orgtrail.ops.aws import (
     current_account,
     error_code,
     error_text,
+    member_role_name,
     paginate,
     role_arn,
 )
@@ -251,6 +252,8 @@ class Cutover:
     apply: bool
     accepted_exclusions: tuple[str, ...] = ()
     concurrency: int = DEFAULT_CONCURRENCY
+    # Assumed in member accounts instead of each trail's roleName (e.g. org-trail-member).
+    member_role: str | None = None
     decisions: list[TrailDecision] = field(default_factory=list)
     # Asked once, after judging, with the trails about to stop; False stops none.
     confirm: Callable[[list[TrailDecision]], bool] | None = None
@@ -304,7 +307,8 @@ class Cutover:
         self, legacy: LegacyTrail, decision: TrailDecision, snapshot: Snapshot
     ) -> Judged | None:
         try:
-            member = self.management.assume(legacy.account_id, legacy.role_name)
+            role = self.member_role or legacy.role_name
+            member = self.management.assume(legacy.account_id, role)
             found = describe(member, legacy.region, legacy.trail_name)
         except AWS_ERRORS as error:
             decision.withhold(f"legacy trail unreadable: {error_text(error)}")
@@ -431,6 +435,7 @@ def start(
     now: datetime | None = None,
     accepted_exclusions: tuple[str, ...] = (),
     concurrency: int = DEFAULT_CONCURRENCY,
+    member_role: str | None = None,
 ) -> Cutover:
     """A run ready to judge trails; CutoverError, before any change, when it cannot be trusted."""
     check_window(overlap, max_gap)
@@ -448,6 +453,7 @@ def start(
         # The trail's own log buckets are left out of its data events by design.
         (*own_log_buckets(reader, log_bucket), *accepted_exclusions),
         max(1, concurrency),
+        member_role,
     )
 
 
@@ -542,6 +548,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--max-gap-hours", type=hours, default=2.0, help="longest silence allowed in the window"
+    )
+    parser.add_argument(
+        "--role-name",
+        type=member_role_name,
+        help="role assumed in each member account (default: each legacy trail's roleName); "
+        "org-trail-member when the management stack creates the member roles",
     )
     parser.add_argument(
         "--accept-excluded",
@@ -691,6 +703,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             reader,
             accepted_exclusions=tuple(args.accept_excluded),
             concurrency=args.concurrency,
+            member_role=args.role_name,
         )
     except CutoverError as error:
         return refuse(args, str(error), type(error).__name__)

@@ -28,6 +28,22 @@ S3_BUCKET_ACTIONS = {
     "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
     "HeadBucket": "s3:ListBucket",
 }
+# Operations authorised on no particular resource (Resource "*" in the reference).
+ANY_RESOURCE = {
+    ("cloudtrail", "DescribeTrails"): "cloudtrail:DescribeTrails",
+    ("cloudtrail", "ListTrails"): "cloudtrail:ListTrails",
+    ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
+    ("account", "ListRegions"): "account:ListRegions",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("cloudwatch", "GetMetricStatistics"): "cloudwatch:GetMetricStatistics",
+}
+TRAIL_OPERATIONS = (
+    "GetTrailStatus",
+    "GetEventSelectors",
+    "GetInsightSelectors",
+    "StopLogging",
+    "StartLogging",
+)
 KMS_KEY_OPERATIONS = ("DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus", "Decrypt")
 
 
@@ -63,12 +79,17 @@ def recorded_calls() -> Iterator[list[Call]]:
 
 
 def requests_of(
-    calls: list[Call], organization: Organization, *, table: str | None = None
+    calls: list[Call],
+    organization: Organization,
+    *,
+    table: str | None = None,
+    account: str | None = None,
 ) -> Iterator[Request]:
     """The IAM requests of the calls the project makes (Service Authorization Reference:
     ListObjectsV2 is authorised as s3:ListBucket with s3:prefix; a Glue table operation
     needs the action on the catalog, the database and the table). `table` stands another
-    table in, to probe what a policy refuses."""
+    table in, to probe what a policy refuses; `account` is the account the calls were made
+    in, for the ARN of a trail named by its name."""
     o = organization
     for call in calls:
         bucket = f"arn:{o.partition}:s3:::{call.params.get('Bucket', '')}"
@@ -85,6 +106,13 @@ def requests_of(
             if not key.startswith("arn:"):
                 raise LookupError(f"{call.operation} names key {key!r}: map it to its ARN first")
             yield Request(f"kms:{call.operation}", key)
+        elif (call.service, call.operation) in ANY_RESOURCE:
+            yield Request(ANY_RESOURCE[call.service, call.operation], "*")
+        elif call.service == "cloudtrail" and call.operation in TRAIL_OPERATIONS:
+            name = call.params.get("Name") or call.params.get("TrailName", "")
+            if not name.startswith("arn:"):
+                name = f"arn:{o.partition}:cloudtrail:{call.region}:{account}:trail/{name}"
+            yield Request(f"cloudtrail:{call.operation}", name)
         elif call.service == "glue" and call.operation in ("GetTable", "UpdateTable"):
             database = call.params["DatabaseName"]
             name = table or call.params.get("Name") or call.params["TableInput"]["Name"]
@@ -97,3 +125,18 @@ def requests_of(
                 yield Request(f"glue:{call.operation}", resource)
         else:
             raise LookupError(f"no IAM mapping for {call.service}:{call.operation} yet")
+
+
+def in_account(document: Any, account: str, partition: str = "aws") -> Any:
+    """A CloudFormation document as one account's stack resolves it: each `Fn::Sub` with
+    `${AWS::AccountId}` and `${AWS::Partition}` substituted."""
+    if isinstance(document, dict):
+        if set(document) == {"Fn::Sub"}:
+            text = document["Fn::Sub"]
+            return text.replace("${AWS::AccountId}", account).replace(
+                "${AWS::Partition}", partition
+            )
+        return {key: in_account(value, account, partition) for key, value in document.items()}
+    if isinstance(document, list):
+        return [in_account(item, account, partition) for item in document]
+    return document
