@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.archive_rules import SMALL_OBJECTS_STAY, archive_rule
+from components.kept_rules import OUR_RULES, kept_rules
 from orgtrail.contract.config import Archive, LegacyTrail
 
 
@@ -22,7 +23,8 @@ class LegacyTrailArchiveArgs:
 
 
 class LegacyTrailArchive(pulumi.ComponentResource):
-    """Keeps every legacy bucket and its logs; only moves them to a colder storage class.
+    """Keeps every legacy bucket, its logs and its own lifecycle rules; only moves the logs
+    to a colder storage class (components/kept_rules.py).
 
     Each bucket is configured once, in its own region, through a provider for
     the account that owns it (several trails, of several accounts, may share
@@ -41,27 +43,62 @@ class LegacyTrailArchive(pulumi.ComponentResource):
         for trail in args.legacy_trails:
             trails_by_bucket.setdefault(trail.bucket, []).append(trail)
 
+        # Every bucket's own rules are read first: a rule that cannot be kept stops the
+        # program, naming each, before any lifecycle configuration is registered.
+        planned = []
+        problems: list[str] = []
         for bucket, trails in trails_by_bucket.items():
             owner = trails[0]  # config validation: one owner and one region per bucket
             prefixes = dict.fromkeys(trail.log_prefix for trail in trails)
+            ours = [
+                archive_rule(f"{OUR_RULES}{index}", args.archive, prefix)
+                for index, prefix in enumerate(prefixes)
+            ]
+            provider = self._provider_for(owner)
+            kept = kept_rules(bucket, self._bucket_properties(bucket, owner, provider), len(ours))
+            problems += kept.problems
+            planned.append((bucket, owner, provider, [*kept.rules, *ours]))
+        if problems:
+            raise pulumi.RunError(
+                "the legacy buckets' own lifecycle rules cannot all be kept beside the archive "
+                "rules (PutBucketLifecycleConfiguration replaces them all):\n  - "
+                + "\n  - ".join(problems)
+            )
+        for bucket, owner, provider, rules in planned:
             aws.s3.BucketLifecycleConfiguration(
                 f"{name}-{bucket}",
                 bucket=bucket,
                 expected_bucket_owner=owner.bucket_owner,
                 region=owner.bucket_home,
-                rules=[
-                    archive_rule(f"org-trail-archive-{index}", args.archive, prefix)
-                    for index, prefix in enumerate(prefixes)
-                ],
+                rules=rules,
                 transition_default_minimum_object_size=SMALL_OBJECTS_STAY,
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    provider=self._provider_for(owner),
+                    provider=provider,
                     # Removing an entry from config must never touch the bucket's rules.
                     retain_on_delete=True,
                 ),
             )
         self.register_outputs({"buckets": sorted(trails_by_bucket)})
+
+    @staticmethod
+    def _bucket_properties(
+        bucket: str, owner: LegacyTrail, provider: aws.Provider | None
+    ) -> str | None:
+        """The bucket as Cloud Control API describes it, read in its owner's account."""
+        try:
+            found = aws.cloudcontrol.get_resource(
+                type_name="AWS::S3::Bucket",
+                identifier=bucket,
+                region=owner.bucket_home,
+                opts=pulumi.InvokeOptions(provider=provider),
+            )
+        except Exception as error:  # the engine's invoke error, whatever its type
+            raise pulumi.RunError(
+                f"cannot read the lifecycle rules legacy bucket {bucket} already has, so they "
+                f"cannot be kept: {error}"
+            ) from None
+        return found.properties
 
     def _provider_for(self, owner: LegacyTrail) -> aws.Provider | None:
         """One provider per bucket-owning member account; the management account uses the stack's own."""

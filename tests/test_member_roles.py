@@ -192,3 +192,12 @@ def test_cutover_assumes_the_role_named_on_the_command_line(org, tmp_path, capsy
     assert roles.index(MEMBER_OPERATOR) > roles.index("OrganizationAccountAccessRole")
     with pytest.raises(SystemExit):
         main([*cli(path), "--role-name", "bad/name"])
+
+
+def test_the_preview_role_can_read_the_legacy_buckets_rules_through_cloud_control(stack):
+    (policy,) = role(stack, "PreviewRole")["Policies"]
+    document = policy["PolicyDocument"]
+    assert evaluate(document, Request("cloudformation:GetResource", "*")) == ALLOW
+    bucket = "arn:aws:s3:::payments-trail"
+    assert evaluate(document, Request("s3:GetBucketTagging", bucket)) == ALLOW
+    assert evaluate(document, Request("s3:GetObject", f"{bucket}/AWSLogs/x.json.gz")) != ALLOW

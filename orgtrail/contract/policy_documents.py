@@ -571,16 +571,29 @@ def member_operator_policy(legacy_buckets: Sequence[str]) -> dict:
 
 
 def member_preview_policy(legacy_buckets: Sequence[str]) -> dict:
-    """What `pulumi preview` of the management stack reads in a member account: the legacy
-    buckets' lifecycle configuration and location, and nothing when there is none."""
+    """What `pulumi preview` of the management stack reads in a member account: each legacy
+    bucket as Cloud Control API describes it (its lifecycle rules, to keep them:
+    components/kept_rules.py), and the refresh of its lifecycle configuration. Cloud
+    Control's read of an AWS::S3::Bucket runs the bucket's Get* calls with the caller's
+    permissions; on the bucket's ARN alone, s3:Get* reaches no object."""
     buckets = [_in_member(f"arn:{THIS_PARTITION}:s3:::{bucket}") for bucket in legacy_buckets]
+    if not buckets:
+        return document(
+            {"Sid": "NoLegacyBucket", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}
+        )
     return document(
         {
-            "Sid": "ReadLifecycleRules",
-            "Effect": "Allow" if buckets else "Deny",
-            "Action": ["s3:GetLifecycleConfiguration", "s3:GetBucketLocation"],
-            "Resource": buckets or "*",
-        }
+            "Sid": "DescribeTheLegacyBuckets",
+            "Effect": "Allow",
+            "Action": "cloudformation:GetResource",
+            "Resource": "*",
+        },
+        {
+            "Sid": "ReadTheLegacyBucketsSettings",
+            "Effect": "Allow",
+            "Action": ["s3:Get*", "s3:ListBucket"],
+            "Resource": buckets,
+        },
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import runpy
 import sys
 from collections.abc import Mapping
@@ -53,6 +54,8 @@ class MockOrganization:
     policy_types: Mapping[str, str] = field(
         default_factory=lambda: dict.fromkeys(GUARDRAIL_POLICY_TYPES.values(), ENABLED)
     )
+    # Bucket -> its LifecycleConfiguration as Cloud Control describes it; absent: no rules.
+    bucket_lifecycles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def version_satisfies(version: str, version_range: str) -> bool:
@@ -168,6 +171,13 @@ class OfflineMocks(pulumi_mocks.Mocks):
             }
         if args.token == "aws:organizations/getOrganization:getOrganization":
             return self._organization()
+        if args.token == "aws:cloudcontrol/getResource:getResource":
+            bucket = args.args["identifier"]
+            document = {"BucketName": bucket}
+            lifecycle = self.organization.bucket_lifecycles.get(bucket)
+            if lifecycle is not None:
+                document["LifecycleConfiguration"] = lifecycle
+            return {**args.args, "id": bucket, "properties": json.dumps(document)}
         raise NotImplementedError(f"the offline plan cannot answer invoke {args.token}")
 
     def _organization(self) -> dict[str, Any]:

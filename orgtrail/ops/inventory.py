@@ -277,7 +277,8 @@ def legacy_entries(report: dict) -> tuple[list[dict], list[str]]:
             if rules:
                 warnings.append(
                     f"bucket {trail['s3BucketName']} (account {account['accountId']}) already has lifecycle "
-                    f"rules {', '.join(rules) or '(unnamed)'}: the stack's archive rule replaces them"
+                    f"rules {', '.join(rules) or '(unnamed)'}: the management stack keeps them beside "
+                    "its archive rules, or stops naming any it cannot keep"
                 )
             elif rules is None and trail.get("bucketLifecycleError"):
                 warnings.append(
