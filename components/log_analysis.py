@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
+from components.python_function import python_function
 from orgtrail.analysis.cloudtrail_schema import (
     COLUMNS,
     DATABASE,
@@ -49,7 +50,6 @@ RESULTS_RETENTION = ObjectLock(mode="GOVERNANCE", days=1)
 # The account projection's values: seeded from config, then kept by the keeper function.
 ACCOUNT_VALUES = f"projection.{PARTITIONS[0]}.values"
 KEEPER = Path(__file__).resolve().parent.parent / "functions" / "account_projection" / "handler.py"
-KEEPER_RUNTIME = "python3.12"
 KEEPER_SCHEDULE = "rate(1 hour)"
 KEEPER_LOG_RETENTION_DAYS = 90
 
@@ -213,48 +213,24 @@ class LogAnalysis(pulumi.ComponentResource):
         org = args.organization
         child = pulumi.ResourceOptions(parent=self)
         tables = (TABLE, INSIGHTS_TABLE)
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-keeper-logs",
-            name=f"/aws/lambda/{PROJECTION_KEEPER}",
-            retention_in_days=KEEPER_LOG_RETENTION_DAYS,
-            opts=child,
-        )
-        role = aws.iam.Role(
-            f"{name}-keeper-role",
-            name=PROJECTION_KEEPER,
-            assume_role_policy=json.dumps(projection_keeper_trust_policy(org)),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-keeper-policy",
-            role=role.id,
+        function = python_function(
+            f"{name}-keeper",
+            parent=self,
+            function_name=PROJECTION_KEEPER,
+            description="Adds every account that delivers to the Athena tables' account projection",
+            handler=KEEPER,
+            trust_policy=json.dumps(projection_keeper_trust_policy(org)),
             policy=json.dumps(
                 projection_keeper_policy(org, args.log_bucket_name, DATABASE, tables)
             ),
-            opts=child,
-        )
-        function = aws.lambda_.Function(
-            f"{name}-keeper",
-            name=PROJECTION_KEEPER,
-            description="Adds every account that delivers to the Athena tables' account projection",
-            runtime=KEEPER_RUNTIME,
-            handler="handler.handle",
-            code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(str(KEEPER))}),
-            role=role.arn,
+            environment={
+                "BUCKET": args.log_bucket_name,
+                "ORGANIZATION_ID": org.organization_id,
+                "DATABASE": database.name,
+                "TABLES": ",".join(tables),
+            },
             timeout=120,
-            memory_size=128,
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    "BUCKET": args.log_bucket_name,
-                    "ORGANIZATION_ID": org.organization_id,
-                    "DATABASE": database.name,
-                    "TABLES": ",".join(tables),
-                }
-            ),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="Text", log_group=log_group.name
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            log_retention_days=KEEPER_LOG_RETENTION_DAYS,
         )
         schedule = aws.cloudwatch.EventRule(
             f"{name}-keeper-schedule",
@@ -268,6 +244,7 @@ class LogAnalysis(pulumi.ComponentResource):
             action="lambda:InvokeFunction",
             function=function.name,
             principal="events.amazonaws.com",
+            source_account=org.security_account_id,
             source_arn=schedule.arn,
             opts=child,
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.python_function import python_function
 from orgtrail.contract.config import Alarms, Organization
 from orgtrail.contract.policy_documents import (
     INSIGHTS_PATTERN,
@@ -30,7 +31,6 @@ from orgtrail.contract.policy_documents import (
 )
 
 HANDLER = Path(__file__).resolve().parent.parent / "functions" / "insights_notifier" / "handler.py"
-RUNTIME = "python3.12"
 
 
 @dataclass
@@ -83,43 +83,19 @@ class TrailAlerts(pulumi.ComponentResource):
         self, name: str, args: TrailAlertsArgs, child: pulumi.ResourceOptions
     ) -> pulumi.Output[str]:
         org = args.organization
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-notifier-logs",
-            name=f"/aws/lambda/{NOTIFIER}",
-            retention_in_days=args.log_retention_days,
-            opts=child,
-        )
-        role = aws.iam.Role(
-            f"{name}-notifier-role",
-            name=NOTIFIER,
-            assume_role_policy=json.dumps(notifier_trust_policy(org)),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-notifier-policy",
-            role=role.id,
+        function = python_function(
+            f"{name}-notifier",
+            parent=self,
+            function_name=NOTIFIER,
+            description="Tells the alarm topic about each CloudTrail Insights event of the organisation",
+            handler=HANDLER,
+            trust_policy=json.dumps(notifier_trust_policy(org)),
             policy=pulumi.Output.from_input(args.topic_key_arn).apply(
                 lambda key: json.dumps(notifier_policy(org, args.topic, key))
             ),
-            opts=child,
-        )
-        function = aws.lambda_.Function(
-            f"{name}-notifier",
-            name=NOTIFIER,
-            description="Tells the alarm topic about each CloudTrail Insights event of the organisation",
-            runtime=RUNTIME,
-            handler="handler.handle",
-            code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(str(HANDLER))}),
-            role=role.arn,
+            environment={"TOPIC_ARN": args.topic_arn},
             timeout=60,
-            memory_size=128,
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={"TOPIC_ARN": args.topic_arn}
-            ),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="Text", log_group=log_group.name
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            log_retention_days=args.log_retention_days,
         )
         aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-notifier-failures",

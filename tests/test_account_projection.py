@@ -8,13 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from components.log_analysis import ACCOUNT_VALUES, INSIGHT_FOLDER, projection
+from components.log_analysis import ACCOUNT_VALUES, INSIGHT_FOLDER
 from functions.account_projection import handler
 from orgtrail.analysis.cloudtrail_schema import DATABASE, INSIGHTS_TABLE, TABLE
 from orgtrail.contract.policy_documents import projection_keeper_policy
 from orgtrail.policy_eval import ALLOW, evaluate
 from tests.support.aws_calls import recorded_calls, requests_of
-from tests.support.moto_org import CENTRAL_BUCKET
+from tests.support.moto_org import CENTRAL_BUCKET, create_analysis_table
+from tests.support.stacks import SECURITY_ACCOUNT
 
 JOINED_LATER = "999999999999"
 
@@ -27,21 +28,9 @@ def keeper(org, monkeypatch):
     glue = security.client("glue")
     glue.delete_table(DatabaseName=DATABASE, Name=TABLE)  # seeded listing every account
     seeded = [org.accounts["management"], org.accounts["security"]]
-    analysis = SimpleNamespace(account_ids=seeded, regions=["us-east-1"], start_date="2026/01/01")
-    for table, folder in ((TABLE, "CloudTrail"), (INSIGHTS_TABLE, INSIGHT_FOLDER)):
-        parameters = projection(analysis, CENTRAL_BUCKET, org.organization.organization_id, folder)
-        glue.create_table(
-            DatabaseName=DATABASE,
-            TableInput={
-                "Name": table,
-                "TableType": "EXTERNAL_TABLE",
-                "Parameters": {"EXTERNAL": "TRUE", **parameters},
-                "PartitionKeys": [
-                    {"Name": p, "Type": "string"} for p in ("account", "region", "day")
-                ],
-                "StorageDescriptor": {"Location": f"s3://{CENTRAL_BUCKET}/AWSLogs/", "Columns": []},
-            },
-        )
+    organization_id = org.organization.organization_id
+    create_analysis_table(glue, organization_id, TABLE, "CloudTrail", seeded)
+    create_analysis_table(glue, organization_id, INSIGHTS_TABLE, INSIGHT_FOLDER, seeded)
     environment = {
         "BUCKET": CENTRAL_BUCKET,
         "ORGANIZATION_ID": org.organization.organization_id,
@@ -131,3 +120,15 @@ def test_the_stack_runs_the_keeper_hourly_and_updates_leave_its_accounts(securit
 
 def handler_now() -> datetime:
     return datetime.now(UTC) - timedelta(hours=1)
+
+
+def test_only_its_own_schedule_may_invoke_the_keeper(security):
+    permission = next(
+        r
+        for r in security.of_type("aws:lambda/permission:Permission")
+        if r.name.endswith("keeper-invoke")
+    )
+    rule = security.one("aws:cloudwatch/eventRule:EventRule")
+    assert permission.inputs["principal"] == "events.amazonaws.com"
+    assert permission.inputs["sourceArn"] == rule.outputs["arn"]
+    assert permission.inputs["sourceAccount"] == SECURITY_ACCOUNT

@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.request
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 import botocore.session
 
+from components.log_analysis import projection
+from orgtrail.analysis.cloudtrail_schema import DATABASE, PARTITIONS, TABLE
 from orgtrail.contract.config import Organization
 from orgtrail.contract.policy_documents import (
     ALARM_TOPIC,
@@ -346,19 +348,23 @@ def _seed(server: MotoServer, environment: dict[str, str]) -> SeededOrg:
 def _analysis(org: SeededOrg) -> None:
     """The security stack's events table, its account projection listing every account (as
     the keeper function leaves it once each has delivered)."""
-    from components.log_analysis import projection
-    from orgtrail.analysis.cloudtrail_schema import DATABASE, PARTITIONS, TABLE
-
     glue = org.member("security").client("glue")
     glue.create_database(DatabaseInput={"Name": DATABASE})
+    create_analysis_table(glue, org.organization_id, TABLE, "CloudTrail", org.accounts.values())
+
+
+def create_analysis_table(
+    glue, organization_id: str, table: str, folder: str, accounts: Iterable[str]
+) -> None:
+    """A table of the security stack's analysis as the component defines its parameters."""
     analysis = SimpleNamespace(
-        account_ids=sorted(org.accounts.values()), regions=["us-east-1"], start_date="2026/01/01"
+        account_ids=sorted(accounts), regions=["us-east-1"], start_date="2026/01/01"
     )
-    parameters = projection(analysis, CENTRAL_BUCKET, org.organization_id, "CloudTrail")
+    parameters = projection(analysis, CENTRAL_BUCKET, organization_id, folder)
     glue.create_table(
         DatabaseName=DATABASE,
         TableInput={
-            "Name": TABLE,
+            "Name": table,
             "TableType": "EXTERNAL_TABLE",
             "Parameters": {"EXTERNAL": "TRUE", **parameters},
             "PartitionKeys": [{"Name": p, "Type": "string"} for p in PARTITIONS],
