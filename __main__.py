@@ -7,6 +7,7 @@ CloudWatch Logs delivery, CIS alarms, and archival of the legacy trails' buckets
 """
 
 import asyncio
+import json
 import os
 
 import pulumi
@@ -33,6 +34,7 @@ from orgtrail.contract.config import (
     SecuritySettings,
     load_settings,
 )
+from orgtrail.contract.policy_documents import verify_workflow_policy
 from orgtrail.contract.prerequisites import OrganizationState, missing_prerequisites
 from orgtrail.project import PULUMI_CLI_VERSIONS, READ_ONLY_PREVIEW
 
@@ -245,6 +247,11 @@ async def management_stack(settings: ManagementSettings) -> None:
     pulumi.export("trailArn", trail.arn)
     pulumi.export("logGroupArn", trail.log_group_arn)
     pulumi.export("alarmTopicArn", alarms.topic_arn)
+    # For the scheduled verify workflow's role (docs/operator-cli.md, "Scheduled verify").
+    pulumi.export(
+        "verifyWorkflowPolicy",
+        alarms.key_arn.apply(lambda key: json.dumps(verify_workflow_policy(org, CIS_TOPIC, key))),
+    )
 
 
 pulumi.require_pulumi_version(PULUMI_CLI_VERSIONS)

@@ -2,6 +2,8 @@
 trusted by the named roles of the management account only, and allows every call verify
 and cutover really make through it (recorded against moto, evaluated)."""
 
+import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pulumi
@@ -15,7 +17,7 @@ from orgtrail.ops import verify as verify_command
 from orgtrail.ops.aws import bucket_reader
 from orgtrail.policy_eval import ALLOW, evaluate
 from tests.support.aws_calls import recorded_calls, requests_of
-from tests.support.moto_org import CENTRAL_BUCKET, TRAIL_NAME
+from tests.support.moto_org import CENTRAL_BUCKET, MANAGEMENT, TRAIL_NAME
 from tests.support.stacks import (
     MANAGEMENT_ACCOUNT,
     OTHER_MEMBER_ACCOUNT,
@@ -122,3 +124,44 @@ def test_the_reader_allows_every_call_verify_and_cutover_make_through_it(
     )
     for request in requests_of(through_reader, org.organization):
         assert evaluate(policy, request) == ALLOW, request
+
+
+def test_the_verify_workflows_policy_allows_every_call_verify_makes_from_management(
+    org, readers, capsys
+):
+    """The management stack's output verifyWorkflowPolicy, for the scheduled workflow's OIDC
+    role: every call verify makes with the management account's own credentials."""
+    from orgtrail.contract.policy_documents import ALARM_TOPIC, verify_workflow_policy
+
+    deliver_for(org, ACTIVE)
+    role = ["--log-bucket-role-arn", security_role(org)]
+    verify = ["verify", "--log-bucket", CENTRAL_BUCKET, "--trail", TRAIL_NAME]
+    with recorded_calls() as calls:
+        main([*verify, "--region", "us-east-1", *role, "--json"])
+    capsys.readouterr()
+    management = [c for c in calls if c.access_key == org.key["AccessKeyId"]]
+    assert {c.operation for c in management} >= {"ListAccounts", "DescribeTrails", "AssumeRole"}
+    policy = verify_workflow_policy(org.organization, ALARM_TOPIC, org.key_arn)
+    # The emulated organisation's reader is its member role; the stack's is org-trail-log-reader.
+    reader = security_role(org)
+    for request in requests_of(management, org.organization, account=MANAGEMENT):
+        if request.resource == reader:
+            request = replace(request, resource=reader.replace(reader.split("/")[-1], LOG_READER))
+        assert evaluate(policy, request) == ALLOW, request
+
+
+def test_the_management_stack_exports_the_verify_workflows_policy(management):
+    policy = json.loads(management.exports["verifyWorkflowPolicy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["ReadTheLogsThroughTheLogReader"]["Resource"].endswith(f":role/{LOG_READER}")
+    assert statements["TellTheAlarmTopic"]["Action"] == "sns:Publish"
+    written = [
+        a
+        for s in policy["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert not [
+        a
+        for a in written
+        if a.split(":")[1].startswith(("Put", "Delete", "Stop", "Update", "Create"))
+    ]

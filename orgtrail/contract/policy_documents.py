@@ -635,6 +635,66 @@ def member_roles_template(
     }
 
 
+# What `orgtrail verify` reads in the management account (docs/operator-cli.md, "IAM
+# permissions"); each needs no resource narrower than "*" to be useful across the trail,
+# the policies and the alert path, and none of them writes.
+VERIFY_READS = (
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetInsightSelectors",
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListRoots",
+    "organizations:ListPolicies",
+    "organizations:ListTargetsForPolicy",
+    "organizations:DescribePolicy",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "cloudwatch:DescribeAlarmsForMetric",
+    "logs:DescribeSubscriptionFilters",
+    "lambda:GetFunction",
+    "lambda:GetPolicy",
+    "lambda:GetFunctionEventInvokeConfig",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+)
+
+
+def verify_workflow_policy(organization: Organization, topic: str, topic_key_arn: str) -> dict:
+    """The scheduled verify workflow's role in the management account (the management
+    stack's output `verifyWorkflowPolicy`, for the role your identity provider's OIDC tokens
+    assume): verify's reads, the log reader, and telling the alarm topic what failed."""
+    o = organization
+    return document(
+        {"Sid": "VerifyReads", "Effect": "Allow", "Action": list(VERIFY_READS), "Resource": "*"},
+        {
+            "Sid": "ReadTheLogsThroughTheLogReader",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": f"arn:{o.partition}:iam::{o.security_account_id}:role/{LOG_READER}",
+        },
+        {
+            "Sid": "TellTheAlarmTopic",
+            "Effect": "Allow",
+            "Action": "sns:Publish",
+            "Resource": alarm_topic_arn(o, topic),
+        },
+        {
+            "Sid": "TheTopicKeyThroughSns",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": topic_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": service_endpoint(o, "sns")}},
+        },
+    )
+
+
 PIPELINE_BUCKET_ACTIONS = (
     "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration",
     "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration",

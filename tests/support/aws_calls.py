@@ -44,6 +44,7 @@ TRAIL_OPERATIONS = (
     "StopLogging",
     "StartLogging",
 )
+SAME_NAME_SERVICES = ("organizations", "sns", "cloudwatch", "logs", "lambda", "iam")
 KMS_KEY_OPERATIONS = ("DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus", "Decrypt")
 
 
@@ -104,7 +105,9 @@ def requests_of(
         elif call.service == "kms" and call.operation in KMS_KEY_OPERATIONS:
             key = call.params["KeyId"]
             if not key.startswith("arn:"):
-                raise LookupError(f"{call.operation} names key {key!r}: map it to its ARN first")
+                if account is None:
+                    raise LookupError(f"{call.operation} names key {key!r}: give the account")
+                key = f"arn:{o.partition}:kms:{call.region}:{account}:key/{key}"
             yield Request(f"kms:{call.operation}", key)
         elif (call.service, call.operation) in ANY_RESOURCE:
             yield Request(ANY_RESOURCE[call.service, call.operation], "*")
@@ -123,6 +126,13 @@ def requests_of(
                 f"{glue}:table/{database}/{name}",
             ):
                 yield Request(f"glue:{call.operation}", resource)
+        elif (call.service, call.operation) == ("sts", "AssumeRole"):
+            yield Request("sts:AssumeRole", call.params["RoleArn"])
+        elif (call.service, call.operation) == ("sts", "GetCallerIdentity"):
+            continue  # "No permissions are required to perform this operation" (STS reference)
+        elif call.service in SAME_NAME_SERVICES:
+            # These services authorise each operation as the action of the same name.
+            yield Request(f"{call.service}:{call.operation}", "*")
         else:
             raise LookupError(f"no IAM mapping for {call.service}:{call.operation} yet")
 
