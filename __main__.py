@@ -16,7 +16,7 @@ from pulumi.runtime.config import CONFIG, get_config_env
 
 from components.cis_alarms import TOPIC as CIS_TOPIC
 from components.cis_alarms import CisAlarms, CisAlarmsArgs
-from components.guardrails import Guardrails, GuardrailsArgs
+from components.guardrails import Guardrails, GuardrailsArgs, refuse_lockouts
 from components.legacy_trail_archive import LegacyTrailArchive, LegacyTrailArchiveArgs
 from components.log_analysis import LogAnalysis, LogAnalysisArgs
 from components.log_bucket import LogBucket, LogBucketArgs
@@ -176,19 +176,30 @@ async def management_stack(settings: ManagementSettings) -> None:
     organization = ready_organization(settings)
     security = await security_outputs(settings)
     log_buckets = [security["logBucketName"], security["accessLogBucketName"]]
-    guardrails = settings.guardrails
-    if guardrails.any_on:
-        # First: a guardrail that would lock something out stops the program before the rest.
-        Guardrails(
-            "guardrails",
-            GuardrailsArgs(
-                organization=org,
-                settings=guardrails,
-                log_buckets=log_buckets,
-                key_arn=security["kmsKeyArn"],
-                root_id=organization.root_id,
+    guardrails = GuardrailsArgs(
+        organization=org,
+        settings=settings.guardrails,
+        log_buckets=log_buckets,
+        key_arn=security["kmsKeyArn"],
+        root_id=organization.root_id,
+    )
+    # What can refuse comes first, before anything is registered: a guardrail that would lock
+    # something out (evaluated), then a legacy bucket's own lifecycle rule that cannot be kept.
+    if settings.guardrails.any_on:
+        refuse_lockouts(guardrails)
+    if settings.legacy_trails:
+        LegacyTrailArchive(
+            "legacy-archive",
+            LegacyTrailArchiveArgs(
+                legacy_trails=settings.legacy_trails,
+                archive=settings.legacy_archive,
+                management_account_id=org.management_account_id,
+                partition=org.partition,
+                role_name_override=role_override,
             ),
         )
+    if settings.guardrails.any_on:
+        Guardrails("guardrails", guardrails)
     if settings.member_roles.any_on:
         MemberRoles(
             "member-roles",
@@ -233,17 +244,6 @@ async def management_stack(settings: ManagementSettings) -> None:
             log_retention_days=settings.log_retention_days,
         ),
     )
-    if settings.legacy_trails:
-        LegacyTrailArchive(
-            "legacy-archive",
-            LegacyTrailArchiveArgs(
-                legacy_trails=settings.legacy_trails,
-                archive=settings.legacy_archive,
-                management_account_id=org.management_account_id,
-                partition=org.partition,
-                role_name_override=role_override,
-            ),
-        )
     pulumi.export("trailArn", trail.arn)
     pulumi.export("logGroupArn", trail.log_group_arn)
     pulumi.export("alarmTopicArn", alarms.topic_arn)

@@ -44,17 +44,7 @@ class Guardrails(pulumi.ComponentResource):
         org, settings = args.organization, args.settings
         targets = list(settings.targets) or [args.root_id]
         security = [org.security_account_id]
-        scp = protect_pipeline_scp(org, args.log_buckets, args.key_arn, settings.exempt_role_arns)
-        rcp = log_data_perimeter_rcp(org, args.log_buckets, args.key_arn)
-        locked_out = lockouts(
-            org,
-            settings,
-            scp if settings.protect_log_pipeline else None,
-            rcp if settings.data_perimeter else None,
-            args.log_buckets,
-        )
-        if locked_out:
-            raise pulumi.RunError("guardrails refused: " + "; ".join(locked_out))
+        scp, rcp = refuse_lockouts(args)
         wanted = [
             (
                 settings.block_public_access,
@@ -106,6 +96,24 @@ class Guardrails(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, protect=True),
                 )
         self.register_outputs({"policies": self.policy_names})
+
+
+def refuse_lockouts(args: GuardrailsArgs) -> tuple[dict, dict]:
+    """The pipeline SCP and RCP, or RunError naming what they would lock out (evaluated);
+    the program calls it before registering anything, the component again before its own."""
+    org, settings = args.organization, args.settings
+    scp = protect_pipeline_scp(org, args.log_buckets, args.key_arn, settings.exempt_role_arns)
+    rcp = log_data_perimeter_rcp(org, args.log_buckets, args.key_arn)
+    locked_out = lockouts(
+        org,
+        settings,
+        scp if settings.protect_log_pipeline else None,
+        rcp if settings.data_perimeter else None,
+        args.log_buckets,
+    )
+    if locked_out:
+        raise pulumi.RunError("guardrails refused: " + "; ".join(locked_out))
+    return scp, rcp
 
 
 def lockouts(

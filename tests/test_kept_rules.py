@@ -170,3 +170,11 @@ def test_the_rules_are_read_in_the_owners_account_and_region(exports, monkeypatc
     assert by_bucket["data-audit"][0] == "us-east-2"
     assert "legacy-" in by_bucket["data-audit"][1]  # the owner account's provider
     assert by_bucket["mgmt-trail"][1] in ("", None)  # the management account: the stack's own
+
+
+def test_a_rule_that_cannot_be_kept_stops_the_program_before_any_resource(exports, registrations):
+    """pulumi up creates resources as they are registered: the refusal must come first."""
+    refusal(exports, {PAYMENTS: {"Rules": [{"Id": "a", "Status": "Enabled", "Odd": 1}]}})
+    created = [t for t in registrations if t.startswith("aws:")]
+    assert created == [], created
+    assert "pulumi:providers:aws" in registrations  # the member provider the read goes through
