@@ -17,6 +17,7 @@ from orgtrail.contract.config import (
 from orgtrail.contract.derived import (
     PROJECT_NOTE,
     REFERENCE_PATH,
+    ROLES_PATH,
     SCHEMA_PATH,
     _type_of,
     editor_schema,
@@ -170,15 +171,17 @@ def test_make_contract_reports_stale_files_then_writes_them(tmp_path, capsys):
     reference.write_text(
         (PROJECT_DIR / REFERENCE_PATH).read_text().replace("| `org-trail:trailName`", "| `x`", 1)
     )
+    roles = tmp_path / ROLES_PATH
+    roles.write_text((PROJECT_DIR / ROLES_PATH).read_text().replace("`sns:Publish`", "`sns:*`", 1))
     outputs = [f"schema/{name}.schema.json" for name in DOCUMENTS]
-    stale = ", ".join([str(REFERENCE_PATH), str(SCHEMA_PATH), *outputs])
+    stale = ", ".join([str(REFERENCE_PATH), str(ROLES_PATH), str(SCHEMA_PATH), *outputs])
     assert contract_main([], tmp_path) == 1
     assert capsys.readouterr().out == (
         f"out of date with the config model: {stale} (run `make contract`)\n"
     )
     assert not (tmp_path / SCHEMA_PATH).exists()
     assert contract_main(["--write"], tmp_path) == 0
-    written = [str(REFERENCE_PATH), str(SCHEMA_PATH), *outputs]
+    written = [str(REFERENCE_PATH), str(ROLES_PATH), str(SCHEMA_PATH), *outputs]
     assert capsys.readouterr().out == "".join(f"wrote {path}\n" for path in written)
     for path in written:
         assert (tmp_path / path).read_text() == (PROJECT_DIR / path).read_text()
