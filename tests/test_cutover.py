@@ -739,6 +739,42 @@ def test_cli_exits_0_when_every_exclusion_is_accepted_by_name(org, tmp_path, cap
     assert decision["action"] == "ready"
 
 
+@pytest.mark.parametrize(
+    "waiver",
+    [
+        "arn:aws:s3:::",  # every bucket
+        "arn:aws:s3:::scratch-one",  # also scratch-one-more, scratch-ones...
+        "arn:aws:s3:::scratch-*/",
+        "arn:aws:s3:::scratch-one/logs*",
+        "arn:aws:s3",
+        "scratch-one/",
+    ],
+)
+def test_an_exclusion_waiver_broader_than_one_bucket_is_refused_before_any_call(
+    waiver, tmp_path, capsys
+):
+    path = tmp_path / "Pulumi.management.yaml"  # never read: the argument is refused first
+    with pytest.raises(SystemExit) as exited:
+        main(cli(path, "--accept-excluded", waiver, "--json"))
+    printed = capsys.readouterr()
+    assert exited.value.code == 2
+    assert "does not name one bucket's objects" in json.loads(printed.out)["error"]["message"]
+
+
+def test_a_waiver_excuses_its_bucket_and_not_a_bucket_whose_name_starts_the_same(
+    org, tmp_path, capsys
+):
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    payments_records_s3_objects(org, "arn:aws:s3")  # every bucket
+    org_selectors(org, *all_s3_objects_but(["arn:aws:s3:::scratch-one-more/"]))
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    assert main(cli(path, "--json", "--accept-excluded", "arn:aws:s3:::scratch-one/")) == 1
+    (decision,) = json.loads(capsys.readouterr().out)["trails"]
+    assert decision["action"] == "withheld"
+    assert main(cli(path, "--json", "--accept-excluded", "arn:aws:s3:::scratch-one-more/")) == 0
+    capsys.readouterr()
+
+
 def test_cli_lists_the_central_bucket_with_the_role_it_is_given(org, tmp_path, proxy, capsys):
     org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
     role = f"arn:aws:iam::{org.accounts['security']}:role/OrganizationAccountAccessRole"

@@ -194,6 +194,23 @@ def region_names(text: str) -> list[str]:
     return regions
 
 
+# One bucket's objects (and optionally a key prefix under it): the bucket name whole, then /.
+EXCLUDED_PREFIX = re.compile(r"^arn:aws(-[a-z]+)*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^*?]*$")
+
+
+def one_bucket_prefix(text: str) -> str:
+    """An ARN prefix of one bucket's objects (argparse type, for --accept-excluded): a waiver
+    broader than one bucket (`arn:aws:s3:::`, a name without its `/`, a wildcard) would excuse
+    every bucket whose name starts the same."""
+    if not EXCLUDED_PREFIX.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} does not name one bucket's objects: give arn:aws:s3:::<bucket>/ "
+            "(the whole bucket name and its /, optionally a key prefix after it, no wildcard), "
+            "so no other bucket whose name starts the same is excused"
+        )
+    return text
+
+
 def member_role_name(text: str) -> str:
     """An IAM role name (argparse type), as AssumeRole takes it in each member account."""
     if not ROLE_NAME.match(text):

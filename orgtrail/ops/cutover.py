@@ -54,6 +54,7 @@ from orgtrail.ops.aws import (
     error_code,
     error_text,
     member_role_name,
+    one_bucket_prefix,
     paginate,
     role_arn,
 )
@@ -558,10 +559,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--accept-excluded",
         action="append",
+        type=one_bucket_prefix,
         default=[],
         metavar="ARN_PREFIX",
-        help="an ARN prefix the organization trail leaves out of data events on purpose "
-        "(its own log buckets, e.g. arn:aws:s3:::acme-org-trail-logs/); repeatable",
+        help="one bucket's objects the organization trail leaves out of data events on purpose, "
+        "as arn:aws:s3:::<bucket>/ (e.g. arn:aws:s3:::acme-org-trail-logs/; a waiver broader "
+        "than one bucket is refused); repeatable",
     )
     parser.add_argument(
         "--log-bucket-role-arn", type=role_arn, help="role to assume for listing the central bucket"
