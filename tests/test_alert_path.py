@@ -149,7 +149,11 @@ def test_a_subscription_nobody_confirmed_reaches_nobody(org, proxy):
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
+        # Every value CloudWatch takes but breaching (PutMetricAlarm, TreatMissingData):
+        # with any of them a trail that stops delivering never pages.
         ({"TreatMissingData": "notBreaching"}, "missing data is notBreaching, not breaching"),
+        ({"TreatMissingData": "missing"}, "missing data is missing, not breaching"),
+        ({"TreatMissingData": "ignore"}, "missing data is ignore, not breaching"),
         ({"ActionsEnabled": False}, "actions disabled"),
         ({"AlarmActions": []}, "does not notify the alarm topic"),
         ({"ComparisonOperator": "GreaterThanThreshold"}, "compares GreaterThanThreshold"),

@@ -234,11 +234,21 @@ def test_bucket_policy_requires_bucket_owner_full_control(bucket_policy):
     assert evaluate(bucket_policy, cloudtrail_put(ORG_LOG, acl="public-read")) == IMPLICIT_DENY
 
 
-def test_bucket_policy_lets_cloudtrail_write_nowhere_else(bucket_policy):
-    assert (
-        evaluate(bucket_policy, cloudtrail_put(f"{BUCKET_ARN}/elsewhere/x.json.gz"))
-        == IMPLICIT_DENY
-    )
+@pytest.mark.parametrize(
+    "key",
+    [
+        "elsewhere/x.json.gz",
+        # Siblings of the two documented prefixes: all of AWSLogs/, another account's own
+        # prefix, another organisation's, and names that only start like them.
+        "AWSLogs/x.json.gz",
+        f"AWSLogs/{OTHER_MEMBER_ACCOUNT}/CloudTrail/us-east-1/2026/11/27/x.json.gz",
+        "AWSLogs/o-zzzzzzzzzz/x.json.gz",
+        f"AWSLogs/{MANAGEMENT_ACCOUNT}0/x.json.gz",
+        f"AWSLogs/{ORGANIZATION_ID}x/x.json.gz",
+    ],
+)
+def test_bucket_policy_lets_cloudtrail_write_nowhere_else(bucket_policy, key):
+    assert evaluate(bucket_policy, cloudtrail_put(f"{BUCKET_ARN}/{key}")) == IMPLICIT_DENY
 
 
 def test_bucket_policy_denies_requests_without_tls_even_from_cloudtrail(bucket_policy):

@@ -891,3 +891,23 @@ def test_a_guardrail_of_another_name_does_not_stand_in_for_a_missing_one(deliver
     proxy.on("ListPolicies", renamed)
     check = results(delivered)["org-trail-deny-leave-organization denies what it must"]
     assert (check.ok, check.detail) == (False, "no policy named org-trail-deny-leave-organization")
+
+
+@pytest.mark.parametrize("status", ["PENDING_ENABLE", "PENDING_DISABLE"])
+def test_a_policy_type_not_yet_or_no_longer_enabled_is_not_enabled(delivered, proxy, status):
+    """PolicyTypeSummary.Status is ENABLED, PENDING_ENABLE or PENDING_DISABLE: only the first
+    means the guardrails of that type apply."""
+
+    def pending(call, answer):
+        document = answer.json()
+        for root in document["Roots"]:
+            for policy_type in root["PolicyTypes"]:
+                if policy_type["Type"] == "SERVICE_CONTROL_POLICY":
+                    policy_type["Status"] = status
+        return answer.with_json(document)
+
+    proxy.on("ListRoots", pending)
+    scp, rcp = guardrail_checks(delivered)
+    assert scp[:2] == (SCP, False)
+    assert scp[2].startswith(f"{status}, not ENABLED: aws organizations enable-policy-type")
+    assert rcp[:2] == (RCP, True)

@@ -635,14 +635,16 @@ def check_guardrails(
     except AWS_ERRORS as error:
         checks.add("guardrails.policy-types", "policy types", False, error_text(error))
         return
-    enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"}
+    # PolicyTypeSummary.Status: ENABLED, PENDING_ENABLE or PENDING_DISABLE; only the first applies.
+    statuses = {t["Type"]: t.get("Status") for t in root.get("PolicyTypes", [])}
     for kind in expected.guardrail_types:
         name = f"{kind} enabled and attached"
         attached = functools.partial(checks.add, "guardrails.attached", name, subject=kind)
-        if kind not in enabled:
+        if statuses.get(kind) != "ENABLED":
+            state = "not enabled" if kind not in statuses else f"{statuses[kind]}, not ENABLED"
             attached(
                 False,
-                "not enabled: aws organizations enable-policy-type "
+                f"{state}: aws organizations enable-policy-type "
                 f"--root-id {root['Id']} --policy-type {kind}",
             )
             continue
