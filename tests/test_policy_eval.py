@@ -129,6 +129,20 @@ def test_not_principal_not_action_and_not_resource_match_what_they_do_not_name()
         ("ArnEquals", "o-1", {"aws:PrincipalOrgID": "o-2"}, False),
         ("ArnNotLike", "o-*", {"aws:PrincipalOrgID": "o-1"}, False),
         ("ArnNotLike", "o-*", {"aws:PrincipalOrgID": "x-1"}, True),
+        # Whole values: a pattern matches the entire value, never a prefix or an infix
+        # (IAM user guide, "String condition operators": * any run, ? one character).
+        ("StringLike", "o-1", {"aws:PrincipalOrgID": "o-12"}, False),
+        ("StringLike", "o-*", {"aws:PrincipalOrgID": "xo-1"}, False),
+        ("StringLike", "o-?", {"aws:PrincipalOrgID": "o-1"}, True),
+        ("StringLike", "o-?", {"aws:PrincipalOrgID": "o-12"}, False),
+        ("StringLike", "o-?", {"aws:PrincipalOrgID": "o-"}, False),
+        ("ArnLike", "arn:aws:s3:::b", {"aws:PrincipalOrgID": "arn:aws:s3:::b/key"}, False),
+        ("ArnLike", "arn:aws:s3:::b*", {"aws:PrincipalOrgID": "arn:aws:s3:::bucket"}, True),
+        ("StringEquals", "o-1", {"aws:PrincipalOrgID": "o-12"}, False),
+        # StringEquals and StringLike compare values with case; IgnoreCase does not.
+        ("StringEquals", "O-1", {"aws:PrincipalOrgID": "o-1"}, False),
+        ("StringLike", "O-*", {"aws:PrincipalOrgID": "o-1"}, False),
+        ("StringNotEquals", "O-1", {"aws:PrincipalOrgID": "o-1"}, True),
     ],
 )
 def test_string_operators(operator, expected, context, holds):
@@ -257,3 +271,21 @@ def test_a_document_aws_would_refuse_is_refused(document, message):
 def test_without_a_version_a_policy_is_read_as_2008_10_17():
     assert evaluate({"Statement": [allow()]}, get()) == ALLOW
     assert evaluate({"Version": "2008-10-17", "Id": "p", "Statement": allow()}, get()) == ALLOW
+
+
+@pytest.mark.parametrize(
+    ("pattern", "resource", "matches"),
+    [
+        (f"{BUCKET}", f"{BUCKET}", True),
+        (f"{BUCKET}", f"{BUCKET}/key", False),  # a bucket ARN is not its objects'
+        (f"{BUCKET}/*", f"{BUCKET}", False),  # nor the reverse
+        (f"{BUCKET}/*", f"{BUCKET}-other/key", False),  # a sibling bucket's objects
+        (f"{BUCKET}*", f"{BUCKET}-other", True),
+        (f"{BUCKET}/a?c", f"{BUCKET}/abc", True),
+        (f"{BUCKET}/a?c", f"{BUCKET}/abbc", False),
+        (f"{BUCKET}/ABC", f"{BUCKET}/abc", False),  # resources compare with case
+    ],
+)
+def test_resources_match_whole_arns(pattern, resource, matches):
+    document = policy(allow(Resource=pattern))
+    assert (evaluate(document, get(resource)) == ALLOW) is matches
