@@ -7,6 +7,7 @@ from pydantic import BaseModel, ValidationError
 from orgtrail.contract.config import ConfigError, _problems, load_settings
 from tests.support.stacks import (
     ACCESS_LOG_BUCKET,
+    DEPLOY_ROLE,
     LOG_BUCKET,
     MANAGEMENT_ACCOUNT,
     MEMBER_ACCOUNT,
@@ -317,3 +318,32 @@ def test_an_error_the_project_has_no_words_for_keeps_pydantics():
     assert _problems(caught.value) == [
         ("org-trail:ratio", "Input should be a valid number, unable to parse string as a number")
     ]
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::222222222222:role/*",  # every role of the security account
+        "arn:aws:iam::222222222222:role/deploy*",
+        "arn:aws:iam::222222222222:role/deplo?",
+        "arn:aws:iam::*:role/deployer",
+        "arn:aws:iam::222222222222:user/deployer",
+        "arn:aws:iam::222222222222:root",
+    ],
+)
+def test_an_exemption_names_one_role_exactly(arn):
+    """A wildcard exempts every role it matches from the log-pipeline guardrail."""
+    config = management_config(guardrails={"exemptRoleArns": [arn, DEPLOY_ROLE]})
+    found = problems(config, "management")
+    assert list(found) == ["org-trail:guardrails.exemptRoleArns[0]"], found
+    assert "an IAM role ARN" in found["org-trail:guardrails.exemptRoleArns[0]"]
+
+
+def test_an_exemption_with_a_role_path_is_one_role():
+    config = management_config(
+        guardrails={
+            "exemptRoleArns": [DEPLOY_ROLE, "arn:aws:iam::222222222222:role/ops/breakglass"]
+        }
+    )
+    exempt = load_settings(config, "management").guardrails.exempt_role_arns
+    assert exempt[1] == "arn:aws:iam::222222222222:role/ops/breakglass"
