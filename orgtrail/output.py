@@ -5,8 +5,8 @@ across lines and reads `[...]` as style markup; an account ID, ARN or trail name
 survive all three, in a terminal of any width and piped (where Rich assumes 80 columns).
 So every cell is Text, and a table is drawn only when each column can be as wide as the
 longest word in it: prose wraps between words, an identifier is never broken. When the
-columns cannot fit, the rows are printed one field per line instead (as psql's expanded display does),
-each value whole.
+columns cannot fit, the rows are printed one field per line instead (as psql's expanded
+display does), each value whole.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class DataTable(Table):
 
     def _records(self, width: int) -> RenderResult:
         """Each row as `name  value` lines; a value wraps between words only, and a word too
-        long for the value's column gets a line of its own (past the width if it must)."""
+        long for the value's column gets a line of its own (folded only when it is longer
+        than the whole width)."""
         labels = [str(c.header) for c in self.columns]
         indent = 4 + max(len(name) for name in labels)
         for row in self.cells:
