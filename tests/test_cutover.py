@@ -125,6 +125,21 @@ def test_a_second_run_reports_already_stopped(org, tmp_path):
     assert decision["action"] == "already-stopped"
 
 
+def test_a_rerun_after_the_organization_trail_stopped_is_no_all_clear(org, tmp_path, capsys):
+    """The legacy trail was stopped by an earlier run; now the organization trail is not
+    logging either: nothing records the account, said as withheld, exit 1."""
+    org.deliver_every("payments", "eu-west-1", NOW - DAY, NOW)
+    run(org, tmp_path, [payments_trail(org)], apply=True)
+    org.admin.client("cloudtrail").stop_logging(Name=TRAIL_NAME)
+    path = write_stack(tmp_path, org, [payments_trail(org)])
+    assert main(cli(path, "--json")) == 1
+    (decision,) = json.loads(capsys.readouterr().out)["trails"]
+    assert decision["action"] == "withheld"
+    assert decision["reason"].startswith("already stopped, and ")
+    assert "is not logging" in decision["reason"]
+    assert "nothing may be recording this account" in decision["reason"]
+
+
 @pytest.mark.parametrize(
     ("deliveries", "reason"),
     [

@@ -319,6 +319,15 @@ class Cutover:
             return None
         cloudtrail = member.client("cloudtrail", legacy.region)
         if not cloudtrail.get_trail_status(Name=found.arn).get("IsLogging"):
+            if snapshot.delivering:
+                # Stopped, and the organization trail is not delivering either: nothing may be
+                # recording this account. Never an all-clear.
+                decision.withhold(
+                    f"already stopped, and {snapshot.delivering}: nothing may be recording "
+                    "this account; start this trail again (docs/rollback.md) or fix the "
+                    "organization trail"
+                )
+                return None
             decision.settle(ALREADY_STOPPED)
             return None
         org = self.settings.organization
