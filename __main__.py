@@ -207,7 +207,6 @@ async def management_stack(settings: ManagementSettings) -> None:
                 organization=org,
                 settings=settings.member_roles,
                 preview_role_name=settings.member_preview_role_name,
-                legacy_buckets=sorted({trail.bucket for trail in settings.legacy_trails}),
                 root_id=organization.root_id,
             ),
         )

@@ -12,7 +12,6 @@ there the commands use the caller's own credentials.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -28,7 +27,6 @@ class MemberRolesArgs:
     organization: Organization
     settings: MemberRoleSettings
     preview_role_name: str | None
-    legacy_buckets: Sequence[str]
     root_id: str
 
 
@@ -43,7 +41,6 @@ class MemberRoles(pulumi.ComponentResource):
             roles.operator_principal_arns,
             roles.preview_principal_arns,
             args.preview_role_name,
-            args.legacy_buckets,
         )
         stack_set = aws.cloudformation.StackSet(
             name,

@@ -95,16 +95,30 @@ def test_each_role_is_trusted_by_its_named_role_only(stack, logical, name, trust
         assert evaluate(trust, assume(arn, other)) != ALLOW, other
 
 
-def test_the_preview_role_reads_only_the_legacy_buckets_lifecycle(stack):
+def in_bucket_of(account: str, action: str, resource: str) -> Request:
+    return Request(action, resource, context={"s3:ResourceAccount": account})
+
+
+def test_the_preview_role_reads_only_its_own_accounts_buckets(stack):
     (policy,) = role(stack, "PreviewRole")["Policies"]
     document = policy["PolicyDocument"]
-    legacy = {trail["bucket"] for trail in LEGACY}
-    for bucket in legacy:
-        read = Request("s3:GetLifecycleConfiguration", f"arn:aws:s3:::{bucket}")
+    for trail in LEGACY:
+        bucket = f"arn:aws:s3:::{trail['bucket']}"
+        read = in_bucket_of(MEMBER_ACCOUNT, "s3:GetLifecycleConfiguration", bucket)
         assert evaluate(document, read) == ALLOW
-    for action in ("s3:PutLifecycleConfiguration", "cloudtrail:StopLogging"):
-        assert evaluate(document, Request(action, f"arn:aws:s3:::{min(legacy)}")) != ALLOW
-    assert evaluate(document, Request("s3:GetLifecycleConfiguration", "arn:aws:s3:::x")) != ALLOW
+        # Another account's bucket of the same name, or an owner not said, is not read.
+        other = in_bucket_of(MANAGEMENT_ACCOUNT, "s3:GetLifecycleConfiguration", bucket)
+        assert evaluate(document, other) != ALLOW
+        unsaid = Request("s3:GetLifecycleConfiguration", bucket)
+        assert evaluate(document, unsaid) != ALLOW
+        for action in ("s3:PutLifecycleConfiguration", "cloudtrail:StopLogging"):
+            assert evaluate(document, in_bucket_of(MEMBER_ACCOUNT, action, bucket)) != ALLOW
+
+
+def test_the_member_policies_stay_one_size_however_many_legacy_buckets(stack):
+    """5 or 5,000 legacy buckets: IAM's 10,240-character inline policy limit never comes near."""
+    few = deploy(management_config(memberRoles=ROLES, memberPreviewRoleName="OrgTrailPreview"))
+    assert template(few) == template(stack)
 
 
 def test_no_roles_without_named_principals_and_a_preview_role_needs_its_name():
@@ -199,5 +213,7 @@ def test_the_preview_role_can_read_the_legacy_buckets_rules_through_cloud_contro
     document = policy["PolicyDocument"]
     assert evaluate(document, Request("cloudformation:GetResource", "*")) == ALLOW
     bucket = "arn:aws:s3:::payments-trail"
-    assert evaluate(document, Request("s3:GetBucketTagging", bucket)) == ALLOW
-    assert evaluate(document, Request("s3:GetObject", f"{bucket}/AWSLogs/x.json.gz")) != ALLOW
+    tagging = in_bucket_of(MEMBER_ACCOUNT, "s3:GetBucketTagging", bucket)
+    assert evaluate(document, tagging) == ALLOW
+    an_object = in_bucket_of(MEMBER_ACCOUNT, "s3:GetObject", f"{bucket}/AWSLogs/x.json.gz")
+    assert evaluate(document, an_object) != ALLOW

@@ -186,8 +186,8 @@ def role_permissions_table() -> str:
         f"`{LOG_READER}` (security account)": log_reader_policy(
             EXAMPLE, ["<log bucket>", "<access-log bucket>"], key, "org_trail"
         ),
-        f"`{MEMBER_OPERATOR}` (each member account)": member_operator_policy(["<legacy bucket>"]),
-        "`memberPreviewRoleName` (each member account)": member_preview_policy(["<legacy bucket>"]),
+        f"`{MEMBER_OPERATOR}` (each member account)": member_operator_policy(),
+        "`memberPreviewRoleName` (each member account)": member_preview_policy(),
         "verify workflow (`verifyWorkflowPolicy`)": verify_workflow_policy(
             EXAMPLE, ALARM_TOPIC, topic_key
         ),

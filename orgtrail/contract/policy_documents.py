@@ -526,13 +526,17 @@ def _in_member(text: str) -> dict:
     return {"Fn::Sub": text}
 
 
-def member_operator_policy(legacy_buckets: Sequence[str]) -> dict:
+# A member account's own buckets, whatever their names or number: the template stays the
+# same size for 5 legacy buckets or 5,000 (IAM's 10,240-character inline policy limit).
+OWN_BUCKETS = {"StringEquals": {"s3:ResourceAccount": _in_member(THIS_ACCOUNT)}}
+
+
+def member_operator_policy() -> dict:
     """What inventory, cutover and cost --glacier do in a member account: read its trails,
-    regions and buckets' settings, stop (never delete) its own trails, read the legacy
-    buckets' storage metrics and listing."""
+    regions and buckets' settings, stop (never delete) its own trails, list its own buckets
+    (the legacy buckets' storage, sampled by cost --glacier)."""
     trails = f"arn:{THIS_PARTITION}:cloudtrail:*:{THIS_ACCOUNT}:trail/*"
-    legacy = [f"arn:{THIS_PARTITION}:s3:::{bucket}" for bucket in legacy_buckets]
-    statements = [
+    return document(
         {
             "Sid": "ReadTrailsAndRegions",
             "Effect": "Allow",
@@ -557,30 +561,22 @@ def member_operator_policy(legacy_buckets: Sequence[str]) -> dict:
             "Action": "cloudtrail:StopLogging",
             "Resource": _in_member(trails),
         },
-    ]
-    if legacy:
-        statements.append(
-            {
-                "Sid": "ListTheLegacyBuckets",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": [_in_member(arn) for arn in legacy],
-            }
-        )
-    return document(*statements)
+        {
+            "Sid": "ListTheAccountsOwnBuckets",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "*",
+            "Condition": OWN_BUCKETS,
+        },
+    )
 
 
-def member_preview_policy(legacy_buckets: Sequence[str]) -> dict:
-    """What `pulumi preview` of the management stack reads in a member account: each legacy
-    bucket as Cloud Control API describes it (its lifecycle rules, to keep them:
-    components/kept_rules.py), and the refresh of its lifecycle configuration. Cloud
+def member_preview_policy() -> dict:
+    """What `pulumi preview` of the management stack reads in a member account: each of its
+    own buckets as Cloud Control API describes it (a legacy bucket's lifecycle rules, to keep
+    them: components/kept_rules.py), and the refresh of its lifecycle configuration. Cloud
     Control's read of an AWS::S3::Bucket runs the bucket's Get* calls with the caller's
-    permissions; on the bucket's ARN alone, s3:Get* reaches no object."""
-    buckets = [_in_member(f"arn:{THIS_PARTITION}:s3:::{bucket}") for bucket in legacy_buckets]
-    if not buckets:
-        return document(
-            {"Sid": "NoLegacyBucket", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}
-        )
+    permissions: bucket-level reads of the account's own buckets (`s3:ResourceAccount`)."""
     return document(
         {
             "Sid": "DescribeTheLegacyBuckets",
@@ -589,10 +585,12 @@ def member_preview_policy(legacy_buckets: Sequence[str]) -> dict:
             "Resource": "*",
         },
         {
-            "Sid": "ReadTheLegacyBucketsSettings",
+            "Sid": "ReadTheAccountsOwnBucketsSettings",
             "Effect": "Allow",
-            "Action": ["s3:Get*", "s3:ListBucket"],
-            "Resource": buckets,
+            # Bucket settings only: no object action is named GetBucket* or Get*Configuration.
+            "Action": ["s3:GetBucket*", "s3:Get*Configuration", "s3:ListBucket"],
+            "Resource": _in_member(f"arn:{THIS_PARTITION}:s3:::*"),
+            "Condition": OWN_BUCKETS,
         },
     )
 
@@ -602,7 +600,6 @@ def member_roles_template(
     operator_principals: Sequence[str],
     preview_principals: Sequence[str],
     preview_role_name: str | None,
-    legacy_buckets: Sequence[str],
 ) -> dict:
     """The CloudFormation template the StackSet deploys to every member account."""
     roles = []
@@ -612,12 +609,13 @@ def member_roles_template(
                 "OperatorRole",
                 MEMBER_OPERATOR,
                 operator_principals,
-                member_operator_policy(legacy_buckets),
+                member_operator_policy(),
             )
         )
     if preview_principals and preview_role_name:
-        preview = member_preview_policy(legacy_buckets)
-        roles.append(("PreviewRole", preview_role_name, preview_principals, preview))
+        roles.append(
+            ("PreviewRole", preview_role_name, preview_principals, member_preview_policy())
+        )
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "org-trail: roles the management account's named roles assume here",

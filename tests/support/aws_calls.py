@@ -94,12 +94,16 @@ def requests_of(
     o = organization
     for call in calls:
         bucket = f"arn:{o.partition}:s3:::{call.params.get('Bucket', '')}"
+        # In a member account the legacy buckets are its own (s3:ResourceAccount).
+        owner = {"s3:ResourceAccount": account} if account else {}
         if (call.service, call.operation) == ("s3", "ListObjectsV2"):
             yield Request(
-                "s3:ListBucket", bucket, context={"s3:prefix": call.params.get("Prefix", "")}
+                "s3:ListBucket",
+                bucket,
+                context={"s3:prefix": call.params.get("Prefix", ""), **owner},
             )
         elif call.service == "s3" and call.operation in S3_BUCKET_ACTIONS:
-            yield Request(S3_BUCKET_ACTIONS[call.operation], bucket)
+            yield Request(S3_BUCKET_ACTIONS[call.operation], bucket, context=owner)
         elif call.service == "s3" and call.operation in ("GetObject", "HeadObject"):
             yield Request("s3:GetObject", f"{bucket}/{call.params['Key']}")
         elif call.service == "kms" and call.operation in KMS_KEY_OPERATIONS:
