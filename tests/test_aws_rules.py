@@ -258,3 +258,42 @@ def test_the_plan_refuses_a_regression_aws_would_reject(monkeypatch, capsys):
     out = capsys.readouterr().err
     assert "AWS would refuse" in out
     assert "NoncurrentVersionExpiration" in out
+
+
+def member_roles_stack(operators: list[str]):
+    config = management_config(
+        memberRoles={"operatorPrincipalArns": operators, "previewPrincipalArns": operators[:1]},
+        memberPreviewRoleName="OrgTrailPreview",
+    )
+    return run_management(config)
+
+
+def test_the_member_roles_template_passes_with_a_few_principals():
+    operators = [f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/operator-{i}" for i in range(5)]
+    assert messages(member_roles_stack(operators).resources, MANAGEMENT_ACCOUNT) == []
+
+
+def test_a_member_role_trust_over_iams_limit_is_refused_before_any_account_fails():
+    """CreateRole refuses a trust policy over 2,048 characters in each account the StackSet
+    reaches; the plan refuses the template first, naming the role."""
+    operators = [
+        f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/organisation-operator-number-{i}"
+        for i in range(40)
+    ]
+    found = messages(member_roles_stack(operators).resources, MANAGEMENT_ACCOUNT)
+    assert any(
+        m.startswith("OperatorRole's AssumeRolePolicyDocument is ")
+        and "over the limit of 2048" in m
+        for m in found
+    ), found
+
+
+def test_a_template_body_over_cloudformations_limit_is_refused(management):
+    (stack_set,) = member_roles_stack([f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/operator"]).of_type(
+        "aws:cloudformation/stackSet:StackSet"
+    )
+    body = json.loads(stack_set.inputs["templateBody"])
+    body["Description"] = "x" * 52_000
+    big = replace(stack_set, inputs={**stack_set.inputs, "templateBody": json.dumps(body)})
+    (message,) = messages([big], MANAGEMENT_ACCOUNT)
+    assert message.startswith("templateBody is ") and "51200" in message

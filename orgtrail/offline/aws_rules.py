@@ -32,6 +32,7 @@ TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 TRAIL = "aws:cloudtrail/trail:Trail"
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ORGANIZATIONS_POLICY = "aws:organizations/policy:Policy"
+STACK_SET = "aws:cloudformation/stackSet:StackSet"
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,11 @@ POLICY_LIMITS = {
 def size_refusals(resource: Resource, stack: Stack) -> Iterable[str]:
     key, limit, unit, source = POLICY_LIMITS[resource.type]
     text = resource.inputs.get(key)
-    if not isinstance(text, str):
-        return
+    if isinstance(text, str):
+        yield from _over(key, text, limit, unit, source)
+
+
+def _over(what: str, text: str, limit: int, unit: str, source: str) -> Iterable[str]:
     if unit == "bytes":
         size = len(text.encode())
     elif unit == "characters":
@@ -206,7 +210,33 @@ def size_refusals(resource: Resource, stack: Stack) -> Iterable[str]:
     else:
         size = len("".join(text.split()))
     if size > limit:
-        yield f"{key} is {size} {unit}, over the limit of {limit} ({source})"
+        yield f"{what} is {size} {unit}, over the limit of {limit} ({source})"
+
+
+# CloudFormation user guide, "CloudFormation quotas": a template body in a request, 51,200
+# bytes. The roles a StackSet's template creates meet IAM's limits when each stack is
+# created, in every account: checked here on the template, before any account fails.
+TEMPLATE_BODY_LIMIT = (51_200, "bytes", "CloudFormation quotas: template body 51,200 bytes")
+
+
+def stack_set_refusals(resource: Resource, stack: Stack) -> Iterable[str]:
+    body = resource.inputs.get("templateBody")
+    if not isinstance(body, str):
+        return
+    yield from _over("templateBody", body, *TEMPLATE_BODY_LIMIT)
+    for name, part in json.loads(body).get("Resources", {}).items():
+        if part.get("Type") != "AWS::IAM::Role":
+            continue
+        properties = part.get("Properties", {})
+        trust = json.dumps(properties.get("AssumeRolePolicyDocument", {}))
+        _, limit, unit, source = POLICY_LIMITS[ROLE]
+        yield from _over(f"{name}'s AssumeRolePolicyDocument", trust, limit, unit, source)
+        _, limit, unit, source = POLICY_LIMITS[ROLE_POLICY]
+        for policy in properties.get("Policies", []):
+            document = json.dumps(policy.get("PolicyDocument", {}))
+            yield from _over(
+                f"{name}'s policy {policy.get('PolicyName')}", document, limit, unit, source
+            )
 
 
 # --- CloudTrail ---------------------------------------------------------------------
@@ -274,6 +304,7 @@ RULES: dict[str, Rule] = {
     TRAIL: trail_refusals,
     METRIC_FILTER: metric_filter_refusals,
     **dict.fromkeys(POLICY_LIMITS, size_refusals),
+    STACK_SET: stack_set_refusals,
 }
 
 
