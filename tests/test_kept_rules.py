@@ -178,3 +178,25 @@ def test_a_rule_that_cannot_be_kept_stops_the_program_before_any_resource(export
     created = [t for t in registrations if t.startswith("aws:")]
     assert created == [], created
     assert "pulumi:providers:aws" in registrations  # the member provider the read goes through
+
+
+def test_a_bucket_whose_rules_cannot_be_read_stops_the_program(exports, monkeypatch):
+    """Not read is not "no rules": AccessDenied from Cloud Control (the provider's invoke
+    failure, as the engine hands it back) must never let the archive rules replace rules
+    nobody saw."""
+    from orgtrail.offline import simulate as simulation
+
+    answer = simulation.OfflineMocks.call
+
+    def denied(self, args):
+        if args.token == "aws:cloudcontrol/getResource:getResource":
+            reason = "operation error CloudControl: GetResource, AccessDeniedException: denied"
+            return {}, [("identifier", reason)]
+        return answer(self, args)
+
+    monkeypatch.setattr(simulation.OfflineMocks, "call", denied)
+    with pytest.raises(pulumi.RunError) as raised:
+        deploy(exports, {})
+    message = str(raised.value)
+    assert message.startswith("cannot read the lifecycle rules legacy bucket ")
+    assert "so they cannot be kept" in message and "AccessDeniedException" in message
