@@ -22,6 +22,7 @@ import pulumi_aws as aws
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
 from components.python_function import python_function
 from orgtrail.analysis.cloudtrail_schema import (
+    ACCOUNT_PROJECTION,
     COLUMNS,
     DATABASE,
     INSIGHT_COLUMNS,
@@ -47,8 +48,6 @@ TEXT_INPUT_FORMAT = "org.apache.hadoop.mapred.TextInputFormat"
 INSIGHT_FOLDER = "CloudTrail-Insight"  # "Delivery of Insights events", CloudTrail User Guide
 # Results stay locked a day (no one rewrites an answer), then expire by lifecycle.
 RESULTS_RETENTION = ObjectLock(mode="GOVERNANCE", days=1)
-# The account projection's values: seeded from config, then kept by the keeper function.
-ACCOUNT_VALUES = f"projection.{PARTITIONS[0]}.values"
 KEEPER = Path(__file__).resolve().parent.parent / "functions" / "account_projection" / "handler.py"
 KEEPER_SCHEDULE = "rate(1 hour)"
 KEEPER_LOG_RETENTION_DAYS = 90
@@ -68,7 +67,7 @@ def projection(
     return {
         "projection.enabled": "true",
         f"projection.{account}.type": "enum",
-        ACCOUNT_VALUES: ",".join(analysis.account_ids),
+        ACCOUNT_PROJECTION: ",".join(analysis.account_ids),
         f"projection.{region}.type": "enum",
         f"projection.{region}.values": ",".join(analysis.regions),
         f"projection.{day}.type": "date",
@@ -201,7 +200,7 @@ class LogAnalysis(pulumi.ComponentResource):
             },
             # The keeper function adds accounts as they join: an update must not take them away.
             opts=pulumi.ResourceOptions(
-                parent=self, ignore_changes=[f'parameters["{ACCOUNT_VALUES}"]']
+                parent=self, ignore_changes=[f'parameters["{ACCOUNT_PROJECTION}"]']
             ),
         )
 

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from components.log_analysis import ACCOUNT_VALUES, INSIGHT_FOLDER
+from components.log_analysis import INSIGHT_FOLDER
 from functions.account_projection import handler
-from orgtrail.analysis.cloudtrail_schema import DATABASE, INSIGHTS_TABLE, TABLE
+from orgtrail.analysis.cloudtrail_schema import ACCOUNT_PROJECTION, DATABASE, INSIGHTS_TABLE, TABLE
 from orgtrail.contract.policy_documents import projection_keeper_policy
 from orgtrail.policy_eval import ALLOW, evaluate
 from tests.support.aws_calls import recorded_calls, requests_of
@@ -45,7 +45,7 @@ def keeper(org, monkeypatch):
 
 def projected(glue, table: str) -> list[str]:
     parameters = glue.get_table(DatabaseName=DATABASE, Name=table)["Table"]["Parameters"]
-    return parameters[ACCOUNT_VALUES].split(",")
+    return parameters[ACCOUNT_PROJECTION].split(",")
 
 
 def test_every_account_that_delivers_is_projected_and_none_is_removed(keeper):
@@ -78,8 +78,8 @@ def test_the_rest_of_the_table_is_kept_as_it_was(keeper):
     after = keeper.glue.get_table(DatabaseName=DATABASE, Name=TABLE)["Table"]
     unchanged = ("StorageDescriptor", "PartitionKeys", "TableType")
     assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
-    assert {k: v for k, v in after["Parameters"].items() if k != ACCOUNT_VALUES} == {
-        k: v for k, v in before["Parameters"].items() if k != ACCOUNT_VALUES
+    assert {k: v for k, v in after["Parameters"].items() if k != ACCOUNT_PROJECTION} == {
+        k: v for k, v in before["Parameters"].items() if k != ACCOUNT_PROJECTION
     }
 
 
@@ -114,8 +114,8 @@ def test_the_stack_runs_the_keeper_hourly_and_updates_leave_its_accounts(securit
         function.outputs["arn"],
     )
     for table in security.of_type("aws:glue/catalogTable:CatalogTable"):
-        assert table.ignore_changes == [f'parameters["{ACCOUNT_VALUES}"]']
-    assert handler.PROJECTED == ACCOUNT_VALUES
+        assert table.ignore_changes == [f'parameters["{ACCOUNT_PROJECTION}"]']
+    assert handler.PROJECTED == ACCOUNT_PROJECTION
 
 
 def handler_now() -> datetime:

@@ -469,15 +469,14 @@ def test_every_check_id_is_documented_and_every_documented_one_exists():
 
 
 def projection_without(org, *names: str) -> None:
-    from components.log_analysis import ACCOUNT_VALUES
-    from orgtrail.analysis.cloudtrail_schema import DATABASE, TABLE
+    from orgtrail.analysis.cloudtrail_schema import ACCOUNT_PROJECTION, DATABASE, TABLE
 
     glue = org.member("security").client("glue")
     table = glue.get_table(DatabaseName=DATABASE, Name=TABLE)["Table"]
-    listed = table["Parameters"][ACCOUNT_VALUES].split(",")
+    listed = table["Parameters"][ACCOUNT_PROJECTION].split(",")
     kept = [a for a in listed if a not in {org.accounts[n] for n in names}]
     table_input = {k: table[k] for k in ("Name", "TableType", "PartitionKeys", "StorageDescriptor")}
-    table_input["Parameters"] = {**table["Parameters"], ACCOUNT_VALUES: ",".join(kept)}
+    table_input["Parameters"] = {**table["Parameters"], ACCOUNT_PROJECTION: ",".join(kept)}
     glue.update_table(DatabaseName=DATABASE, TableInput=table_input)
 
 

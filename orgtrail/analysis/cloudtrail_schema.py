@@ -105,6 +105,8 @@ DATABASE = "org_trail"
 WORKGROUP = "org-trail"
 # Partition columns, filled by projection in Athena and from the key locally.
 PARTITIONS = ("account", "region", "day")
+# The account projection's values (partition projection, enum): the tables see only these.
+ACCOUNT_PROJECTION = f"projection.{PARTITIONS[0]}.values"
 TABLE = "cloudtrail_logs"
 
 

@@ -89,7 +89,7 @@ _IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _STACK_REFERENCE = re.compile(r"^([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
@@ -261,7 +261,7 @@ TrailName = Annotated[str, _rule(trail_name_problem)]
 Flag = Annotated[bool, BeforeValidator(_engine_bool)]
 Days = Annotated[int, Field(ge=0, strict=False)]
 RoleName = Annotated[
-    str, _pattern(_ROLE_NAME, "an IAM role name (1-64 of letters, digits, +=,.@_-)")
+    str, _pattern(ROLE_NAME, "an IAM role name (1-64 of letters, digits, +=,.@_-)")
 ]
 OptionalText = BeforeValidator(_blank_is_none)
 

@@ -20,7 +20,7 @@ import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 
-from orgtrail.contract.config import known_regions
+from orgtrail.contract.config import ROLE_NAME, bucket_name_problem, known_regions
 
 DEFAULT_MAX_ATTEMPTS = 10
 # Accounts (or trails) read at once by inventory, verify and cutover: enough to hide a round
@@ -168,9 +168,6 @@ def paginate(client, operation: str, key: str, **kwargs) -> list:
 ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 
 
-ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-
-
 def role_arn(text: str) -> str:
     """An IAM role ARN (argparse type): checked before any call is made."""
     if not ROLE_ARN.match(text):
@@ -195,14 +192,15 @@ def region_names(text: str) -> list[str]:
 
 
 # One bucket's objects (and optionally a key prefix under it): the bucket name whole, then /.
-EXCLUDED_PREFIX = re.compile(r"^arn:aws(-[a-z]+)*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^*?]*$")
+EXCLUDED_PREFIX = re.compile(r"^arn:aws(-[a-z]+)*:s3:::(?P<bucket>[^/]+)/[^*?]*$")
 
 
 def one_bucket_prefix(text: str) -> str:
     """An ARN prefix of one bucket's objects (argparse type, for --accept-excluded): a waiver
     broader than one bucket (`arn:aws:s3:::`, a name without its `/`, a wildcard) would excuse
     every bucket whose name starts the same."""
-    if not EXCLUDED_PREFIX.match(text):
+    found = EXCLUDED_PREFIX.match(text)
+    if not found or bucket_name_problem(found["bucket"]):
         raise argparse.ArgumentTypeError(
             f"{text!r} does not name one bucket's objects: give arn:aws:s3:::<bucket>/ "
             "(the whole bucket name and its /, optionally a key prefix after it, no wildcard), "

@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from orgtrail.analysis.cloudtrail_schema import DATABASE, PARTITIONS, TABLE
+from orgtrail.analysis.cloudtrail_schema import ACCOUNT_PROJECTION, DATABASE, TABLE
 from orgtrail.cli import add_json, add_profile, command
 from orgtrail.contract.config import ConfigError, ManagementSettings
 from orgtrail.contract.policy_documents import (
@@ -68,9 +68,6 @@ BLOCK_SETTINGS = (
 # An ID no AWS account has: in the bucket-policy probe, it stands for accounts yet to join.
 ANY_OTHER_ACCOUNT = "000000000000"
 
-
-# The events table's account projection (components/log_analysis.py keeps it).
-ACCOUNT_PROJECTION = f"projection.{PARTITIONS[0]}.values"
 
 # Each guardrail policy of the management stack (components/guardrails.py) and its type.
 GUARDRAILS = {
