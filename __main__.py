@@ -188,7 +188,7 @@ async def management_stack(settings: ManagementSettings) -> None:
     if settings.guardrails.any_on:
         refuse_lockouts(guardrails)
     if settings.legacy_trails:
-        LegacyTrailArchive(
+        archive = LegacyTrailArchive(
             "legacy-archive",
             LegacyTrailArchiveArgs(
                 legacy_trails=settings.legacy_trails,
@@ -198,6 +198,7 @@ async def management_stack(settings: ManagementSettings) -> None:
                 role_name_override=role_override,
             ),
         )
+        await archive.keep_existing_rules()
     if settings.guardrails.any_on:
         Guardrails("guardrails", guardrails)
     if settings.member_roles.any_on:
